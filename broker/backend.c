@@ -1,0 +1,437 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * backend.c - startup and request loop of the privileged backend.
+ *
+ * Order (see docs/DESIGN.md): sanitize the inherited process, load the
+ * policy and open /dev, /sys/dev/char and the lock directory while still
+ * fully privileged, confine (rlimits, capabilities, no_new_privs, seccomp),
+ * send PROTO_READY, then serve.  Every request is checked against the
+ * frontend's credentials; anything malformed ends the connection, and the
+ * end of the connection releases every lock and ends the process.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "confine.h"
+#include "fdpass.h"
+#include "lock.h"
+#include "log.h"
+#include "open.h"
+#include "portname.h"
+#include "proto.h"
+#include "ttybroker.h"
+
+struct session {
+	uint32_t handle;   /* 0 = free slot */
+	int fd;            /* our copy of the port: holds the flock */
+	struct lock_file lf;
+};
+
+struct backend {
+	int sock;
+	const struct backend_config *cfg;
+	struct policy *pol;  /* NULL: policy missing, invalid or unsafe */
+	struct open_env env;
+	int lockfd;
+	uint32_t next_handle;
+	struct session sessions[BACKEND_MAX_SESSIONS];
+};
+
+/* One request's outcome, for the reply and the audit line. */
+struct outcome {
+	int err;
+	uint32_t reason;
+	unsigned int rule;
+	const char *why;
+};
+
+static volatile sig_atomic_t backend_stop;
+
+static void backend_on_signal(int sig)
+{
+	(void)sig;
+	backend_stop = 1;
+}
+
+/*
+ * Leave nothing inherited from the application: only fds 0-2 and the
+ * socket stay open (0 and 1 on /dev/null, 2 for foreground logging), a new
+ * session keeps terminal signals away (Ctrl-C must not kill the process
+ * that owns the locks), and only SIGTERM ends the backend early, cleanly.
+ */
+static void backend_sanitize(int sock)
+{
+	static const int ignored[] = { SIGINT, SIGQUIT, SIGHUP, SIGTSTP,
+				       SIGTTIN, SIGTTOU, SIGPIPE, SIGUSR1, SIGUSR2 };
+	struct sigaction sa = { .sa_handler = backend_on_signal };
+	sigset_t none;
+	int null;
+
+	if (sock > 2 && close_range(3, (unsigned int)sock - 1, 0) < 0)
+		fatal("close_range");
+	if (close_range((unsigned int)sock + 1, ~0U, 0) < 0)
+		fatal("close_range");
+	null = open("/dev/null", O_RDWR | O_CLOEXEC);
+	if (null < 0 || dup2(null, 0) < 0 || dup2(null, 1) < 0)
+		fatal("/dev/null");
+	if (null > 2)
+		close(null);
+	if (setsid() < 0)
+		fatal("setsid");
+	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
+		signal(ignored[i], SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0)
+		fatal("sigaction");
+	sigemptyset(&none);
+	sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
+static void backend_policy_error(void *arg, const char *path, unsigned int line,
+				 const char *msg)
+{
+	(void)arg;
+	if (line)
+		log_warnx("policy %s:%u: %s", path, line, msg);
+	else
+		log_warnx("policy %s: %s", path, msg);
+}
+
+/* Everything that needs full privilege or the name service, done once. */
+static int backend_setup(struct backend *be)
+{
+	const struct backend_config *cfg = be->cfg;
+	int r;
+
+	r = policy_load(cfg->policy_path, backend_policy_error, NULL, &be->pol);
+	if (r < 0) {
+		log_warnx("policy %s refused: nothing will be permitted",
+			  cfg->policy_path);
+		be->pol = NULL;
+	}
+	r = open_env_init(&be->env, cfg->devdir);
+	if (r < 0) {
+		errno = -r;
+		log_warn("%s", cfg->devdir);
+		return r;
+	}
+	be->lockfd = open(cfg->lockdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (be->lockfd < 0) {
+		r = -errno;
+		log_warn("lock directory %s", cfg->lockdir);
+		return r;
+	}
+	return 0;
+}
+
+static struct session *session_free_slot(struct backend *be)
+{
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		if (be->sessions[i].handle == 0)
+			return &be->sessions[i];
+	return NULL;
+}
+
+static struct session *session_find(struct backend *be, uint32_t handle)
+{
+	for (size_t i = 0; handle && i < BACKEND_MAX_SESSIONS; i++)
+		if (be->sessions[i].handle == handle)
+			return &be->sessions[i];
+	return NULL;
+}
+
+/* A handle no live session has; never 0. */
+static uint32_t session_new_handle(struct backend *be)
+{
+	uint32_t h;
+
+	do {
+		h = be->next_handle++;
+	} while (h == 0 || session_find(be, h));
+	return h;
+}
+
+/* Drop a session's lock file and its copy of the port (and so its flock). */
+static void session_end(struct backend *be, struct session *s)
+{
+	int r = lock_release(be->lockfd, &s->lf);
+
+	if (r < 0 && r != -ENOENT) {
+		errno = -r;
+		log_warn("removing %s", s->lf.name);
+	}
+	if (s->fd >= 0)
+		close(s->fd);
+	memset(s, 0, sizeof(*s));
+	s->fd = -1;
+}
+
+static int outcome_set(struct outcome *o, int err, uint32_t reason, const char *why)
+{
+	o->err = err;
+	o->reason = reason;
+	o->why = why;
+	return err;
+}
+
+/* Map an errno from opening the device to a reason. */
+static int outcome_from_open(struct outcome *o, int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return outcome_set(o, err, PROTO_R_BUSY, "device busy (exclusive)");
+	case -ESTALE:
+		return outcome_set(o, -ENODEV, PROTO_R_NODEV, "node changed while opening");
+	case -ENOTTY:
+		return outcome_set(o, err, PROTO_R_NOTTY, "not a tty");
+	case -ENOENT: case -ENXIO: case -ENODEV: case -EIO:
+		return outcome_set(o, err, PROTO_R_NODEV, "device absent");
+	default:
+		return outcome_set(o, err, PROTO_R_BROKER, "open failed");
+	}
+}
+
+/* Name, by-id resolution and policy: the checks that never touch the device. */
+static int decide(struct backend *be, const char *name, char *kname,
+		  struct outcome *o)
+{
+	struct policy_verdict v;
+	int r;
+
+	if (portname_check(name) < 0)
+		return outcome_set(o, -EINVAL, PROTO_R_NAME, "malformed port name");
+	r = open_resolve(&be->env, name, kname, PROTO_PORT_MAX);
+	if (r < 0)
+		return outcome_set(o, r == -EINVAL ? -ENOTTY : r,
+				   r == -EINVAL ? PROTO_R_NOTTY : PROTO_R_NODEV,
+				   "by-id link does not resolve to a tty name");
+	if (!be->pol)
+		return outcome_set(o, -EACCES, PROTO_R_POLICY, "policy invalid or unsafe");
+	policy_eval(be->pol, &be->cfg->subject, kname, &v);
+	o->rule = v.line;
+	if (!v.permit)
+		return outcome_set(o, -EACCES, PROTO_R_DENIED,
+				   v.line ? "deny rule" : "no matching rule");
+	return 0;
+}
+
+/* Pin the node and check its class and, for a pty, its owner. */
+static int vet(struct backend *be, const char *kname, uid_t uid,
+	       struct stat *st, struct outcome *o)
+{
+	int pin = open_pin(&be->env, kname, st);
+
+	if (pin < 0)
+		return outcome_set(o, pin, PROTO_R_NODEV, "no such device");
+	close(pin);
+	switch (open_classify(&be->env, st)) {
+	case OPEN_CLASS_NOTTY:
+		return outcome_set(o, -ENOTTY, PROTO_R_NOTTY, "not a serial tty");
+	case OPEN_CLASS_REFUSED:
+		return outcome_set(o, -EPERM, PROTO_R_CLASS, "console, VT or pty master");
+	case OPEN_CLASS_PTY:
+		if (strncmp(kname, "pts/", 4) != 0 || st->st_uid != uid)
+			return outcome_set(o, -EPERM, PROTO_R_CLASS,
+					   "pseudo-terminal of another user");
+		break;
+	case OPEN_CLASS_SERIAL:
+		break;
+	}
+	return 0;
+}
+
+/* Lock, open, verify, flock: fills S on success, leaves nothing on failure. */
+static int acquire(struct backend *be, const char *kname, const struct stat *st,
+		   uint32_t flags, struct session *s, struct outcome *o)
+{
+	int r, fd;
+
+	r = lock_acquire(be->lockfd, kname, be->cfg->peer_pid, &s->lf);
+	if (r == -EBUSY)
+		return outcome_set(o, r, PROTO_R_BUSY, "lock file held by a live process");
+	if (r < 0)
+		return outcome_set(o, r, PROTO_R_BROKER, "cannot write lock file");
+	fd = open_device(&be->env, kname, st);
+	if (fd < 0) {
+		outcome_from_open(o, fd);
+		goto fail_lockfile;
+	}
+	r = lock_flock(fd);
+	if (r < 0) {
+		outcome_set(o, r, r == -EBUSY ? PROTO_R_BUSY : PROTO_R_BROKER,
+			    "flock held by another process");
+		goto fail_fd;
+	}
+	if (!(flags & PROTO_OPEN_NONBLOCK)) {
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			outcome_set(o, -errno, PROTO_R_BROKER, "fcntl");
+			goto fail_fd;
+		}
+	}
+	s->fd = fd;
+	return 0;
+fail_fd:
+	close(fd);
+fail_lockfile:
+	lock_release(be->lockfd, &s->lf);
+	memset(&s->lf, 0, sizeof(s->lf));
+	return o->err;
+}
+
+static void audit_open(struct backend *be, const char *name, const char *kname,
+		       const struct outcome *o)
+{
+	const struct backend_config *cfg = be->cfg;
+
+	log_audit("uid=%u pid=%d port=%s%s%s verdict=%s reason=%s rule=%s:%u (%s)",
+		  (unsigned int)cfg->peer_uid, (int)cfg->peer_pid, name,
+		  strcmp(name, kname) && *kname ? " kname=" : "",
+		  strcmp(name, kname) && *kname ? kname : "",
+		  o->err ? "refuse" : "permit", proto_reason_name(o->reason),
+		  cfg->policy_path, o->rule, o->why ? o->why : "granted");
+}
+
+/* Serve one PROTO_OPEN: decide, vet, acquire, reply (with the fd on success). */
+static int serve_open(struct backend *be, const struct proto_open *req)
+{
+	struct proto_open_reply rep;
+	struct outcome o = { 0 };
+	char kname[PROTO_PORT_MAX] = "";
+	struct session *s = NULL;
+	struct stat st;
+	int r;
+
+	memset(&rep, 0, sizeof(rep));
+	proto_hdr_init(&rep.hdr, PROTO_OPEN_REPLY, req->hdr.seq);
+	if (decide(be, req->port, kname, &o) == 0 &&
+	    vet(be, kname, be->cfg->peer_uid, &st, &o) == 0) {
+		s = session_free_slot(be);
+		if (!s)
+			outcome_set(&o, -EMFILE, PROTO_R_BROKER, "too many open ports");
+		else if (acquire(be, kname, &st, req->flags, s, &o) < 0)
+			s = NULL;
+	}
+	audit_open(be, req->port, kname, &o);
+	rep.err = o.err;
+	rep.reason = o.reason;
+	rep.rule = o.rule;
+	snprintf(rep.kname, sizeof(rep.kname), "%s", kname);
+	if (s)
+		rep.handle = s->handle = session_new_handle(be);
+	r = fdpass_send(be->sock, &rep, sizeof(rep), s ? s->fd : -1);
+	if (r < 0 && s)
+		session_end(be, s);
+	return r;
+}
+
+static void serve_release(struct backend *be, const struct proto_release *req)
+{
+	struct session *s = session_find(be, req->handle);
+
+	if (!s) {
+		log_warnx("release of unknown handle %u ignored", req->handle);
+		return;
+	}
+	log_audit("uid=%u pid=%d release %s", (unsigned int)be->cfg->peer_uid,
+		  (int)be->cfg->peer_pid, s->lf.name);
+	session_end(be, s);
+}
+
+/* Credentials must be exactly the frontend's, on every message. */
+static int creds_ok(const struct backend *be, const struct ucred *c)
+{
+	const struct backend_config *cfg = be->cfg;
+
+	return c->pid == cfg->peer_pid && c->uid == cfg->peer_uid &&
+	       c->gid == cfg->peer_gid;
+}
+
+/* Receive and serve until EOF, a protocol error or SIGTERM. */
+static void backend_loop(struct backend *be)
+{
+	char buf[PROTO_MSG_MAX];
+	union proto_msg msg;
+	struct ucred cred;
+	ssize_t n;
+
+	while (!backend_stop) {
+		n = fdpass_recv(be->sock, buf, sizeof(buf), NULL, &cred);
+		if (n == -EINTR)
+			continue;
+		if (n == 0)
+			return; /* frontend gone */
+		if (n < 0) {
+			errno = (int)-n;
+			log_warn("dropping frontend: receive");
+			return;
+		}
+		if (!creds_ok(be, &cred)) {
+			log_warnx("dropping frontend: credentials pid=%d uid=%u gid=%u "
+				  "do not match", (int)cred.pid, (unsigned int)cred.uid,
+				  (unsigned int)cred.gid);
+			return;
+		}
+		if (proto_decode(buf, (size_t)n, PROTO_FROM_FRONTEND, false, &msg) < 0) {
+			log_warnx("dropping frontend: malformed message");
+			return;
+		}
+		if (msg.hdr.type == PROTO_OPEN) {
+			if (serve_open(be, &msg.open) < 0)
+				return;
+		} else {
+			serve_release(be, &msg.release);
+		}
+	}
+}
+
+static int backend_send_ready(int sock, int err)
+{
+	struct proto_ready rdy;
+
+	memset(&rdy, 0, sizeof(rdy));
+	proto_hdr_init(&rdy.hdr, PROTO_READY, 0);
+	rdy.err = err;
+	rdy.pid = (uint32_t)getpid();
+	return fdpass_send(sock, &rdy, sizeof(rdy), -1);
+}
+
+_Noreturn void backend_main(int sock, const struct backend_config *cfg)
+{
+	struct backend be = { .sock = sock, .cfg = cfg, .lockfd = -1, .next_handle = 1 };
+	int sinks = 0, r;
+
+	backend_sanitize(sock);
+	if (cfg->log_flags & TB_LOG_STDERR)
+		sinks |= LOG_TO_STDERR;
+	if (!(cfg->log_flags & TB_LOG_QUIET))
+		sinks |= LOG_TO_SYSLOG;
+	log_init("ttybroker-backend", sinks,
+		 cfg->log_flags & TB_LOG_DEBUG ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		be.sessions[i].fd = -1;
+	r = backend_setup(&be);
+	if (r < 0) {
+		backend_send_ready(sock, r);
+		exit(EX_OSERR);
+	}
+	confine_backend();
+	if (backend_send_ready(sock, 0) < 0)
+		exit(EX_OSERR);
+	log_debug("serving frontend pid %d", (int)cfg->peer_pid);
+	backend_loop(&be);
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		if (be.sessions[i].handle)
+			session_end(&be, &be.sessions[i]);
+	exit(0);
+}

@@ -1,0 +1,98 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * confine.c - the backend's confinement steps, in the order they run.
+ *
+ * Kept capabilities (each justified in docs/DESIGN.md):
+ *   CAP_DAC_OVERRIDE  open device nodes such as root:dialout 0660 and
+ *                     other users' pts nodes, and create lock files in a
+ *                     lock directory we do not own;
+ *   CAP_FOWNER        remove a stale lock file owned by another user in a
+ *                     sticky lock directory (/run/lock is 1777).
+ * Everything else, including CAP_SETUID, CAP_SYS_ADMIN and CAP_KILL, goes,
+ * from the bounding set too.
+ */
+#include <errno.h>
+#include <sys/prctl.h>
+#include <sys/resource.h>
+
+#include <cap-ng.h>
+
+#include "confine.h"
+#include "filter.h"
+#include "log.h"
+
+static const unsigned int confine_kept_caps[] = { CAP_DAC_OVERRIDE, CAP_FOWNER };
+
+static int confine_setrlimit(int res, rlim_t val)
+{
+	struct rlimit rl = { .rlim_cur = val, .rlim_max = val };
+
+	return setrlimit(res, &rl) < 0 ? -errno : 0;
+}
+
+int confine_rlimits(void)
+{
+	int r;
+
+	if ((r = confine_setrlimit(RLIMIT_CORE, 0)) < 0 ||
+	    (r = confine_setrlimit(RLIMIT_NOFILE, CONFINE_NOFILE)) < 0 ||
+	    (r = confine_setrlimit(RLIMIT_FSIZE, CONFINE_FSIZE)) < 0)
+		return r;
+	return 0;
+}
+
+int confine_caps(void)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	for (size_t i = 0; i < sizeof(confine_kept_caps) / sizeof(confine_kept_caps[0]); i++)
+		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+				 CAPNG_BOUNDING_SET, confine_kept_caps[i]) < 0)
+			return -EINVAL;
+	if (capng_apply(CAPNG_SELECT_ALL) < 0)
+		return -EPERM;
+	/* Read back what the kernel really holds. */
+	if (capng_get_caps_process() < 0)
+		return -EPERM;
+	for (size_t i = 0; i < sizeof(confine_kept_caps) / sizeof(confine_kept_caps[0]); i++)
+		if (!capng_have_capability(CAPNG_EFFECTIVE, confine_kept_caps[i]))
+			return -EPERM;
+	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) ||
+	    capng_have_capability(CAPNG_BOUNDING_SET, CAP_SYS_ADMIN))
+		return -EPERM;
+	return 0;
+}
+
+int confine_nnp(void)
+{
+	if (prctl(PR_SET_DUMPABLE, 0, 0, 0, 0) < 0 ||
+	    prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+int confine_seccomp(void)
+{
+	return filter_load();
+}
+
+void confine_backend(void)
+{
+	int r;
+
+	if ((r = confine_rlimits()) < 0) {
+		errno = -r;
+		fatal("confine: rlimits");
+	}
+	if ((r = confine_caps()) < 0) {
+		errno = -r;
+		fatal("confine: capabilities");
+	}
+	if ((r = confine_nnp()) < 0) {
+		errno = -r;
+		fatal("confine: no_new_privs");
+	}
+	if ((r = confine_seccomp()) < 0) {
+		errno = -r;
+		fatal("confine: seccomp");
+	}
+}

@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * confine.h - what the backend gives up before it serves a request:
+ * resource limits, capabilities (libcap-ng), dumpability, no_new_privs and
+ * a seccomp allow-list (libseccomp).  Each step is fatal on failure, so the
+ * backend never runs half-confined.
+ */
+#ifndef TB_CONFINE_H
+#define TB_CONFINE_H
+
+/* Files the backend may hold open at once: sessions, dirs, socket, log. */
+#define CONFINE_NOFILE 64
+/* Largest file the backend may write (lock files are 11 bytes). */
+#define CONFINE_FSIZE  4096
+
+/* Set RLIMIT_NOFILE, RLIMIT_CORE and RLIMIT_FSIZE.  0 or -errno. */
+int confine_rlimits(void);
+
+/*
+ * Keep only the capabilities listed in confine.c (see docs/DESIGN.md),
+ * in the effective and permitted sets and the bounding set; clear the
+ * inheritable and ambient sets.  0 or -errno.
+ */
+int confine_caps(void);
+
+/* PR_SET_DUMPABLE 0 and PR_SET_NO_NEW_PRIVS 1.  0 or -errno. */
+int confine_nnp(void);
+
+/* Load the backend's seccomp allow-list (filter.c).  0 or -errno. */
+int confine_seccomp(void);
+
+/* All of the above, in order; fatal() on the first failure. */
+void confine_backend(void);
+
+#endif

@@ -1,0 +1,64 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * open.h - resolving, classifying and opening a port in the backend.
+ *
+ * Everything is relative to descriptors opened once at startup (/dev and
+ * /sys/dev/char), components are walked with O_NOFOLLOW, the node is
+ * pinned with O_PATH and classified from its fstat() before the device is
+ * ever opened for real, because opening a serial port raises DTR (and
+ * opening a non-tty device may have worse side effects).
+ */
+#ifndef TB_OPEN_H
+#define TB_OPEN_H
+
+#include <stddef.h>
+#include <sys/stat.h>
+#include <sys/types.h>
+
+#define OPEN_MAX_CONSOLES 8
+
+/* Descriptors and facts gathered before confinement. */
+struct open_env {
+	int devfd;      /* /dev, O_PATH|O_DIRECTORY                  */
+	int sysfd;      /* /sys/dev/char, or -1 if unavailable       */
+	size_t nconsoles;
+	dev_t consoles[OPEN_MAX_CONSOLES]; /* from /sys/class/tty/console/active */
+};
+
+enum open_class {
+	OPEN_CLASS_SERIAL,  /* a tty that may be handed out                   */
+	OPEN_CLASS_PTY,     /* UNIX98 pty slave: only to its owner, by pts/N  */
+	OPEN_CLASS_REFUSED, /* console, VT, /dev/tty, ptmx, legacy or master pty */
+	OPEN_CLASS_NOTTY,   /* not a tty character device                     */
+};
+
+/* Open /dev and /sys/dev/char and read the active consoles. 0 or -errno. */
+int open_env_init(struct open_env *env, const char *devdir);
+void open_env_fini(struct open_env *env);
+
+/*
+ * Turn a checked port name into the kernel name: "serial/by-id/LINK" is
+ * resolved with readlinkat() and must point at "../../NAME" with NAME a
+ * plain port name; any other name is copied.  0, -ENOENT or -EINVAL.
+ */
+int open_resolve(const struct open_env *env, const char *name, char *kname,
+		 size_t len);
+
+/*
+ * Pin KNAME with O_PATH|O_NOFOLLOW, one component at a time, and fstat it.
+ * Returns the O_PATH descriptor (caller closes) or -errno.
+ */
+int open_pin(const struct open_env *env, const char *kname, struct stat *st);
+
+/* Classify a pinned node. */
+enum open_class open_classify(const struct open_env *env, const struct stat *st);
+
+/*
+ * Open KNAME O_RDWR|O_NOCTTY|O_NONBLOCK|O_CLOEXEC without following
+ * symlinks and check it is the pinned node and a tty (TCGETS).  Returns
+ * the fd, -ESTALE if the node changed, -ENOTTY, or another -errno.
+ */
+int open_device(const struct open_env *env, const char *kname,
+		const struct stat *pinned);
+
+#endif

@@ -1,0 +1,68 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portname.c - the syntax check every port name passes before the backend
+ * looks at the file system.  It is deliberately narrow: names stay inside
+ * /dev, one directory level at most, and never name "." or "..", so a name
+ * can be resolved with openat(O_NOFOLLOW) one component at a time.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "portname.h"
+
+static int portname_char_ok(char c)
+{
+	return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
+	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
+}
+
+/* Check one component [start, end): non-empty, allowed chars, not . or .. */
+static int portname_component_ok(const char *s, size_t len)
+{
+	if (len == 0)
+		return 0;
+	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (!portname_char_ok(s[i]))
+			return 0;
+	return 1;
+}
+
+const char *portname_byid(const char *name)
+{
+	size_t n = strlen(PORTNAME_BYID);
+
+	if (strncmp(name, PORTNAME_BYID, n) != 0)
+		return NULL;
+	return name + n;
+}
+
+const char *portname_strip_dev(const char *name)
+{
+	if (strncmp(name, "/dev/", 5) == 0)
+		return name + 5;
+	return name;
+}
+
+int portname_check(const char *name)
+{
+	const char *rest = portname_byid(name);
+	size_t len = strnlen(name, PROTO_PORT_MAX);
+	const char *slash;
+
+	if (len == 0 || len > PORTNAME_MAX)
+		return -EINVAL;
+	if (rest) /* serial/by-id/LINK: exactly one component after the prefix */
+		return portname_component_ok(rest, strlen(rest)) &&
+		       !strchr(rest, '/') ? 0 : -EINVAL;
+	slash = strchr(name, '/');
+	if (!slash)
+		return portname_component_ok(name, len) ? 0 : -EINVAL;
+	if (strchr(slash + 1, '/'))
+		return -EINVAL;
+	if (!portname_component_ok(name, (size_t)(slash - name)) ||
+	    !portname_component_ok(slash + 1, strlen(slash + 1)))
+		return -EINVAL;
+	return 0;
+}

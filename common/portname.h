@@ -1,0 +1,28 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * portname.h - syntax of port names.  A port name is relative to /dev:
+ * "ttyUSB0", "pts/3", or "serial/by-id/<link>".  Components use only
+ * [A-Za-z0-9._-], are never "." or "..", and there is at most one '/'
+ * except for the serial/by-id/ prefix.
+ */
+#ifndef TB_PORTNAME_H
+#define TB_PORTNAME_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "proto.h"
+
+#define PORTNAME_MAX   (PROTO_PORT_MAX - 1) /* longest name, without NUL */
+#define PORTNAME_BYID  "serial/by-id/"
+
+/* 0 if NAME is a well-formed port name, else -EINVAL. */
+int portname_check(const char *name);
+
+/* The link name after "serial/by-id/", or NULL for a plain kernel name. */
+const char *portname_byid(const char *name);
+
+/* Strip a leading "/dev/" that users like to type. */
+const char *portname_strip_dev(const char *name);
+
+#endif

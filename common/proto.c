@@ -1,0 +1,127 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.c - validation of protocol messages.  Both sides decode every
+ * datagram through proto_decode(), which knows each type's exact size, who
+ * may send it, and whether it may carry a descriptor.  Anything else is a
+ * protocol error and ends the connection.
+ */
+#include <errno.h>
+#include <string.h>
+
+#include "proto.h"
+
+_Static_assert(sizeof(struct proto_hdr) == 16, "header is fixed");
+_Static_assert(sizeof(struct proto_ready) == 24, "no padding");
+_Static_assert(sizeof(struct proto_open) == 24 + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_open_reply) == 32 + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_release) == 24, "no padding");
+
+enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS };
+
+struct proto_type_info {
+	uint16_t type;
+	uint32_t size;
+	unsigned int from;
+	enum proto_fd_rule fd;
+};
+
+static const struct proto_type_info proto_types[] = {
+	{ PROTO_READY, sizeof(struct proto_ready), PROTO_FROM_BACKEND, FD_NEVER },
+	{ PROTO_OPEN, sizeof(struct proto_open), PROTO_FROM_FRONTEND, FD_NEVER },
+	{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply), PROTO_FROM_BACKEND,
+	  FD_ON_SUCCESS },
+	{ PROTO_RELEASE, sizeof(struct proto_release), PROTO_FROM_FRONTEND, FD_NEVER },
+};
+
+static const char *const proto_reasons[] = {
+	[PROTO_R_OK] = "ok",         [PROTO_R_NAME] = "bad-name",
+	[PROTO_R_NODEV] = "no-device", [PROTO_R_NOTTY] = "not-a-tty",
+	[PROTO_R_DENIED] = "denied",   [PROTO_R_CLASS] = "device-class",
+	[PROTO_R_BUSY] = "busy",       [PROTO_R_POLICY] = "policy-invalid",
+	[PROTO_R_BROKER] = "broker-failure",
+};
+
+static const struct proto_type_info *proto_type_lookup(uint16_t type)
+{
+	for (size_t i = 0; i < sizeof(proto_types) / sizeof(proto_types[0]); i++)
+		if (proto_types[i].type == type)
+			return &proto_types[i];
+	return NULL;
+}
+
+void proto_hdr_init(struct proto_hdr *hdr, uint16_t type, uint32_t seq)
+{
+	const struct proto_type_info *ti = proto_type_lookup(type);
+
+	memset(hdr, 0, sizeof(*hdr));
+	hdr->version = PROTO_VERSION;
+	hdr->type = type;
+	hdr->len = ti ? ti->size : 0;
+	hdr->seq = seq;
+}
+
+static int proto_str_ok(const char *s, size_t cap)
+{
+	return memchr(s, '\0', cap) != NULL;
+}
+
+bool proto_carries_fd(const union proto_msg *msg)
+{
+	return msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0;
+}
+
+/* Per-type field checks once the size is known to be right. */
+static int proto_check_body(const union proto_msg *m)
+{
+	switch (m->hdr.type) {
+	case PROTO_READY:
+		return m->ready.err <= 0 ? 0 : -EBADMSG;
+	case PROTO_OPEN:
+		if (m->open.reserved || (m->open.flags & ~PROTO_OPEN_FLAGS))
+			return -EBADMSG;
+		return proto_str_ok(m->open.port, sizeof(m->open.port)) ? 0 : -EBADMSG;
+	case PROTO_OPEN_REPLY:
+		if (m->open_reply.err > 0 || m->open_reply.reason > PROTO_R_MAX)
+			return -EBADMSG;
+		if ((m->open_reply.err == 0) != (m->open_reply.reason == PROTO_R_OK))
+			return -EBADMSG;
+		return proto_str_ok(m->open_reply.kname, sizeof(m->open_reply.kname))
+			       ? 0 : -EBADMSG;
+	case PROTO_RELEASE:
+		return m->release.reserved ? -EBADMSG : 0;
+	}
+	return -EBADMSG;
+}
+
+int proto_decode(const void *buf, size_t len, unsigned int from, bool has_fd,
+		 union proto_msg *out)
+{
+	const struct proto_type_info *ti;
+	struct proto_hdr hdr;
+	int r;
+
+	if (len < sizeof(hdr))
+		return -EBADMSG;
+	memcpy(&hdr, buf, sizeof(hdr));
+	if (hdr.version != PROTO_VERSION)
+		return -EPROTO;
+	ti = proto_type_lookup(hdr.type);
+	if (!ti || ti->from != from || hdr.len != len || len != ti->size ||
+	    hdr.reserved != 0)
+		return -EBADMSG;
+	memset(out, 0, sizeof(*out));
+	memcpy(out, buf, len);
+	r = proto_check_body(out);
+	if (r < 0)
+		return r;
+	if (has_fd != proto_carries_fd(out))
+		return -EBADMSG;
+	return 0;
+}
+
+const char *proto_reason_name(uint32_t reason)
+{
+	if (reason > PROTO_R_MAX)
+		return "unknown";
+	return proto_reasons[reason];
+}

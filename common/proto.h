@@ -1,0 +1,116 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * proto.h - the one header that defines every message between the
+ * ttybroker frontend and backend.
+ *
+ * Transport: an AF_UNIX SOCK_SEQPACKET socketpair, one message per
+ * datagram.  Every message starts with the fixed, versioned proto_hdr and
+ * has exactly the size of its type's structure: there are no variable-length
+ * messages, so a length check is a single comparison.  Strings are fixed
+ * arrays that must hold a NUL within their bound.  Only message types marked
+ * fd-carrying in proto.c's table may carry one SCM_RIGHTS descriptor.
+ */
+#ifndef TB_PROTO_H
+#define TB_PROTO_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define PROTO_VERSION 1u
+
+/* Port names, including the terminating NUL. */
+#define PROTO_PORT_MAX 128u
+
+/* Message types. */
+#define PROTO_READY      1u /* backend -> frontend: confined, serving      */
+#define PROTO_OPEN       2u /* frontend -> backend: open a port            */
+#define PROTO_OPEN_REPLY 3u /* backend -> frontend: verdict (+fd if err 0) */
+#define PROTO_RELEASE    4u /* frontend -> backend: unlock, no reply       */
+
+/* Who may send a message type. */
+#define PROTO_FROM_BACKEND  1u
+#define PROTO_FROM_FRONTEND 2u
+
+/* PROTO_OPEN flags. */
+#define PROTO_OPEN_NONBLOCK 0x1u /* leave O_NONBLOCK set on the fd */
+#define PROTO_OPEN_FLAGS    (PROTO_OPEN_NONBLOCK)
+
+/* Reasons in PROTO_OPEN_REPLY; the public header mirrors them as tb_reason. */
+#define PROTO_R_OK      0u
+#define PROTO_R_NAME    1u /* malformed port name                      */
+#define PROTO_R_NODEV   2u /* no such device                            */
+#define PROTO_R_NOTTY   3u /* not a serial tty                          */
+#define PROTO_R_DENIED  4u /* denied by policy                          */
+#define PROTO_R_CLASS   5u /* device class never handed out            */
+#define PROTO_R_BUSY    6u /* locked by someone else                    */
+#define PROTO_R_POLICY  7u /* policy invalid or unsafe                  */
+#define PROTO_R_BROKER  8u /* internal failure in the backend           */
+#define PROTO_R_MAX     8u
+
+struct proto_hdr {
+	uint16_t version;  /* PROTO_VERSION                  */
+	uint16_t type;     /* PROTO_*                        */
+	uint32_t len;      /* whole message, header included */
+	uint32_t seq;      /* request id, echoed in replies  */
+	uint32_t reserved; /* must be zero                   */
+};
+
+struct proto_ready {
+	struct proto_hdr hdr;
+	int32_t err;       /* 0, or negative errno: backend could not start */
+	uint32_t pid;      /* backend pid, for the frontend's records       */
+};
+
+struct proto_open {
+	struct proto_hdr hdr;
+	uint32_t flags;    /* PROTO_OPEN_* */
+	uint32_t reserved; /* must be zero */
+	char port[PROTO_PORT_MAX];
+};
+
+struct proto_open_reply {
+	struct proto_hdr hdr;
+	int32_t err;       /* 0, or negative errno                      */
+	uint32_t reason;   /* PROTO_R_*                                 */
+	uint32_t rule;     /* policy line that decided, 0 for none      */
+	uint32_t handle;   /* session handle for PROTO_RELEASE; 0 = none */
+	char kname[PROTO_PORT_MAX]; /* kernel name (by-id resolved), may be "" */
+};
+
+struct proto_release {
+	struct proto_hdr hdr;
+	uint32_t handle;
+	uint32_t reserved; /* must be zero */
+};
+
+union proto_msg {
+	struct proto_hdr hdr;
+	struct proto_ready ready;
+	struct proto_open open;
+	struct proto_open_reply open_reply;
+	struct proto_release release;
+};
+
+/* Largest message; receive buffers are one byte larger to detect overlong ones. */
+#define PROTO_MSG_MAX sizeof(union proto_msg)
+
+/* Fill in a header for a message of TYPE; len comes from the type's size. */
+void proto_hdr_init(struct proto_hdr *hdr, uint16_t type, uint32_t seq);
+
+/*
+ * Validate a received message: version, a type that FROM may send, exact
+ * length, reserved fields, flags, NUL-terminated strings, and whether an
+ * fd may come with it.  Returns 0 and copies it to *out, or -EBADMSG
+ * (-EPROTO for a version mismatch).
+ */
+int proto_decode(const void *buf, size_t len, unsigned int from, bool has_fd,
+		 union proto_msg *out);
+
+/* Does a message of this type (with this content) carry an fd? */
+bool proto_carries_fd(const union proto_msg *msg);
+
+/* Short name of a PROTO_R_* reason, for logs. */
+const char *proto_reason_name(uint32_t reason);
+
+#endif

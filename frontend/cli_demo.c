@@ -1,0 +1,221 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * cli_demo.c - `ttybroker demo`: the whole story on a pseudo-terminal, for
+ * machines without a serial port.  As root it creates a pty, gives its
+ * slave to user nobody, writes a policy that permits exactly that pty, and
+ * forks a frontend that drops to nobody, opens the port through the
+ * backend and talks to the "device" (this process, on the pty master).
+ * It also shows two refusals and removes everything it created.
+ */
+#include <errno.h>
+#include <stdarg.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "cli.h"
+#include "lock.h"
+
+struct demo {
+	char dir[64];       /* mkdtemp: policy file and lock dir inside */
+	char policy[96];
+	char lockdir[96];
+	char lockfile[160];
+	char port[32];      /* "pts/N" */
+	int master;
+	uid_t uid;
+};
+
+static void say(const char *who, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void say(const char *who, const char *fmt, ...)
+{
+	va_list ap;
+
+	printf("[%-8s] ", who);
+	va_start(ap, fmt);
+	vprintf(fmt, ap);
+	va_end(ap);
+	putchar('\n');
+	fflush(stdout);
+}
+
+/* A pty whose slave belongs to UID, like a USB adapter handed to a user. */
+static int demo_pty(struct demo *d)
+{
+	const char *slave;
+
+	d->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	if (d->master < 0 || grantpt(d->master) < 0 || unlockpt(d->master) < 0 ||
+	    !(slave = ptsname(d->master)) || strncmp(slave, "/dev/", 5) != 0)
+		return -1;
+	snprintf(d->port, sizeof(d->port), "%s", slave + 5);
+	return chown(slave, d->uid, (gid_t)-1);
+}
+
+static int demo_files(struct demo *d)
+{
+	FILE *f;
+
+	snprintf(d->dir, sizeof(d->dir), "/tmp/ttybroker-demo.XXXXXX");
+	if (!mkdtemp(d->dir) || chmod(d->dir, 0755) < 0)
+		return -1;
+	snprintf(d->policy, sizeof(d->policy), "%s/ttybroker.conf", d->dir);
+	snprintf(d->lockdir, sizeof(d->lockdir), "%s/lock", d->dir);
+	if (mkdir(d->lockdir, 0755) < 0 || !(f = fopen(d->policy, "wx")))
+		return -1;
+	fprintf(f, "# ttybroker demo policy\n"
+		   "deny   *         *\n"
+		   "permit :dialout  ttyUSB* ttyACM*\n"
+		   "permit nobody    %s\n", d->port);
+	if (fclose(f) != 0 || chmod(d->policy, 0644) < 0)
+		return -1;
+	snprintf(d->lockfile, sizeof(d->lockfile), "%s/", d->lockdir);
+	return lock_name(d->port, d->lockfile + strlen(d->lockfile),
+			 sizeof(d->lockfile) - strlen(d->lockfile));
+}
+
+static void demo_cleanup(struct demo *d)
+{
+	if (d->master >= 0)
+		close(d->master);
+	if (d->lockfile[0])
+		unlink(d->lockfile);
+	if (d->policy[0])
+		unlink(d->policy);
+	if (d->lockdir[0])
+		rmdir(d->lockdir);
+	if (d->dir[0] && strcmp(d->dir, "/tmp/ttybroker-demo.XXXXXX") != 0)
+		rmdir(d->dir);
+}
+
+static void demo_show_lock(const struct demo *d, const char *who)
+{
+	char buf[32] = "";
+	int fd = open(d->lockfile, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	if (n > 0) {
+		buf[strcspn(buf, "\n")] = '\0';
+		say(who, "lock file %s holds pid '%s'", d->lockfile, buf);
+	} else {
+		say(who, "lock file %s is gone", d->lockfile);
+	}
+}
+
+/* Show that a refusal is clear: a console and a second open of the port. */
+static void demo_refusals(struct tb_broker *b, const struct demo *d)
+{
+	struct tb_status st;
+	int fd;
+
+	fd = tb_open(b, "console", 0, &st);
+	say("frontend", "open console  -> %s", fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
+	fd = tb_open(b, d->port, 0, &st);
+	say("frontend", "open %s again -> %s", d->port,
+	    fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
+}
+
+/* The unprivileged side: drop to nobody, open, talk, release. */
+static int demo_frontend(const struct demo *d)
+{
+	struct tb_options o = { .policy = d->policy, .lockdir = d->lockdir,
+				.user = "nobody", .log = TB_LOG_STDERR | TB_LOG_QUIET };
+	char buf[128] = "";
+	struct tb_broker *b;
+	struct tb_status st;
+	struct termios tio;
+	ssize_t n;
+	int fd;
+
+	if (tb_init(&o, &b) < 0)
+		return EX_OSERR;
+	say("frontend", "now uid %u, euid %u: unprivileged", (unsigned int)getuid(),
+	    (unsigned int)geteuid());
+	fd = tb_open(b, d->port, 0, &st);
+	if (fd < 0) {
+		say("frontend", "open %s failed: %s", d->port, tb_reason_str(st.reason));
+		return tb_reason_exit(st.reason);
+	}
+	say("frontend", "got fd %d for /dev/%s (policy line %u)", fd, d->port, st.rule);
+	demo_show_lock(d, "frontend");
+	demo_refusals(b, d);
+	if (tcgetattr(fd, &tio) == 0) {
+		cfmakeraw(&tio);
+		tcsetattr(fd, TCSANOW, &tio);
+	}
+	if (write(fd, "hello from nobody\n", 18) != 18)
+		return EX_IOERR;
+	n = read(fd, buf, sizeof(buf) - 1);
+	if (n <= 0)
+		return EX_IOERR;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	say("frontend", "read from port: \"%s\"", buf);
+	tb_release(b, fd);
+	say("frontend", "released %s", d->port);
+	tb_shutdown(b);
+	return 0;
+}
+
+/* The device side on the pty master: answer one line. */
+static int demo_device(const struct demo *d)
+{
+	struct pollfd p = { .fd = d->master, .events = POLLIN };
+	char buf[128] = "";
+	ssize_t n;
+
+	if (poll(&p, 1, 5000) != 1 || (n = read(d->master, buf, sizeof(buf) - 1)) <= 0)
+		return -1;
+	buf[strcspn(buf, "\r\n")] = '\0';
+	say("device", "received: \"%s\"", buf);
+	if (write(d->master, "hello from the device\n", 22) != 22)
+		return -1;
+	return 0;
+}
+
+int cli_demo(const struct cli *c, int argc, char **argv)
+{
+	struct demo d = { .master = -1 };
+	struct passwd *pw;
+	int status = 0, r = EX_OSERR;
+	pid_t pid;
+
+	(void)c; (void)argc; (void)argv;
+	if (geteuid() != 0)
+		return cli_fail(EX_NOPERM, "demo: run me as root (sudo ttybroker demo)");
+	if (!(pw = getpwnam("nobody")))
+		return cli_fail(EX_NOUSER, "demo: no user 'nobody'");
+	d.uid = pw->pw_uid;
+	if (demo_pty(&d) < 0 || demo_files(&d) < 0) {
+		r = cli_fail(EX_OSERR, "demo: setting up: %s", strerror(errno));
+		goto out;
+	}
+	say("demo", "pseudo-terminal /dev/%s stands in for a serial port, owned by nobody", d.port);
+	say("demo", "policy %s permits nobody to open %s", d.policy, d.port);
+	fflush(stdout);
+	pid = fork();
+	if (pid < 0)
+		goto out;
+	if (pid == 0)
+		_exit(demo_frontend(&d));
+	if (demo_device(&d) < 0)
+		say("device", "no data from the frontend");
+	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
+		;
+	demo_show_lock(&d, "demo");
+	r = WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
+	say("demo", "%s", r == 0 ? "done: the port was opened as nobody through the broker"
+				 : "demo FAILED");
+out:
+	demo_cleanup(&d);
+	return r;
+}

@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * tb.c - libttybroker: the frontend side of the broker.
+ *
+ * tb_init() forks the backend over a SOCK_SEQPACKET socketpair and drops
+ * the caller to its target user; tb_open() is one round trip; tb_release()
+ * is one message with no reply.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include "backend.h"
+#include "drop.h"
+#include "fdpass.h"
+#include "lock.h"
+#include "log.h"
+#include "portname.h"
+#include "proto.h"
+#include "ttybroker.h"
+
+struct tb_port {
+	int fd;          /* -1 = free */
+	uint32_t handle;
+};
+
+struct tb_broker {
+	int sock;
+	pid_t backend;
+	uint32_t seq;
+	struct tb_port ports[BACKEND_MAX_SESSIONS];
+};
+
+/* Make sure 0, 1 and 2 are open, so our socket never lands on them. */
+static int tb_fix_stdio(void)
+{
+	for (int fd = 0; fd < 3; fd++) {
+		int n;
+
+		if (fcntl(fd, F_GETFD) >= 0 || errno != EBADF)
+			continue;
+		n = open("/dev/null", O_RDWR);
+		if (n < 0)
+			return -errno;
+		if (n != fd) { /* lower fds are open, so this cannot happen */
+			close(n);
+			return -EBADF;
+		}
+	}
+	return 0;
+}
+
+static struct tb_broker *tb_alloc(void)
+{
+	struct tb_broker *b = calloc(1, sizeof(*b));
+
+	if (!b)
+		return NULL;
+	b->sock = -1;
+	b->backend = -1;
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		b->ports[i].fd = -1;
+	return b;
+}
+
+/* Fill the backend's configuration from the options and the target. */
+static void tb_backend_config(const struct tb_options *o, const struct drop_target *t,
+			      struct backend_config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	cfg->policy_path = POLICY_DEFAULT_PATH;
+	cfg->lockdir = LOCK_DEFAULT_DIR;
+	cfg->devdir = "/dev";
+	if (o && !t->setuid) { /* never let a setuid caller pick these */
+		if (o->policy)
+			cfg->policy_path = o->policy;
+		if (o->lockdir)
+			cfg->lockdir = o->lockdir;
+	}
+	cfg->log_flags = o ? o->log : 0;
+	cfg->peer_pid = getpid();
+	cfg->peer_uid = t->subj.uid;
+	cfg->peer_gid = t->subj.gid;
+	cfg->subject = t->subj;
+}
+
+/* Wait for PROTO_READY: the backend is confined and serving. */
+static int tb_wait_ready(struct tb_broker *b)
+{
+	char buf[PROTO_MSG_MAX];
+	union proto_msg msg;
+	ssize_t n;
+
+	do
+		n = fdpass_recv(b->sock, buf, sizeof(buf), NULL, NULL);
+	while (n == -EINTR);
+	if (n == 0)
+		return -ECHILD; /* backend died during startup */
+	if (n < 0)
+		return (int)n;
+	if (proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &msg) < 0 ||
+	    msg.hdr.type != PROTO_READY)
+		return -EPROTO;
+	return msg.ready.err;
+}
+
+/* The parent after fork: drop for good, then wait for the backend. */
+static int tb_frontend_start(struct tb_broker *b, const struct drop_target *t)
+{
+	int r = drop_privileges(t);
+
+	if (r < 0) {
+		/* Half-dropped is worse than dead: never return to the caller. */
+		errno = -r;
+		fatal("cannot drop privileges to uid %u", (unsigned int)t->subj.uid);
+	}
+	return tb_wait_ready(b);
+}
+
+static void tb_reap(struct tb_broker *b)
+{
+	if (b->sock >= 0)
+		close(b->sock);
+	b->sock = -1;
+	if (b->backend > 0)
+		while (waitpid(b->backend, NULL, 0) < 0 && errno == EINTR)
+			;
+	b->backend = -1;
+}
+
+TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out)
+{
+	struct backend_config cfg;
+	struct drop_target t;
+	struct tb_broker *b;
+	int sv[2], r;
+
+	*out = NULL;
+	if (geteuid() != 0)
+		return -EPERM;
+	if ((r = tb_fix_stdio()) < 0 ||
+	    (r = drop_target_resolve(opts ? opts->user : NULL, &t)) < 0)
+		return r;
+	tb_backend_config(opts, &t, &cfg);
+	if (!(b = tb_alloc()))
+		return -ENOMEM;
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0) {
+		r = -errno;
+		goto fail_free;
+	}
+	if ((r = fdpass_want_creds(sv[1])) < 0)
+		goto fail_pair;
+	b->backend = fork();
+	if (b->backend < 0) {
+		r = -errno;
+		goto fail_pair;
+	}
+	if (b->backend == 0) {
+		close(sv[0]);
+		backend_main(sv[1], &cfg);
+	}
+	close(sv[1]);
+	b->sock = sv[0];
+	if ((r = tb_frontend_start(b, &t)) < 0)
+		goto fail_reap;
+	*out = b;
+	return 0;
+fail_pair:
+	close(sv[0]);
+	close(sv[1]);
+	goto fail_free;
+fail_reap:
+	tb_reap(b);
+fail_free:
+	free(b);
+	return r;
+}
+
+static struct tb_port *tb_port_slot(struct tb_broker *b, int fd)
+{
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		if (b->ports[i].fd == fd)
+			return &b->ports[i];
+	return NULL;
+}
+
+static int tb_status_set(struct tb_status *st, enum tb_reason reason, int err)
+{
+	if (st) {
+		memset(st, 0, sizeof(*st));
+		st->reason = reason;
+	}
+	return err;
+}
+
+/* Receive the reply to request SEQ; on success *FD is the port. */
+static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_reply *rep,
+			 int *fd)
+{
+	char buf[PROTO_MSG_MAX];
+	union proto_msg msg;
+	ssize_t n;
+	int r;
+
+	do
+		n = fdpass_recv(b->sock, buf, sizeof(buf), fd, NULL);
+	while (n == -EINTR);
+	if (n <= 0)
+		return n == 0 ? -ECONNRESET : (int)n;
+	r = proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, *fd >= 0, &msg);
+	if (r == 0 && (msg.hdr.type != PROTO_OPEN_REPLY || msg.hdr.seq != seq))
+		r = -EPROTO;
+	if (r < 0) {
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
+		return r;
+	}
+	*rep = msg.open_reply;
+	return 0;
+}
+
+TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
+		      struct tb_status *st)
+{
+	struct proto_open_reply rep;
+	struct proto_open req;
+	struct tb_port *slot;
+	int fd = -1, r;
+
+	if (!b || b->sock < 0 || !port)
+		return tb_status_set(st, TB_R_BROKER, -EINVAL);
+	port = portname_strip_dev(port);
+	if ((flags & ~TB_NONBLOCK) || strlen(port) > PORTNAME_MAX)
+		return tb_status_set(st, TB_R_NAME, -EINVAL);
+	if (!(slot = tb_port_slot(b, -1)))
+		return tb_status_set(st, TB_R_BROKER, -EMFILE);
+	memset(&req, 0, sizeof(req));
+	proto_hdr_init(&req.hdr, PROTO_OPEN, ++b->seq);
+	req.flags = (flags & TB_NONBLOCK) ? PROTO_OPEN_NONBLOCK : 0;
+	strcpy(req.port, port);
+	if ((r = fdpass_send(b->sock, &req, sizeof(req), -1)) < 0 ||
+	    (r = tb_recv_reply(b, req.hdr.seq, &rep, &fd)) < 0)
+		return tb_status_set(st, TB_R_BROKER, r);
+	tb_status_set(st, (enum tb_reason)rep.reason, 0);
+	if (st) {
+		st->rule = rep.rule;
+		memcpy(st->kname, rep.kname, sizeof(st->kname));
+		st->kname[sizeof(st->kname) - 1] = '\0';
+	}
+	if (rep.err < 0)
+		return rep.err;
+	slot->fd = fd;
+	slot->handle = rep.handle;
+	return fd;
+}
+
+TB_EXPORT int tb_release(struct tb_broker *b, int fd)
+{
+	struct proto_release rel;
+	struct tb_port *slot;
+
+	if (!b || fd < 0 || !(slot = tb_port_slot(b, fd)))
+		return -EBADF;
+	/* Close first: until the backend hears of it, it still holds the locks. */
+	close(slot->fd);
+	memset(&rel, 0, sizeof(rel));
+	proto_hdr_init(&rel.hdr, PROTO_RELEASE, ++b->seq);
+	rel.handle = slot->handle;
+	slot->fd = -1;
+	slot->handle = 0;
+	return b->sock >= 0 ? fdpass_send(b->sock, &rel, sizeof(rel), -1) : 0;
+}
+
+TB_EXPORT void tb_shutdown(struct tb_broker *b)
+{
+	if (!b)
+		return;
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		if (b->ports[i].fd >= 0)
+			close(b->ports[i].fd);
+	tb_reap(b); /* EOF makes the backend release everything and exit */
+	free(b);
+}
+
+TB_EXPORT int tb_fd(const struct tb_broker *b)
+{
+	return b ? b->sock : -1;
+}

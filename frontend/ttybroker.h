@@ -1,0 +1,129 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * ttybroker.h - open serial ports without running as root.
+ *
+ * A program that starts with root privilege (run by root, through sudo, or
+ * installed setuid-root) calls tb_init() first thing in main(), before it
+ * creates threads or opens anything it cares about.  tb_init() forks a
+ * small privileged backend over a socketpair and then drops the calling
+ * process, for good, to its target user.  From then on the program asks
+ * for ports by name with tb_open() and gets an open descriptor or an error.
+ *
+ *     struct tb_broker *b;
+ *     int fd, r;
+ *
+ *     if ((r = tb_init(NULL, &b)) < 0)
+ *             errx(1, "tb_init: %s", tb_strerror(r));
+ *     // ... now unprivileged ...
+ *     if ((fd = tb_open(b, "ttyUSB0", 0, NULL)) < 0)
+ *             errx(1, "ttyUSB0: %s", tb_strerror(fd));
+ *     // ... use fd ...
+ *     tb_release(b, fd);
+ *     tb_shutdown(b);
+ *
+ * Link with `pkg-config --libs ttybroker`.  Every function returns 0 (or a
+ * descriptor) on success and a negative errno value on failure.
+ */
+#ifndef TTYBROKER_H
+#define TTYBROKER_H
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+#define TB_EXPORT __attribute__((visibility("default")))
+
+/* Why tb_open() failed, finer than its errno; see tb_reason_str(). */
+enum tb_reason {
+	TB_R_OK = 0,
+	TB_R_NAME,      /* malformed port name                 (-EINVAL)      */
+	TB_R_NODEV,     /* no such device                      (-ENOENT, ...) */
+	TB_R_NOTTY,     /* not a serial tty                    (-ENOTTY)      */
+	TB_R_DENIED,    /* denied by policy                    (-EACCES)      */
+	TB_R_CLASS,     /* console, VT or another user's pty   (-EPERM)       */
+	TB_R_BUSY,      /* locked by another program           (-EBUSY)       */
+	TB_R_POLICY,    /* policy file missing, invalid or unsafe (-EACCES)   */
+	TB_R_BROKER,    /* backend failure or lost connection                 */
+};
+
+/* tb_init() options.  Zero-fill, then set what you need. */
+struct tb_options {
+	/* Policy file; NULL means /etc/ttybroker.conf.  Ignored when setuid. */
+	const char *policy;
+	/* UUCP lock directory; NULL means /run/lock.  Ignored when setuid. */
+	const char *lockdir;
+	/*
+	 * User (name or numeric uid) to drop to when the process runs as real
+	 * root.  NULL means SUDO_UID/SUDO_GID under sudo, and is an error
+	 * (-EINVAL) for plain root.  Ignored when setuid: the target is then
+	 * always the real uid.
+	 */
+	const char *user;
+	/* TB_LOG_* flags for the backend's audit and error log. */
+	unsigned int log;
+};
+
+#define TB_LOG_STDERR 0x1u /* also log to stderr (audit lines included) */
+#define TB_LOG_QUIET  0x2u /* no syslog: for tests and demos            */
+#define TB_LOG_DEBUG  0x4u /* debug messages                            */
+
+/* tb_open() flags. */
+#define TB_NONBLOCK 0x1 /* leave O_NONBLOCK set on the returned fd */
+
+/* What tb_open() learned, beyond its return value. */
+struct tb_status {
+	enum tb_reason reason;
+	unsigned int rule;   /* policy line that decided, 0 if none  */
+	char kname[128];     /* kernel name, e.g. "ttyUSB0" for a by-id link */
+};
+
+struct tb_broker;
+
+/*
+ * Start the backend and drop privileges.  Must run with effective uid 0.
+ * On success *OUT is the broker handle and the process now runs as the
+ * target user, with no capabilities and no way back to root.  On failure
+ * nothing is left running; the caller should exit.  Returns 0, -EPERM
+ * (not root), -EINVAL (no target user), -ENOENT (unknown user), or the
+ * errno of a failed step.  The backend's descriptor is close-on-exec.
+ */
+TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out);
+
+/*
+ * Open PORT ("ttyUSB0", "/dev/ttyUSB0", "pts/3", "serial/by-id/...")
+ * through the backend.  FLAGS is 0 or TB_NONBLOCK.  Returns an fd that is
+ * open O_RDWR|O_NOCTTY, close-on-exec, exclusively flock()ed and covered
+ * by a LCK.. file, or a negative errno; ST (may be NULL) says why.
+ */
+TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
+		      struct tb_status *st);
+
+/*
+ * Close FD, obtained from tb_open(), and tell the backend to drop its
+ * locks.  Needs no reply.  Returns 0, or -EBADF if FD is not one of ours.
+ */
+TB_EXPORT int tb_release(struct tb_broker *b, int fd);
+
+/*
+ * Release every port, end the backend and free B.  The backend also ends
+ * by itself, releasing all locks, when this process exits or is killed.
+ */
+TB_EXPORT void tb_shutdown(struct tb_broker *b);
+
+/* The backend's descriptor, e.g. to close it in a forked child. */
+TB_EXPORT int tb_fd(const struct tb_broker *b);
+
+/* Human-readable text for a negative errno returned by this library. */
+TB_EXPORT const char *tb_strerror(int err);
+
+/* Human-readable text for a reason. */
+TB_EXPORT const char *tb_reason_str(enum tb_reason reason);
+
+/* The sysexits(3) code a command should exit with for REASON. */
+TB_EXPORT int tb_reason_exit(enum tb_reason reason);
+
+#ifdef __cplusplus
+}
+#endif
+
+#endif

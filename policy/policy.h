@@ -1,0 +1,100 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * policy.h - the admin's policy: which users may open which ports.
+ *
+ * File format, one rule per line, '#' to end of line is a comment:
+ *
+ *     permit|deny  WHO  PATTERN...
+ *
+ * WHO is a user name, ":group" (primary or supplementary), or "*".
+ * PATTERN is an fnmatch(3) glob with FNM_PATHNAME on the port name, so '*'
+ * never crosses '/'.  The last matching rule wins; no match means deny.
+ * A port under "pts/" is permitted only by a pattern that itself starts
+ * with the literal "pts/", so a broad rule never hands out terminals.
+ *
+ * User and group names are resolved to ids when the policy is parsed, so
+ * evaluation needs no name service (the backend's seccomp filter forbids it).
+ */
+#ifndef TB_POLICY_H
+#define TB_POLICY_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define POLICY_DEFAULT_PATH "/etc/ttybroker.conf"
+#define POLICY_MAX_SIZE     (1024 * 1024) /* bytes in a policy file        */
+#define POLICY_MAX_LINE     4096          /* bytes in one line             */
+#define POLICY_MAX_RULES    4096
+#define POLICY_MAX_PATTERNS 64            /* patterns in one rule          */
+#define POLICY_MAX_GROUPS   256           /* groups of one subject         */
+
+enum policy_who { POLICY_WHO_ANY, POLICY_WHO_USER, POLICY_WHO_GROUP };
+
+struct policy_rule {
+	bool permit;
+	enum policy_who who;
+	uid_t uid;           /* POLICY_WHO_USER  */
+	gid_t gid;           /* POLICY_WHO_GROUP */
+	unsigned int line;
+	size_t npatterns;
+	char **patterns;
+};
+
+struct policy {
+	char *path;          /* for messages: "path:line" */
+	size_t nrules;
+	struct policy_rule *rules;
+};
+
+/* Who is asking: uid, primary gid and supplementary groups. */
+struct policy_subject {
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t groups[POLICY_MAX_GROUPS];
+};
+
+struct policy_verdict {
+	bool permit;
+	unsigned int line;   /* deciding rule's line; 0 = no rule matched */
+	const char *pattern; /* deciding pattern inside the policy, or NULL */
+};
+
+/* Called once per error found while parsing; LINE is 0 for whole-file errors. */
+typedef void (*policy_error_fn)(void *arg, const char *path, unsigned int line,
+				const char *msg);
+
+/*
+ * Parse TEXT (LEN bytes, need not be NUL-terminated) into *OUT.  Every
+ * error is reported through ERR (may be NULL) and parsing goes on to
+ * find them all.  Returns 0, -EINVAL if there was any error (and *OUT
+ * is NULL), or -ENOMEM.  PATH is used for messages only.
+ */
+int policy_parse(const char *text, size_t len, const char *path,
+		 policy_error_fn err, void *arg, struct policy **out);
+
+/*
+ * Load PATH safely: opened without following symlinks and without
+ * blocking, it must be a regular file owned by root, not writable by group
+ * or others, and at most POLICY_MAX_SIZE bytes.  Returns 0, or -ENOENT,
+ * -EPERM (unsafe owner, mode or type), -EFBIG, -EINVAL (syntax), -ENOMEM,
+ * or another negative errno.  Unsafe files are reported through ERR too.
+ */
+int policy_load(const char *path, policy_error_fn err, void *arg,
+		struct policy **out);
+
+void policy_free(struct policy *pol);
+
+/* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */
+void policy_eval(const struct policy *pol, const struct policy_subject *subj,
+		 const char *port, struct policy_verdict *v);
+
+/*
+ * Fill SUBJ for the user with UID and primary GID: supplementary groups
+ * come from getgrouplist(3) when the user has a passwd entry, otherwise
+ * the subject has only GID.  Returns 0 or a negative errno.
+ */
+int policy_subject_init(struct policy_subject *subj, uid_t uid, gid_t gid);
+
+#endif
