@@ -18,6 +18,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "backend.h"
@@ -87,6 +88,8 @@ static void backend_sanitize(int sock)
 		close(null);
 	if (setsid() < 0)
 		fatal("setsid");
+	if (clearenv() != 0)
+		fatal("clearenv");
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		signal(ignored[i], SIG_IGN);
 	sigemptyset(&sa.sa_mask);
@@ -112,6 +115,7 @@ static int backend_setup(struct backend *be)
 	const struct backend_config *cfg = be->cfg;
 	int r;
 
+	tzset(); /* read /etc/localtime now: syslog needs it, Landlock forbids it later */
 	r = policy_load(cfg->policy_path, backend_policy_error, NULL, &be->pol);
 	if (r < 0) {
 		log_warnx("policy %s refused: nothing will be permitted",
@@ -425,7 +429,7 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 		backend_send_ready(sock, r);
 		exit(EX_OSERR);
 	}
-	confine_backend();
+	confine_backend(be.env.devfd, be.lockfd);
 	if (backend_send_ready(sock, 0) < 0)
 		exit(EX_OSERR);
 	log_debug("serving frontend pid %d", (int)cfg->peer_pid);

@@ -9,7 +9,8 @@
  *   CAP_FOWNER        remove a stale lock file owned by another user in a
  *                     sticky lock directory (/run/lock is 1777).
  * Everything else, including CAP_SETUID, CAP_SYS_ADMIN and CAP_KILL, goes,
- * from the bounding set too.
+ * from the bounding set too.  Landlock then limits what CAP_DAC_OVERRIDE
+ * reaches to /dev and the lock directory.
  */
 #include <errno.h>
 #include <sys/prctl.h>
@@ -19,6 +20,7 @@
 
 #include "confine.h"
 #include "filter.h"
+#include "landlock.h"
 #include "log.h"
 
 static const unsigned int confine_kept_caps[] = { CAP_DAC_OVERRIDE, CAP_FOWNER };
@@ -70,12 +72,17 @@ int confine_nnp(void)
 	return 0;
 }
 
+int confine_landlock(int devfd, int lockfd)
+{
+	return landlock_confine(devfd, lockfd);
+}
+
 int confine_seccomp(void)
 {
 	return filter_load();
 }
 
-void confine_backend(void)
+void confine_backend(int devfd, int lockfd)
 {
 	int r;
 
@@ -90,6 +97,13 @@ void confine_backend(void)
 	if ((r = confine_nnp()) < 0) {
 		errno = -r;
 		fatal("confine: no_new_privs");
+	}
+	r = confine_landlock(devfd, lockfd);
+	if (r == -EOPNOTSUPP) {
+		log_warnx("confine: kernel without Landlock, file access not restricted");
+	} else if (r < 0) {
+		errno = -r;
+		fatal("confine: landlock");
 	}
 	if ((r = confine_seccomp()) < 0) {
 		errno = -r;

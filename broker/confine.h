@@ -1,8 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * confine.h - what the backend gives up before it serves a request:
- * resource limits, capabilities (libcap-ng), dumpability, no_new_privs and
- * a seccomp allow-list (libseccomp).  Each step is fatal on failure, so the
+ * resource limits, capabilities (libcap-ng), dumpability, no_new_privs,
+ * Landlock file-system rules and a seccomp allow-list (libseccomp).  Each step is fatal on failure, so the
  * backend never runs half-confined.
  */
 #ifndef TB_CONFINE_H
@@ -29,7 +29,17 @@ int confine_nnp(void);
 /* Load the backend's seccomp allow-list (filter.c).  0 or -errno. */
 int confine_seccomp(void);
 
-/* All of the above, in order; fatal() on the first failure. */
-void confine_backend(void);
+/*
+ * Landlock: file access only below DEVFD (ports) and LOCKFD (lock files).
+ * 0, -EOPNOTSUPP on kernels without Landlock, or -errno.
+ */
+int confine_landlock(int devfd, int lockfd);
+
+/*
+ * All of the above, in order: rlimits, capabilities, no_new_privs,
+ * Landlock, seccomp.  fatal() on the first failure; a kernel without
+ * Landlock is only warned about (it predates Linux 5.13).
+ */
+void confine_backend(int devfd, int lockfd);
 
 #endif

@@ -1,0 +1,24 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * landlock.h - file-system confinement of the backend with Landlock.
+ *
+ * CAP_DAC_OVERRIDE lets the backend open any file.  Landlock takes that
+ * back: after landlock_confine() the backend may open files for reading or
+ * writing only below /dev (the ports) and create, read and remove regular
+ * files only in the lock directory.  Nothing else can be created, written,
+ * removed or executed, whatever the capabilities say.
+ */
+#ifndef TB_LANDLOCK_H
+#define TB_LANDLOCK_H
+
+/*
+ * Restrict this process (no_new_privs must be set).  DEVFD and LOCKFD are
+ * directory fds (O_PATH is fine).  Returns 0, -EOPNOTSUPP if the kernel has
+ * no Landlock (the caller decides), or another -errno.
+ */
+int landlock_confine(int devfd, int lockfd);
+
+/* The kernel's Landlock ABI version, or a negative errno. */
+int landlock_abi(void);
+
+#endif

@@ -1,0 +1,816 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_policy.c - tests for policy/policy.c: parsing good and bad rules,
+ * evaluation, safe loading of the policy file and subject setup.
+ * Needs root for the load tests (chown to nobody) and the users/groups
+ * root, nobody, daemon and the groups dialout, nogroup of Debian.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <pwd.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sched.h>
+#include <sys/mount.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "policy.h"
+
+#define MAX_ERRS 16
+#define ERR_MSG  256
+
+/* Errors collected from the policy_error_fn callback. */
+struct errs {
+	unsigned int n;
+	unsigned int line[MAX_ERRS];
+	char msg[MAX_ERRS][ERR_MSG];
+	char path[MAX_ERRS][ERR_MSG];
+};
+
+static void collect(void *arg, const char *path, unsigned int line,
+		    const char *msg)
+{
+	struct errs *e = arg;
+
+	if (e->n < MAX_ERRS) {
+		e->line[e->n] = line;
+		snprintf(e->msg[e->n], ERR_MSG, "%s", msg);
+		snprintf(e->path[e->n], ERR_MSG, "%s", path);
+	}
+	e->n++;
+}
+
+/* Parse a NUL-terminated string, collecting errors into E. */
+static int parse_str(const char *text, struct errs *e, struct policy **out)
+{
+	return policy_parse(text, strlen(text), "test.conf", collect, e, out);
+}
+
+/* Assert that error I is on LINE and its message contains SUB. */
+static void assert_err(const struct errs *e, unsigned int i, unsigned int line,
+		       const char *sub)
+{
+	cr_assert_gt(e->n, i, "expected error #%u, got %u errors", i, e->n);
+	cr_assert_eq(e->line[i], line, "error #%u on line %u, expected %u (%s)",
+		     i, e->line[i], line, e->msg[i]);
+	cr_assert_not_null(strstr(e->msg[i], sub), "message '%s' lacks '%s'",
+			   e->msg[i], sub);
+}
+
+/* ---------------------------------------------------------------- */
+/* Good input                                                        */
+
+struct good_case {
+	char text[256];
+	size_t nrules;
+	size_t idx;             /* rule to inspect, if nrules > 0 */
+	bool permit;
+	enum policy_who who;
+	unsigned int id;        /* uid or gid */
+	unsigned int line;
+	size_t npatterns;
+	char pattern0[32];
+};
+
+ParameterizedTestParameters(parse, good)
+{
+	static struct good_case cases[] = {
+		{ "permit * ttyUSB0\n", 1, 0, true, POLICY_WHO_ANY, 0, 1, 1, "ttyUSB0" },
+		{ "deny root ttyS0\n", 1, 0, false, POLICY_WHO_USER, 0, 1, 1, "ttyS0" },
+		{ "permit daemon ttyS0 ttyS1 ttyS2", 1, 0, true, POLICY_WHO_USER, 1, 1, 3, "ttyS0" },
+		{ "permit :dialout ttyUSB* ttyACM*\n", 1, 0, true, POLICY_WHO_GROUP, 20, 1, 2, "ttyUSB*" },
+		{ "permit :root serial/by-id/usb-FTDI*\n", 1, 0, true, POLICY_WHO_GROUP, 0, 1, 1, "serial/by-id/usb-FTDI*" },
+		{ "# header\n\n   \npermit\t:nogroup\tttyS*\t# trailing\n", 1, 0, true, POLICY_WHO_GROUP, 65534, 4, 1, "ttyS*" },
+		{ "permit * a#comment b\n", 1, 0, true, POLICY_WHO_ANY, 0, 1, 1, "a" },
+		{ "\tdeny   *   pts/*   \n", 1, 0, false, POLICY_WHO_ANY, 0, 1, 1, "pts/*" },
+		{ "permit * ttyS0\n\n# x\ndeny :daemon ttyS0 ttyS[1-3]\n", 2, 1, false, POLICY_WHO_GROUP, 1, 4, 2, "ttyS0" },
+		{ "permit nobody tty?\n", 1, 0, true, POLICY_WHO_USER, 65534, 1, 1, "tty?" },
+		{ "", 0, 0, false, POLICY_WHO_ANY, 0, 0, 0, "" },
+		{ "# only comments\n#\n\n\t\n", 0, 0, false, POLICY_WHO_ANY, 0, 0, 0, "" },
+	};
+
+	return cr_make_param_array(struct good_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct good_case *c, parse, good)
+{
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	const struct policy_rule *r;
+	int rc;
+
+	rc = parse_str(c->text, &e, &pol);
+	cr_assert_eq(rc, 0, "rc %d for '%s' (first error: %s)", rc, c->text,
+		     e.n ? e.msg[0] : "none");
+	cr_assert_eq(e.n, 0);
+	cr_assert_not_null(pol);
+	cr_assert_str_eq(pol->path, "test.conf");
+	cr_assert_eq(pol->nrules, c->nrules);
+	if (c->nrules > 0) {
+		r = &pol->rules[c->idx];
+		cr_assert_eq(r->permit, c->permit);
+		cr_assert_eq(r->who, c->who);
+		if (c->who == POLICY_WHO_USER)
+			cr_assert_eq(r->uid, (uid_t)c->id);
+		if (c->who == POLICY_WHO_GROUP)
+			cr_assert_eq(r->gid, (gid_t)c->id);
+		cr_assert_eq(r->line, c->line);
+		cr_assert_eq(r->npatterns, c->npatterns);
+		cr_assert_str_eq(r->patterns[0], c->pattern0);
+	}
+	policy_free(pol);
+}
+
+/* ---------------------------------------------------------------- */
+/* Bad input: exactly one error, on the right line                  */
+
+struct bad_case {
+	char text[128];
+	size_t len;             /* 0: strlen(text) */
+	unsigned int line;
+	char msg[64];
+};
+
+ParameterizedTestParameters(parse, bad)
+{
+	static struct bad_case cases[] = {
+		{ "allow * ttyS0\n", 0, 1, "unknown action 'allow' (expected permit or deny)" },
+		{ "Permit * ttyS0\n", 0, 1, "unknown action 'Permit'" },
+		{ "permit * ttyS0\npermit\n", 0, 2, "rule has no user, :group or '*'" },
+		{ "deny\t# nothing else\n", 0, 1, "rule has no user" },
+		{ "# c\npermit root\n", 0, 2, "rule has no port pattern" },
+		{ "permit root # ttyS0\n", 0, 1, "rule has no port pattern" },
+		{ "\npermit tb_no_such_user ttyS0\n", 0, 2, "unknown user 'tb_no_such_user'" },
+		{ "permit :tb_no_such_group ttyS0\n", 0, 1, "unknown group 'tb_no_such_group'" },
+		{ "permit : ttyS0\n", 0, 1, "empty group name" },
+		{ "permit * ../ttyS0\n", 0, 1, "'..' component" },
+		{ "permit * serial/../../etc/shadow\n", 0, 1, "'..' component" },
+		{ "permit * ttyS0 pts/..\n", 0, 1, "'..' component" },
+		{ "permit * ..\n", 0, 1, "'..' component" },
+		{ "permit * /dev/ttyS0\n", 0, 1, "absolute" },
+		{ "permit * ttyS0\x01\n", 0, 1, "non-printable" },
+		{ "permit * tty\xc3\xa9\n", 0, 1, "non-printable" },
+		{ "permit * ttyS0\r\n", 0, 1, "non-printable" },
+		{ "\x1b[31m * ttyS0\n", 0, 1, "unknown action '\\x1b[31m'" },
+		{ "permit * tty\0S0\n", sizeof("permit * tty\0S0\n") - 1, 1, "NUL byte in policy" },
+		{ "permit * ttyS0\n# a\0b\n", sizeof("permit * ttyS0\n# a\0b\n") - 1, 2, "NUL byte in policy" },
+	};
+
+	return cr_make_param_array(struct bad_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, parse, bad)
+{
+	struct errs e = { 0 };
+	struct policy *pol = (struct policy *)&e; /* must be reset to NULL */
+	size_t len = c->len ? c->len : strlen(c->text);
+	const char *p;
+	int rc;
+
+	rc = policy_parse(c->text, len, "bad.conf", collect, &e, &pol);
+	cr_assert_eq(rc, -EINVAL, "rc %d for '%s'", rc, c->text);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 1, "%u errors for '%s'", e.n, c->text);
+	assert_err(&e, 0, c->line, c->msg);
+	cr_assert_str_eq(e.path[0], "bad.conf");
+	for (p = e.msg[0]; *p; p++)
+		cr_assert(*p >= 0x20 && *p < 0x7f, "raw control byte in '%s'",
+			  e.msg[0]);
+}
+
+/* ---------------------------------------------------------------- */
+/* Parser limits and error collection                               */
+
+/* A malloc'd policy text: LINES copies of LINE. */
+static char *repeat_line(const char *line, size_t lines)
+{
+	size_t n = strlen(line);
+	char *s = malloc(n * lines + 1);
+	size_t i;
+
+	cr_assert_not_null(s);
+	for (i = 0; i < lines; i++)
+		memcpy(s + i * n, line, n);
+	s[n * lines] = '\0';
+	return s;
+}
+
+/* "permit * " followed by a pattern so the line has exactly LEN bytes. */
+static char *line_of(size_t len)
+{
+	char *s = malloc(len + 1);
+
+	cr_assert_not_null(s);
+	memset(s, 'x', len);
+	memcpy(s, "permit * ", 9);
+	s[len] = '\0';
+	return s;
+}
+
+Test(parse, all_errors_reported)
+{
+	const char *text = "permit * ttyS0\n"
+			   "allow * ttyS0\n"
+			   "# fine\n"
+			   "permit tb_no_such_user ttyS0\n"
+			   "deny * /dev/ttyS1\n"
+			   "deny * ttyS1\n";
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	cr_assert_eq(parse_str(text, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 3);
+	assert_err(&e, 0, 2, "unknown action 'allow'");
+	assert_err(&e, 1, 4, "unknown user 'tb_no_such_user'");
+	assert_err(&e, 2, 5, "absolute");
+}
+
+Test(parse, line_length_limit)
+{
+	char *ok = line_of(POLICY_MAX_LINE);
+	char *bad = line_of(POLICY_MAX_LINE + 1);
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	char *text;
+
+	cr_assert_eq(parse_str(ok, &e, &pol), 0);
+	cr_assert_eq(pol->nrules, 1);
+	cr_assert_eq(strlen(pol->rules[0].patterns[0]), POLICY_MAX_LINE - 9);
+	policy_free(pol);
+
+	cr_assert_gt(asprintf(&text, "permit * ttyS0\n%s\nallow * x\n", bad), 0);
+	cr_assert_eq(parse_str(text, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 2);
+	assert_err(&e, 0, 2, "line too long");
+	assert_err(&e, 1, 3, "unknown action 'allow'");
+	free(text);
+	free(bad);
+	free(ok);
+}
+
+Test(parse, pattern_count_limit)
+{
+	char ok[POLICY_MAX_PATTERNS * 8 + 32] = "permit *";
+	char bad[sizeof(ok) + 8];
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	int i;
+
+	for (i = 0; i < POLICY_MAX_PATTERNS; i++)
+		snprintf(ok + strlen(ok), sizeof(ok) - strlen(ok), " ttyS%d", i);
+	snprintf(bad, sizeof(bad), "%s extra\n", ok);
+
+	cr_assert_eq(parse_str(ok, &e, &pol), 0);
+	cr_assert_eq(pol->rules[0].npatterns, POLICY_MAX_PATTERNS);
+	cr_assert_str_eq(pol->rules[0].patterns[POLICY_MAX_PATTERNS - 1], "ttyS63");
+	policy_free(pol);
+
+	cr_assert_eq(parse_str(bad, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 1);
+	assert_err(&e, 0, 1, "too many port patterns");
+}
+
+Test(parse, rule_count_limit)
+{
+	char *ok = repeat_line("permit * ttyS0\n", POLICY_MAX_RULES);
+	char *bad = repeat_line("permit * ttyS0\n", POLICY_MAX_RULES + 2);
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	cr_assert_eq(parse_str(ok, &e, &pol), 0);
+	cr_assert_eq(pol->nrules, POLICY_MAX_RULES);
+	cr_assert_eq(pol->rules[POLICY_MAX_RULES - 1].line, POLICY_MAX_RULES);
+	policy_free(pol);
+
+	cr_assert_eq(parse_str(bad, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 1, "overflow reported %u times", e.n);
+	assert_err(&e, 0, POLICY_MAX_RULES + 1, "too many rules");
+	free(bad);
+	free(ok);
+}
+
+Test(parse, text_not_nul_terminated)
+{
+	const char text[] = "permit * ttyS0XXXX";
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	cr_assert_eq(policy_parse(text, 14, "t", collect, &e, &pol), 0);
+	cr_assert_eq(pol->nrules, 1);
+	cr_assert_str_eq(pol->rules[0].patterns[0], "ttyS0");
+	policy_free(pol);
+}
+
+Test(parse, null_callback_and_path)
+{
+	struct policy *pol = NULL;
+
+	cr_assert_eq(policy_parse("bogus\n", 6, NULL, NULL, NULL, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(policy_parse("deny * x\n", 9, NULL, NULL, NULL, &pol), 0);
+	cr_assert_not_null(pol->path);
+	cr_assert_eq(pol->nrules, 1);
+	policy_free(pol);
+}
+
+Test(parse, text_over_max_size)
+{
+	size_t len = POLICY_MAX_SIZE + 1;
+	char *text = malloc(len);
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	cr_assert_not_null(text);
+	memset(text, '\n', len);
+	cr_assert_eq(policy_parse(text, len, "big", collect, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	assert_err(&e, 0, 0, "larger than");
+	free(text);
+}
+
+Test(parse, free_null)
+{
+	policy_free(NULL);
+	cr_assert(true, "policy_free(NULL) returned");
+}
+
+/* ---------------------------------------------------------------- */
+/* Evaluation                                                        */
+
+struct eval_case {
+	char policy[160];
+	uid_t uid;
+	gid_t gid;
+	size_t ngroups;
+	gid_t groups[4];
+	char port[48];
+	bool permit;
+	unsigned int line;
+	char pattern[32];       /* "": no rule matched, pattern is NULL */
+};
+
+#define USB_ACM "permit :dialout ttyUSB* ttyACM*\n"
+#define LAST    "permit * ttyUSB*\ndeny * ttyUSB1\n"
+#define PTS_ALL "permit * */*\n"
+
+ParameterizedTestParameters(eval, table)
+{
+	static struct eval_case cases[] = {
+		/* last match wins, both ways round */
+		{ LAST, 1000, 1000, 1, { 1000 }, "ttyUSB1", false, 2, "ttyUSB1" },
+		{ LAST, 1000, 1000, 1, { 1000 }, "ttyUSB0", true, 1, "ttyUSB*" },
+		{ "deny * ttyS*\npermit * ttyS0\n", 5, 5, 1, { 5 }, "ttyS0", true, 2, "ttyS0" },
+		{ "deny * ttyS*\npermit * ttyS0\n", 5, 5, 1, { 5 }, "ttyS1", false, 1, "ttyS*" },
+		/* default deny */
+		{ "", 0, 0, 1, { 0 }, "ttyS0", false, 0, "" },
+		{ LAST, 1000, 1000, 1, { 1000 }, "ttyACM0", false, 0, "" },
+		/* :group via primary gid, via supplementary group, not at all */
+		{ USB_ACM, 1000, 20, 1, { 20 }, "ttyACM0", true, 1, "ttyACM*" },
+		{ USB_ACM, 1000, 20, 0, { 0 }, "ttyUSB3", true, 1, "ttyUSB*" },
+		{ USB_ACM, 1000, 1000, 3, { 1000, 24, 20 }, "ttyUSB0", true, 1, "ttyUSB*" },
+		{ USB_ACM, 1000, 1000, 2, { 1000, 24 }, "ttyUSB0", false, 0, "" },
+		{ USB_ACM, 1000, 20, 1, { 20 }, "ttyS0", false, 0, "" },
+		{ USB_ACM, 1000, 20, 1, { 20 }, "ttyUSB", true, 1, "ttyUSB*" },
+		/* user match */
+		{ "permit daemon ttyS0\n", 1, 1, 1, { 1 }, "ttyS0", true, 1, "ttyS0" },
+		{ "permit daemon ttyS0\n", 2, 1, 1, { 1 }, "ttyS0", false, 0, "" },
+		{ "permit root ttyS0\n", 1000, 0, 1, { 0 }, "ttyS0", false, 0, "" },
+		/* deny after permit, for one member of the group */
+		{ USB_ACM "deny daemon ttyUSB*\n", 1, 1, 2, { 1, 20 }, "ttyUSB0", false, 2, "ttyUSB*" },
+		{ USB_ACM "deny daemon ttyUSB*\n", 2, 2, 2, { 2, 20 }, "ttyUSB0", true, 1, "ttyUSB*" },
+		/* '*' does not cross '/' */
+		{ "permit * *\n", 0, 0, 1, { 0 }, "serial/by-id/usb-1", false, 0, "" },
+		{ "permit * serial/*\n", 0, 0, 1, { 0 }, "serial/by-id/usb-1", false, 0, "" },
+		{ "permit * serial/by-id/*\n", 0, 0, 1, { 0 }, "serial/by-id/usb-1", true, 1, "serial/by-id/*" },
+		{ "permit * *\n", 0, 0, 1, { 0 }, "ttyS0", true, 1, "*" },
+		/* pts/ needs a pattern that literally starts with "pts/" */
+		{ PTS_ALL, 0, 0, 1, { 0 }, "pts/3", false, 0, "" },
+		{ PTS_ALL, 0, 0, 1, { 0 }, "usb/3", true, 1, "*/*" },
+		{ "permit * p*/*\n", 0, 0, 1, { 0 }, "pts/3", false, 0, "" },
+		{ "permit * [p]ts/*\n", 0, 0, 1, { 0 }, "pts/3", false, 0, "" },
+		{ "permit * pts/*\n", 0, 0, 1, { 0 }, "pts/3", true, 1, "pts/*" },
+		{ "permit * */* pts/[0-9]\n", 0, 0, 1, { 0 }, "pts/3", true, 1, "pts/[0-9]" },
+		{ "permit * pts/*\ndeny * */*\n", 0, 0, 1, { 0 }, "pts/3", true, 1, "pts/*" },
+		{ "permit * pts/*\ndeny * pts/3\n", 0, 0, 1, { 0 }, "pts/3", false, 2, "pts/3" },
+		/* several patterns: the matching one is reported */
+		{ "permit * ttyS0 ttyUSB* ttyACM0\n", 0, 0, 1, { 0 }, "ttyACM0", true, 1, "ttyACM0" },
+	};
+
+	return cr_make_param_array(struct eval_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* True if P is the very pointer of one of RULE's patterns. */
+static bool points_into(const struct policy_rule *rule, const char *p)
+{
+	size_t i;
+
+	for (i = 0; i < rule->npatterns; i++)
+		if (rule->patterns[i] == p)
+			return true;
+	return false;
+}
+
+ParameterizedTest(struct eval_case *c, eval, table)
+{
+	struct policy_subject subj = { .uid = c->uid, .gid = c->gid,
+				       .ngroups = c->ngroups };
+	struct policy_verdict v = { .permit = true, .line = 99 };
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	memcpy(subj.groups, c->groups, sizeof(c->groups));
+	cr_assert_eq(parse_str(c->policy, &e, &pol), 0, "policy: %s",
+		     e.n ? e.msg[0] : "?");
+	policy_eval(pol, &subj, c->port, &v);
+	cr_assert_eq(v.permit, c->permit, "port %s uid %u: permit %d",
+		     c->port, (unsigned)c->uid, v.permit);
+	cr_assert_eq(v.line, c->line, "port %s: line %u", c->port, v.line);
+	if (c->pattern[0] == '\0') {
+		cr_assert_null(v.pattern);
+	} else {
+		cr_assert_not_null(v.pattern);
+		cr_assert_str_eq(v.pattern, c->pattern);
+		cr_assert(points_into(&pol->rules[0], v.pattern) ||
+			  points_into(&pol->rules[pol->nrules - 1], v.pattern));
+	}
+	policy_free(pol);
+}
+
+Test(eval, null_policy_denies)
+{
+	struct policy_subject subj = { .ngroups = 0 };
+	struct policy_verdict v = { .permit = true, .line = 7, .pattern = "x" };
+
+	policy_eval(NULL, &subj, "ttyS0", &v);
+	cr_assert_not(v.permit);
+	cr_assert_eq(v.line, 0);
+	cr_assert_null(v.pattern);
+}
+
+/* ---------------------------------------------------------------- */
+/* policy_load: file safety checks                                  */
+
+static char tmpdir[64];
+
+static void tmpdir_setup(void)
+{
+	snprintf(tmpdir, sizeof(tmpdir), "/tmp/test_policy.XXXXXX");
+	cr_assert_not_null(mkdtemp(tmpdir), "mkdtemp: %s", strerror(errno));
+}
+
+/* Remove everything the test created, then the directory itself. */
+static void tmpdir_teardown(void)
+{
+	DIR *d = opendir(tmpdir);
+	struct dirent *de;
+
+	if (!d)
+		return;
+	while ((de = readdir(d))) {
+		if (!strcmp(de->d_name, ".") || !strcmp(de->d_name, ".."))
+			continue;
+		if (unlinkat(dirfd(d), de->d_name, 0) < 0 && errno == EISDIR)
+			unlinkat(dirfd(d), de->d_name, AT_REMOVEDIR);
+	}
+	closedir(d);
+	rmdir(tmpdir);
+}
+
+/* TMPDIR/NAME into OUT. */
+static const char *tpath(char *out, size_t len, const char *name)
+{
+	snprintf(out, len, "%s/%s", tmpdir, name);
+	return out;
+}
+
+/* Create TMPDIR/NAME holding LEN bytes of TEXT with MODE and owner UID. */
+static const char *make_file(char *out, size_t outlen, const char *name,
+			     const char *text, size_t len, mode_t mode, uid_t uid)
+{
+	int fd;
+
+	tpath(out, outlen, name);
+	fd = open(out, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cr_assert_geq(fd, 0, "create %s: %s", out, strerror(errno));
+	cr_assert_eq(write(fd, text, len), (ssize_t)len);
+	cr_assert_eq(fchown(fd, uid, 0), 0, "fchown: %s", strerror(errno));
+	cr_assert_eq(fchmod(fd, mode), 0);
+	close(fd);
+	return out;
+}
+
+#define GOOD_TEXT "# test\npermit :dialout ttyUSB*\ndeny daemon ttyUSB0\n"
+
+static const char *good_file(char *out, size_t len, mode_t mode, uid_t uid)
+{
+	return make_file(out, len, "good.conf", GOOD_TEXT, strlen(GOOD_TEXT),
+			 mode, uid);
+}
+
+/* policy_load that must fail with RC and report SUB on line 0. */
+static void assert_refused(const char *path, int rc, const char *sub)
+{
+	struct errs e = { 0 };
+	struct policy *pol = (struct policy *)&e;
+	int got = policy_load(path, collect, &e, &pol);
+
+	cr_assert_eq(got, rc, "load %s: %d (%s), expected %d", path, got,
+		     strerror(-got), rc);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 1);
+	assert_err(&e, 0, 0, sub);
+	cr_assert_str_eq(e.path[0], path);
+}
+
+TestSuite(load, .init = tmpdir_setup, .fini = tmpdir_teardown);
+
+Test(load, root_0644_ok)
+{
+	char p[128];
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	good_file(p, sizeof(p), 0644, 0);
+	cr_assert_eq(policy_load(p, collect, &e, &pol), 0);
+	cr_assert_eq(e.n, 0);
+	cr_assert_str_eq(pol->path, p);
+	cr_assert_eq(pol->nrules, 2);
+	cr_assert_eq(pol->rules[1].line, 3);
+	policy_free(pol);
+}
+
+Test(load, root_0400_ok)
+{
+	char p[128];
+	struct policy *pol = NULL;
+
+	good_file(p, sizeof(p), 0400, 0);
+	cr_assert_eq(policy_load(p, NULL, NULL, &pol), 0);
+	cr_assert_eq(pol->nrules, 2);
+	policy_free(pol);
+}
+
+Test(load, group_writable_refused)
+{
+	char p[128];
+
+	assert_refused(good_file(p, sizeof(p), 0664, 0), -EPERM,
+		       "writable by group or others");
+}
+
+Test(load, other_writable_refused)
+{
+	char p[128];
+
+	assert_refused(good_file(p, sizeof(p), 0646, 0), -EPERM,
+		       "writable by group or others");
+}
+
+Test(load, not_root_owned_refused)
+{
+	char p[128];
+
+	assert_refused(good_file(p, sizeof(p), 0644, 65534), -EPERM,
+		       "not owned by root");
+}
+
+Test(load, symlink_refused)
+{
+	char p[128], l[128];
+	struct errs e = { 0 };
+	struct policy *pol = (struct policy *)&e;
+	int rc;
+
+	good_file(p, sizeof(p), 0644, 0);
+	cr_assert_eq(symlink(p, tpath(l, sizeof(l), "link.conf")), 0);
+	rc = policy_load(l, collect, &e, &pol);
+	cr_assert(rc == -EPERM || rc == -ELOOP, "symlink loaded: rc %d", rc);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 1);
+	cr_assert_eq(e.line[0], 0);
+}
+
+Test(load, directory_refused)
+{
+	char p[128];
+
+	cr_assert_eq(mkdir(tpath(p, sizeof(p), "dir.conf"), 0755), 0);
+	assert_refused(p, -EPERM, "not a regular file");
+}
+
+Test(load, fifo_refused_without_blocking, .timeout = 10)
+{
+	char p[128];
+
+	cr_assert_eq(mkfifo(tpath(p, sizeof(p), "fifo.conf"), 0644), 0);
+	assert_refused(p, -EPERM, "not a regular file");
+}
+
+Test(load, missing_file)
+{
+	char p[128];
+
+	assert_refused(tpath(p, sizeof(p), "absent.conf"), -ENOENT,
+		       "No such file");
+}
+
+Test(load, too_big_refused)
+{
+	size_t len = POLICY_MAX_SIZE + 1;
+	char *text = malloc(len), p[128];
+
+	cr_assert_not_null(text);
+	memset(text, '\n', len);
+	make_file(p, sizeof(p), "big.conf", text, len, 0644, 0);
+	assert_refused(p, -EFBIG, "larger than");
+	free(text);
+}
+
+Test(load, max_size_ok)
+{
+	size_t len = POLICY_MAX_SIZE;
+	char *text = malloc(len), p[128];
+	struct policy *pol = NULL;
+
+	cr_assert_not_null(text);
+	memset(text, '\n', len);
+	memcpy(text, "permit * ttyS0", 14);
+	make_file(p, sizeof(p), "max.conf", text, len, 0644, 0);
+	cr_assert_eq(policy_load(p, NULL, NULL, &pol), 0);
+	cr_assert_eq(pol->nrules, 1);
+	policy_free(pol);
+	free(text);
+}
+
+Test(load, syntax_errors_reported_with_path)
+{
+	const char *text = "permit * ttyS0\nallow * ttyS1\n\npermit * /x\n";
+	char p[128];
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	make_file(p, sizeof(p), "syntax.conf", text, strlen(text), 0644, 0);
+	cr_assert_eq(policy_load(p, collect, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 2);
+	assert_err(&e, 0, 2, "unknown action 'allow'");
+	assert_err(&e, 1, 4, "absolute");
+	cr_assert_str_eq(e.path[1], p);
+}
+
+/* /proc files claim st_size 0 but have content: st_size is only a hint. */
+Test(load, size_hint_not_trusted)
+{
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	struct stat st;
+
+	if (stat("/proc/version", &st) < 0 || st.st_uid != 0 || st.st_size != 0)
+		cr_skip_test("no root-owned zero-size /proc/version");
+	cr_assert_eq(policy_load("/proc/version", collect, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	assert_err(&e, 0, 1, "unknown action 'Linux'");
+}
+
+/* ---------------------------------------------------------------- */
+/* policy_subject_init                                               */
+
+/* True if SUBJ's group list holds GID. */
+static bool has_group(const struct policy_subject *subj, gid_t gid)
+{
+	size_t i;
+
+	for (i = 0; i < subj->ngroups; i++)
+		if (subj->groups[i] == gid)
+			return true;
+	return false;
+}
+
+Test(subject, root)
+{
+	struct policy_subject subj;
+
+	cr_assert_eq(policy_subject_init(&subj, 0, 0), 0);
+	cr_assert_eq(subj.uid, 0);
+	cr_assert_eq(subj.gid, 0);
+	cr_assert_geq(subj.ngroups, 1);
+	cr_assert_leq(subj.ngroups, POLICY_MAX_GROUPS);
+	cr_assert(has_group(&subj, 0));
+}
+
+Test(subject, nobody)
+{
+	struct policy_subject subj;
+
+	cr_assert_eq(policy_subject_init(&subj, 65534, 65534), 0);
+	cr_assert_eq(subj.uid, 65534);
+	cr_assert_eq(subj.gid, 65534);
+	cr_assert_geq(subj.ngroups, 1);
+	cr_assert(has_group(&subj, 65534));
+	cr_assert_not(has_group(&subj, 0));
+}
+
+Test(subject, daemon_with_other_primary_gid)
+{
+	struct policy_subject subj;
+
+	/* The gid argument, not the passwd gid, is the primary group. */
+	cr_assert_eq(policy_subject_init(&subj, 1, 20), 0);
+	cr_assert_eq(subj.gid, 20);
+	cr_assert(has_group(&subj, 20));
+}
+
+Test(subject, no_passwd_entry)
+{
+	struct policy_subject subj;
+
+	if (getpwuid(54321))
+		cr_skip_test("uid 54321 exists here");
+	cr_assert_eq(policy_subject_init(&subj, 54321, 54322), 0);
+	cr_assert_eq(subj.uid, 54321);
+	cr_assert_eq(subj.gid, 54322);
+	cr_assert_eq(subj.ngroups, 1);
+	cr_assert_eq(subj.groups[0], 54322);
+}
+
+Test(subject, feeds_eval)
+{
+	struct policy_subject subj;
+	struct policy_verdict v;
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	cr_assert_eq(parse_str("permit :root ttyS0\n", &e, &pol), 0);
+	cr_assert_eq(policy_subject_init(&subj, 0, 0), 0);
+	policy_eval(pol, &subj, "ttyS0", &v);
+	cr_assert(v.permit);
+	cr_assert_eq(policy_subject_init(&subj, 65534, 65534), 0);
+	policy_eval(pol, &subj, "ttyS0", &v);
+	cr_assert_not(v.permit);
+	policy_free(pol);
+}
+
+/*
+ * Replace /etc/group with TEXT in a private mount namespace of this test
+ * process, so supplementary groups can be tested without adding users.
+ * Skips the test where namespaces are not allowed.
+ */
+static void fake_group_file(const char *text)
+{
+	char p[128];
+
+	if (unshare(CLONE_NEWNS) < 0)
+		cr_skip_test("unshare(CLONE_NEWNS): %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0,
+		     "private /: %s", strerror(errno));
+	make_file(p, sizeof(p), "group", text, strlen(text), 0644, 0);
+	cr_assert_eq(mount(p, "/etc/group", NULL, MS_BIND, NULL), 0,
+		     "bind /etc/group: %s", strerror(errno));
+}
+
+Test(subject, supplementary_groups, .init = tmpdir_setup,
+     .fini = tmpdir_teardown)
+{
+	struct policy_subject subj;
+
+	fake_group_file("root:x:0:\ndaemon:x:1:\ndialout:x:20:root,daemon\n"
+			"tbtest:x:4242:daemon\n");
+	cr_assert_eq(policy_subject_init(&subj, 1, 1), 0);
+	cr_assert_eq(subj.ngroups, 3);
+	cr_assert(has_group(&subj, 1));
+	cr_assert(has_group(&subj, 20));
+	cr_assert(has_group(&subj, 4242));
+	cr_assert_eq(policy_subject_init(&subj, 65534, 65534), 0);
+	cr_assert_eq(subj.ngroups, 1);
+}
+
+Test(subject, too_many_groups, .init = tmpdir_setup, .fini = tmpdir_teardown)
+{
+	struct policy_subject subj;
+	char *text = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&text, &len);
+	int i;
+
+	cr_assert_not_null(f);
+	for (i = 0; i < POLICY_MAX_GROUPS + 8; i++)
+		fprintf(f, "tb%d:x:%d:daemon\n", i, 5000 + i);
+	cr_assert_eq(fclose(f), 0);
+	fake_group_file(text);
+	free(text);
+	cr_assert_eq(policy_subject_init(&subj, 1, 1), -E2BIG);
+	cr_assert_eq(subj.ngroups, 0);
+}

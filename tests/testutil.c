@@ -1,0 +1,297 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testutil.c - fixtures shared by the integration tests (see testutil.h).
+ */
+#include <criterion/criterion.h>
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "lock.h"
+#include "testutil.h"
+
+void tu_env_init(struct tu_env *e)
+{
+	const char *bin = getenv("TTYBROKER_BIN");
+
+	memset(e, 0, sizeof(*e));
+	snprintf(e->bin, sizeof(e->bin), "%s", bin ? bin : "build/ttybroker");
+	snprintf(e->dir, sizeof(e->dir), "/tmp/tb-test.XXXXXX");
+	cr_assert_not_null(mkdtemp(e->dir), "mkdtemp: %s", strerror(errno));
+	cr_assert_eq(chmod(e->dir, 0755), 0);
+	snprintf(e->policy, sizeof(e->policy), "%s/ttybroker.conf", e->dir);
+	snprintf(e->lockdir, sizeof(e->lockdir), "%s/lock", e->dir);
+	cr_assert_eq(mkdir(e->lockdir, 0755), 0);
+	tu_policy(e, "# empty\n");
+}
+
+void tu_env_fini(struct tu_env *e)
+{
+	DIR *d;
+	struct dirent *de;
+
+	if (!e->dir[0])
+		return;
+	if ((d = opendir(e->lockdir))) {
+		while ((de = readdir(d)))
+			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
+				unlinkat(dirfd(d), de->d_name, 0);
+		closedir(d);
+	}
+	rmdir(e->lockdir);
+	unlink(e->policy);
+	rmdir(e->dir);
+	e->dir[0] = '\0';
+}
+
+void tu_policy(struct tu_env *e, const char *fmt, ...)
+{
+	va_list ap;
+	FILE *f;
+
+	unlink(e->policy);
+	f = fopen(e->policy, "wx");
+	cr_assert_not_null(f, "policy: %s", strerror(errno));
+	va_start(ap, fmt);
+	vfprintf(f, fmt, ap);
+	va_end(ap);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(chmod(e->policy, 0644), 0);
+}
+
+void tu_lockfile(const struct tu_env *e, const char *port, char *out, size_t len)
+{
+	char name[LOCK_NAME_MAX];
+
+	cr_assert_eq(lock_name(port, name, sizeof(name)), 0);
+	snprintf(out, len, "%s/%s", e->lockdir, name);
+}
+
+bool tu_exists(const char *path)
+{
+	struct stat st;
+
+	return lstat(path, &st) == 0;
+}
+
+void tu_pty_open(struct tu_pty *p, uid_t owner)
+{
+	const char *name;
+
+	memset(p, 0, sizeof(*p));
+	p->master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(p->master, 0, "posix_openpt: %s", strerror(errno));
+	cr_assert_eq(grantpt(p->master), 0);
+	cr_assert_eq(unlockpt(p->master), 0);
+	name = ptsname(p->master);
+	cr_assert_not_null(name);
+	snprintf(p->path, sizeof(p->path), "%s", name);
+	snprintf(p->port, sizeof(p->port), "%s", name + strlen("/dev/"));
+	cr_assert_eq(chown(p->path, owner, (gid_t)-1), 0, "chown %s", p->path);
+}
+
+void tu_pty_close(struct tu_pty *p)
+{
+	if (p->master >= 0)
+		close(p->master);
+	p->master = -1;
+}
+
+bool tu_pty_expect(struct tu_pty *p, const char *needle, int timeout_ms)
+{
+	char buf[4096];
+	size_t len = 0;
+	struct pollfd pfd = { .fd = p->master, .events = POLLIN };
+
+	buf[0] = '\0';
+	while (len < sizeof(buf) - 1 && poll(&pfd, 1, timeout_ms) == 1) {
+		ssize_t n = read(p->master, buf + len, sizeof(buf) - 1 - len);
+
+		if (n <= 0)
+			break;
+		len += (size_t)n;
+		buf[len] = '\0';
+		if (strstr(buf, needle))
+			return true;
+	}
+	return false;
+}
+
+int tu_count_fds(void)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	cr_assert_not_null(d);
+	while ((de = readdir(d)))
+		if (de->d_name[0] != '.')
+			n++;
+	closedir(d);
+	return n - 1; /* the directory's own fd */
+}
+
+static long tu_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+int tu_wait(pid_t pid, int timeout_ms)
+{
+	long end = tu_now_ms() + timeout_ms;
+	int status;
+
+	for (;;) {
+		pid_t r = waitpid(pid, &status, WNOHANG);
+
+		if (r == pid)
+			return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+		if (r < 0 && errno != EINTR)
+			return -1;
+		if (tu_now_ms() > end)
+			return -1;
+		usleep(2000);
+	}
+}
+
+/* exec e->bin with ARGV's tail; stdout/stderr to the given fds. */
+static pid_t tu_start(const struct tu_env *e, char *const argv[], int out, int err)
+{
+	char *args[64];
+	size_t n = 0;
+	pid_t pid;
+
+	args[n++] = (char *)e->bin;
+	for (size_t i = 1; argv[i] && n < 63; i++)
+		args[n++] = argv[i];
+	args[n] = NULL;
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(out >= 0 ? out : null, 1);
+		dup2(err >= 0 ? err : null, 2);
+		execv(e->bin, args);
+		_exit(127);
+	}
+	return pid;
+}
+
+pid_t tu_spawn(const struct tu_env *e, char *const argv[])
+{
+	return tu_start(e, argv, -1, -1);
+}
+
+/* Drain both pipes into the buffers while the child runs. */
+static void tu_collect(int po, int pe, char *out, size_t outlen, char *err,
+		       size_t errlen, long end)
+{
+	size_t lo = 0, le = 0;
+	struct pollfd p[2] = { { .fd = po, .events = POLLIN }, { .fd = pe, .events = POLLIN } };
+	char sink[512];
+
+	while ((p[0].fd >= 0 || p[1].fd >= 0) && tu_now_ms() < end) {
+		if (poll(p, 2, 50) <= 0)
+			continue;
+		for (int i = 0; i < 2; i++) {
+			char *buf = i ? err : out;
+			size_t *l = i ? &le : &lo, cap = i ? errlen : outlen;
+			ssize_t n;
+
+			if (p[i].fd < 0 || !(p[i].revents & (POLLIN | POLLHUP)))
+				continue;
+			if (buf && *l + 1 < cap)
+				n = read(p[i].fd, buf + *l, cap - 1 - *l);
+			else
+				n = read(p[i].fd, sink, sizeof(sink));
+			if (n <= 0) {
+				p[i].fd = -1;
+				continue;
+			}
+			if (buf && *l + 1 < cap) {
+				*l += (size_t)n;
+				buf[*l] = '\0';
+			}
+		}
+	}
+}
+
+int tu_run(const struct tu_env *e, char *const argv[], char *out, size_t outlen,
+	   char *err, size_t errlen, int timeout_ms)
+{
+	int po[2], pe[2], st;
+	long end = tu_now_ms() + timeout_ms;
+	pid_t pid;
+
+	if (out)
+		out[0] = '\0';
+	if (err)
+		err[0] = '\0';
+	cr_assert_eq(pipe2(po, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(pe, O_CLOEXEC), 0);
+	pid = tu_start(e, argv, po[1], pe[1]);
+	close(po[1]);
+	close(pe[1]);
+	tu_collect(po[0], pe[0], out, outlen, err, errlen, end);
+	close(po[0]);
+	close(pe[0]);
+	st = tu_wait(pid, (int)(end - tu_now_ms() > 0 ? end - tu_now_ms() : 1));
+	if (st < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		cr_assert_fail("command timed out");
+	}
+	return st;
+}
+
+bool tu_wait_path(const char *path, bool want, int timeout_ms)
+{
+	long end = tu_now_ms() + timeout_ms;
+
+	while (tu_exists(path) != want) {
+		if (tu_now_ms() > end)
+			return false;
+		usleep(2000);
+	}
+	return true;
+}
+
+bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len)
+{
+	char path[64], line[512];
+	size_t klen = strlen(key);
+	bool found = false;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
+	if (!(f = fopen(path, "re")))
+		return false;
+	while (fgets(line, sizeof(line), f)) {
+		if (strncmp(line, key, klen) == 0 && line[klen] == ':') {
+			char *v = line + klen + 1;
+
+			v += strspn(v, " \t");
+			v[strcspn(v, "\n")] = '\0';
+			snprintf(out, len, "%s", v);
+			found = true;
+			break;
+		}
+	}
+	fclose(f);
+	return found;
+}

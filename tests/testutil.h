@@ -1,0 +1,69 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * testutil.h - shared fixtures for the integration tests: real pseudo-
+ * terminals standing in for serial ports, a private policy file and lock
+ * directory, and running the ttybroker command.  Everything a fixture
+ * creates is removed by tu_env_fini().
+ */
+#ifndef TB_TESTUTIL_H
+#define TB_TESTUTIL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <sys/types.h>
+
+#define TU_NOBODY 65534
+
+struct tu_pty {
+	int master;     /* -1 when closed */
+	char port[32];  /* "pts/N" */
+	char path[48];  /* "/dev/pts/N" */
+};
+
+struct tu_env {
+	char dir[64];        /* mkdtemp, 0755, root-owned */
+	char policy[128];    /* DIR/ttybroker.conf */
+	char lockdir[128];   /* DIR/lock */
+	char bin[256];       /* path of the ttybroker command */
+};
+
+/* Make the directory, lock dir and an empty policy; fails the test on error. */
+void tu_env_init(struct tu_env *e);
+/* Remove every file in the lock dir, the policy, the dirs. */
+void tu_env_fini(struct tu_env *e);
+/* Write the policy file (root-owned, mode 0644) from a printf format. */
+void tu_policy(struct tu_env *e, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+/* Path of the lock file for PORT inside e->lockdir. */
+void tu_lockfile(const struct tu_env *e, const char *port, char *out, size_t len);
+bool tu_exists(const char *path);
+
+/* A pty pair; the slave node is chowned to OWNER. */
+void tu_pty_open(struct tu_pty *p, uid_t owner);
+void tu_pty_close(struct tu_pty *p);
+/* Read from the master until NEEDLE appears or TIMEOUT_MS passes. */
+bool tu_pty_expect(struct tu_pty *p, const char *needle, int timeout_ms);
+
+/* Number of open fds of this process (counting /proc/self/fd). */
+int tu_count_fds(void);
+
+/*
+ * Run the ttybroker command with ARGV (NULL-terminated, argv[0] is ignored
+ * and replaced by e->bin).  Captures stdout and stderr (each up to OUTLEN,
+ * NUL-terminated; either may be NULL) and returns the exit status, or
+ * 128 + signal.  TIMEOUT_MS kills it with SIGKILL (the test fails).
+ */
+int tu_run(const struct tu_env *e, char *const argv[], char *out, size_t outlen,
+	   char *err, size_t errlen, int timeout_ms);
+
+/* Start the command without waiting; stdout/stderr go to /dev/null. */
+pid_t tu_spawn(const struct tu_env *e, char *const argv[]);
+/* waitpid with a timeout; returns exit status or 128+sig, -1 on timeout. */
+int tu_wait(pid_t pid, int timeout_ms);
+
+/* Poll until PATH exists (or not, if WANT is false) or TIMEOUT_MS passes. */
+bool tu_wait_path(const char *path, bool want, int timeout_ms);
+
+/* Read a "Key:" line's value from /proc/PID/status into OUT. */
+bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len);
+
+#endif
