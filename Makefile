@@ -100,7 +100,7 @@ $(PC): ttybroker.pc.in Makefile
 check: all $(TESTS)
 	@set -e; fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; \
-	  TTYBROKER_BIN=$(CURDIR)/$(CLI) $$t --jobs 1 || fail=1; \
+	  TTYBROKER_BIN=$(CURDIR)/$(CLI) timeout 600 $$t --jobs 1 || fail=1; \
 	done; exit $$fail
 
 bench: all $(BENCHES)

@@ -90,6 +90,7 @@ static void backend_sanitize(int sock)
 		fatal("setsid");
 	if (clearenv() != 0)
 		fatal("clearenv");
+	umask(022); /* lock files must be readable by minicom & co. */
 	for (size_t i = 0; i < sizeof(ignored) / sizeof(ignored[0]); i++)
 		signal(ignored[i], SIG_IGN);
 	sigemptyset(&sa.sa_mask);
