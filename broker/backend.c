@@ -298,9 +298,11 @@ static void audit_open(struct backend *be, const char *name, const char *kname,
 		       const struct outcome *o)
 {
 	const struct backend_config *cfg = be->cfg;
+	char shown[PORTNAME_ESCAPED_MAX];
 
+	portname_escape(name, shown, sizeof(shown));
 	log_audit("uid=%u pid=%d port=%s%s%s verdict=%s reason=%s rule=%s:%u (%s)",
-		  (unsigned int)cfg->peer_uid, (int)cfg->peer_pid, name,
+		  (unsigned int)cfg->peer_uid, (int)cfg->peer_pid, shown,
 		  strcmp(name, kname) && *kname ? " kname=" : "",
 		  strcmp(name, kname) && *kname ? kname : "",
 		  o->err ? "refuse" : "permit", proto_reason_name(o->reason),

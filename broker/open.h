@@ -39,7 +39,8 @@ void open_env_fini(struct open_env *env);
 /*
  * Turn a checked port name into the kernel name: "serial/by-id/LINK" is
  * resolved with readlinkat() and must point at "../../NAME" with NAME a
- * plain port name; any other name is copied.  0, -ENOENT or -EINVAL.
+ * plain port name; any other name is copied.  Returns 0, -EINVAL for a
+ * bad link target, or another -errno (-ENOENT, -ENOTDIR, ...).
  */
 int open_resolve(const struct open_env *env, const char *name, char *kname,
 		 size_t len);

@@ -6,6 +6,7 @@
  * can be resolved with openat(O_NOFOLLOW) one component at a time.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "portname.h"
@@ -27,6 +28,25 @@ static int portname_component_ok(const char *s, size_t len)
 		if (!portname_char_ok(s[i]))
 			return 0;
 	return 1;
+}
+
+void portname_escape(const char *name, char *out, size_t len)
+{
+	size_t o = 0;
+
+	if (len == 0)
+		return;
+	for (const unsigned char *p = (const unsigned char *)name; *p; p++) {
+		int ok = portname_char_ok((char)*p) || *p == '/';
+
+		if (o + (ok ? 1 : 4) >= len)
+			break;
+		if (ok)
+			out[o++] = (char)*p;
+		else
+			o += (size_t)snprintf(out + o, len - o, "\\x%02x", *p);
+	}
+	out[o] = '\0';
 }
 
 const char *portname_byid(const char *name)

@@ -25,4 +25,14 @@ const char *portname_byid(const char *name);
 /* Strip a leading "/dev/" that users like to type. */
 const char *portname_strip_dev(const char *name);
 
+/*
+ * Copy NAME into OUT (LEN bytes) for logs and messages: [A-Za-z0-9._/-]
+ * as they are, every other byte as \xHH, so a name from the peer can
+ * never forge a log line or a terminal escape.  Truncates safely.
+ */
+void portname_escape(const char *name, char *out, size_t len);
+
+/* Room for portname_escape() of any name that fits in a message. */
+#define PORTNAME_ESCAPED_MAX (PROTO_PORT_MAX * 4)
+
 #endif

@@ -15,6 +15,7 @@
 #include "cli.h"
 #include "drop.h"
 #include "policy.h"
+#include "portname.h"
 
 static void cli_usage(FILE *f)
 {
@@ -59,11 +60,13 @@ int cli_init(const struct cli *c, struct tb_broker **b)
 	}
 }
 
-int cli_open_failed(const struct cli *c, const char *port, int err,
+int cli_open_failed(const struct cli *c, const char *name, int err,
 		    const struct tb_status *st)
 {
+	char port[PORTNAME_ESCAPED_MAX];
 	const char *policy = c->policy && !c->secure ? c->policy : POLICY_DEFAULT_PATH;
 
+	portname_escape(name, port, sizeof(port));
 	if (st->reason == TB_R_DENIED && st->rule)
 		return cli_fail(tb_reason_exit(st->reason), "%s: %s (%s:%u)", port,
 				tb_reason_str(st->reason), policy, st->rule);
@@ -125,6 +128,5 @@ int main(int argc, char **argv)
 		return cli_lint(&c, argc, argv);
 	if (strcmp(cmd, "demo") == 0)
 		return cli_demo(&c, argc, argv);
-	cli_usage(stderr);
-	return cli_fail(EX_USAGE, "unknown command '%s'", cmd);
+	return cli_fail(EX_USAGE, "unknown command '%s' (try -h)", cmd);
 }

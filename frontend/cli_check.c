@@ -66,8 +66,11 @@ static int check_port(const char *arg, char *kname, size_t len)
 	struct open_env env;
 	int r;
 
+	char shown[PORTNAME_ESCAPED_MAX];
+
+	portname_escape(arg, shown, sizeof(shown));
 	if (portname_check(port) < 0)
-		return cli_fail(EX_DATAERR, "%s: %s", arg, tb_reason_str(TB_R_NAME));
+		return cli_fail(EX_DATAERR, "%s: %s", shown, tb_reason_str(TB_R_NAME));
 	if (!portname_byid(port)) {
 		snprintf(kname, len, "%s", port);
 		return 0;
@@ -77,7 +80,7 @@ static int check_port(const char *arg, char *kname, size_t len)
 	r = open_resolve(&env, port, kname, len);
 	open_env_fini(&env);
 	if (r < 0)
-		return cli_fail(EX_UNAVAILABLE, "%s: %s", arg, tb_reason_str(TB_R_NODEV));
+		return cli_fail(EX_UNAVAILABLE, "%s: %s", shown, tb_reason_str(TB_R_NODEV));
 	return 0;
 }
 

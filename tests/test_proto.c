@@ -1,0 +1,484 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_proto.c - the wire protocol (common/proto.c).  Every message type
+ * must survive an encode/decode round trip unchanged, and every way a
+ * message can be malformed must be refused, because proto_decode() is the
+ * only thing standing between a hostile frontend and the backend's logic.
+ */
+#include <criterion/criterion.h>
+#include <criterion/parameterized.h>
+
+#include <errno.h>
+#include <stdbool.h>
+#include <stdint.h>
+#include <string.h>
+
+#include "proto.h"
+
+/* Room for the largest message plus slack for overlong ones. */
+#define BUF_MAX (PROTO_MSG_MAX + 16)
+
+/* A well-formed message of TYPE with recognisable field values. */
+static size_t build_valid(uint16_t type, union proto_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	proto_hdr_init(&m->hdr, type, 0x01020304u);
+	switch (type) {
+	case PROTO_READY:
+		m->ready.err = 0;
+		m->ready.pid = 4242;
+		break;
+	case PROTO_OPEN:
+		m->open.flags = PROTO_OPEN_NONBLOCK;
+		strcpy(m->open.port, "ttyUSB0");
+		break;
+	case PROTO_OPEN_REPLY:
+		m->open_reply.err = 0;
+		m->open_reply.reason = PROTO_R_OK;
+		m->open_reply.rule = 17;
+		m->open_reply.handle = 99;
+		strcpy(m->open_reply.kname, "ttyUSB0");
+		break;
+	case PROTO_RELEASE:
+		m->release.handle = 99;
+		break;
+	}
+	return m->hdr.len;
+}
+
+static unsigned int sender_of(uint16_t type)
+{
+	return type == PROTO_OPEN || type == PROTO_RELEASE ? PROTO_FROM_FRONTEND
+							   : PROTO_FROM_BACKEND;
+}
+
+/* ---- headers and round trips ------------------------------------------ */
+
+struct type_case {
+	uint16_t type;
+	uint32_t size;
+};
+
+ParameterizedTestParameters(proto, hdr_init)
+{
+	static struct type_case cases[] = {
+		{ PROTO_READY, sizeof(struct proto_ready) },
+		{ PROTO_OPEN, sizeof(struct proto_open) },
+		{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply) },
+		{ PROTO_RELEASE, sizeof(struct proto_release) },
+		{ 0, 0 },
+		{ 5, 0 },
+		{ 0xffff, 0 },
+	};
+
+	return cr_make_param_array(struct type_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* proto_hdr_init sets version, type, seq, the type's size, and zeroes reserved. */
+ParameterizedTest(struct type_case *c, proto, hdr_init)
+{
+	struct proto_hdr h;
+
+	memset(&h, 0xa5, sizeof(h));
+	proto_hdr_init(&h, c->type, 77);
+	cr_assert_eq(h.version, PROTO_VERSION);
+	cr_assert_eq(h.type, c->type);
+	cr_assert_eq(h.len, c->size);
+	cr_assert_eq(h.seq, 77u);
+	cr_assert_eq(h.reserved, 0u);
+}
+
+ParameterizedTestParameters(proto, round_trip)
+{
+	static struct type_case cases[] = {
+		{ PROTO_READY, sizeof(struct proto_ready) },
+		{ PROTO_OPEN, sizeof(struct proto_open) },
+		{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply) },
+		{ PROTO_RELEASE, sizeof(struct proto_release) },
+	};
+
+	return cr_make_param_array(struct type_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A valid message decodes on the receiving side to exactly what was sent. */
+ParameterizedTest(struct type_case *c, proto, round_trip)
+{
+	union proto_msg in, out;
+	size_t len = build_valid(c->type, &in);
+	bool fd = c->type == PROTO_OPEN_REPLY;
+
+	cr_assert_eq(len, c->size);
+	cr_assert_eq(proto_carries_fd(&in), fd);
+	memset(&out, 0x5a, sizeof(out));
+	cr_assert_eq(proto_decode(&in, len, sender_of(c->type), fd, &out), 0);
+	cr_assert_eq(memcmp(&in, &out, len), 0, "decoded message differs");
+	cr_assert_eq(out.hdr.seq, 0x01020304u);
+}
+
+/* The failure replies, one per reason, all decode (without an fd). */
+Test(proto, round_trip_failed_replies)
+{
+	for (uint32_t r = 1; r <= PROTO_R_MAX; r++) {
+		union proto_msg in, out;
+		size_t len = build_valid(PROTO_OPEN_REPLY, &in);
+
+		in.open_reply.err = -(int32_t)(EACCES + r);
+		in.open_reply.reason = r;
+		in.open_reply.kname[0] = '\0';
+		cr_assert_not(proto_carries_fd(&in));
+		cr_assert_eq(proto_decode(&in, len, PROTO_FROM_BACKEND, false, &out),
+			     0, "reason %u", r);
+		cr_assert_eq(memcmp(&in, &out, len), 0);
+	}
+}
+
+/* Edge values that are allowed: every field at its legal extreme. */
+Test(proto, legal_extremes)
+{
+	union proto_msg in, out;
+	size_t len;
+
+	len = build_valid(PROTO_OPEN, &in);
+	in.open.flags = 0;
+	memset(in.open.port, 'p', sizeof(in.open.port) - 1);
+	in.open.port[sizeof(in.open.port) - 1] = '\0'; /* NUL in the last byte */
+	in.hdr.seq = UINT32_MAX;
+	cr_assert_eq(proto_decode(&in, len, PROTO_FROM_FRONTEND, false, &out), 0);
+	cr_assert_eq(memcmp(&in, &out, len), 0);
+
+	len = build_valid(PROTO_READY, &in);
+	in.ready.err = INT32_MIN;
+	cr_assert_eq(proto_decode(&in, len, PROTO_FROM_BACKEND, false, &out), 0);
+
+	len = build_valid(PROTO_OPEN_REPLY, &in);
+	memset(in.open_reply.kname, 'k', sizeof(in.open_reply.kname) - 1);
+	in.open_reply.kname[sizeof(in.open_reply.kname) - 1] = '\0';
+	in.open_reply.rule = UINT32_MAX;
+	in.open_reply.handle = UINT32_MAX;
+	cr_assert_eq(proto_decode(&in, len, PROTO_FROM_BACKEND, true, &out), 0);
+	cr_assert_eq(memcmp(&in, &out, len), 0);
+}
+
+/* ---- malformed messages ----------------------------------------------- */
+
+enum mutation {
+	M_NONE,
+	M_VERSION_0, M_VERSION_2, M_VERSION_FFFF,
+	M_TYPE_0, M_TYPE_5, M_TYPE_FFFF, M_TYPE_OTHER_SIDE_SAME_SIZE,
+	M_LEN_PLUS1, M_LEN_MINUS1, M_LEN_0, M_LEN_MAX,
+	M_SHORT1, M_SHORT1_FIXED_LEN, M_LONG1, M_LONG1_FIXED_LEN,
+	M_ACTUAL_0, M_ACTUAL_1, M_ACTUAL_HDR_MINUS1, M_ACTUAL_HDR_ONLY,
+	M_HDR_RESERVED, M_HDR_RESERVED_HIGH,
+	M_OPEN_RESERVED, M_OPEN_FLAG_2, M_OPEN_FLAG_HIGH, M_OPEN_FLAGS_ALL,
+	M_OPEN_PORT_NO_NUL,
+	M_REPLY_ERR_POS, M_REPLY_ERR_MAX, M_REPLY_REASON_9, M_REPLY_REASON_MAX,
+	M_REPLY_OK_WITH_REASON, M_REPLY_ERR_WITH_OK, M_REPLY_KNAME_NO_NUL,
+	M_READY_ERR_POS,
+	M_RELEASE_RESERVED,
+};
+
+struct bad_case {
+	uint16_t type;       /* which valid message to start from     */
+	enum mutation mut;   /* what to break                         */
+	unsigned int from;   /* 0: the type's real sender             */
+	int fd;              /* -1: as the type needs; 0/1: forced    */
+	int want;            /* expected return of proto_decode       */
+};
+
+/* Break a valid message in BUF (length *LEN) as M says. */
+static void mutate(union proto_msg *m, size_t *len, enum mutation mut)
+{
+	switch (mut) {
+	case M_NONE: break;
+	case M_VERSION_0: m->hdr.version = 0; break;
+	case M_VERSION_2: m->hdr.version = PROTO_VERSION + 1; break;
+	case M_VERSION_FFFF: m->hdr.version = 0xffff; break;
+	case M_TYPE_0: m->hdr.type = 0; break;
+	case M_TYPE_5: m->hdr.type = 5; break;
+	case M_TYPE_FFFF: m->hdr.type = 0xffff; break;
+	case M_TYPE_OTHER_SIDE_SAME_SIZE: /* READY and RELEASE are both 24 bytes */
+		m->hdr.type = m->hdr.type == PROTO_READY ? PROTO_RELEASE : PROTO_READY;
+		break;
+	case M_LEN_PLUS1: m->hdr.len += 1; break;
+	case M_LEN_MINUS1: m->hdr.len -= 1; break;
+	case M_LEN_0: m->hdr.len = 0; break;
+	case M_LEN_MAX: m->hdr.len = UINT32_MAX; break;
+	case M_SHORT1: *len -= 1; break;
+	case M_SHORT1_FIXED_LEN: *len -= 1; m->hdr.len = (uint32_t)*len; break;
+	case M_LONG1: *len += 1; break;
+	case M_LONG1_FIXED_LEN: *len += 1; m->hdr.len = (uint32_t)*len; break;
+	case M_ACTUAL_0: *len = 0; break;
+	case M_ACTUAL_1: *len = 1; break;
+	case M_ACTUAL_HDR_MINUS1: *len = sizeof(struct proto_hdr) - 1; break;
+	case M_ACTUAL_HDR_ONLY:
+		*len = sizeof(struct proto_hdr);
+		m->hdr.len = (uint32_t)*len;
+		break;
+	case M_HDR_RESERVED: m->hdr.reserved = 1; break;
+	case M_HDR_RESERVED_HIGH: m->hdr.reserved = 0x80000000u; break;
+	case M_OPEN_RESERVED: m->open.reserved = 1; break;
+	case M_OPEN_FLAG_2: m->open.flags = 0x2; break;
+	case M_OPEN_FLAG_HIGH: m->open.flags = 0x80000000u; break;
+	case M_OPEN_FLAGS_ALL: m->open.flags = UINT32_MAX; break;
+	case M_OPEN_PORT_NO_NUL:
+		memset(m->open.port, 'a', sizeof(m->open.port));
+		break;
+	case M_REPLY_ERR_POS:
+		m->open_reply.err = EACCES;
+		m->open_reply.reason = PROTO_R_DENIED;
+		break;
+	case M_REPLY_ERR_MAX:
+		m->open_reply.err = INT32_MAX;
+		m->open_reply.reason = PROTO_R_BROKER;
+		break;
+	case M_REPLY_REASON_9:
+		m->open_reply.err = -EINVAL;
+		m->open_reply.reason = PROTO_R_MAX + 1;
+		break;
+	case M_REPLY_REASON_MAX:
+		m->open_reply.err = -EINVAL;
+		m->open_reply.reason = UINT32_MAX;
+		break;
+	case M_REPLY_OK_WITH_REASON:
+		m->open_reply.err = 0;
+		m->open_reply.reason = PROTO_R_DENIED;
+		break;
+	case M_REPLY_ERR_WITH_OK:
+		m->open_reply.err = -EACCES;
+		m->open_reply.reason = PROTO_R_OK;
+		break;
+	case M_REPLY_KNAME_NO_NUL:
+		memset(m->open_reply.kname, 'k', sizeof(m->open_reply.kname));
+		break;
+	case M_READY_ERR_POS: m->ready.err = 1; break;
+	case M_RELEASE_RESERVED: m->release.reserved = 1; break;
+	}
+}
+
+#define FE PROTO_FROM_FRONTEND
+#define BE PROTO_FROM_BACKEND
+#define BAD(t, m) { (t), (m), 0, -1, -EBADMSG }
+
+ParameterizedTestParameters(proto, malformed)
+{
+	static struct bad_case cases[] = {
+		/* version mismatch is its own error, on every type */
+		{ PROTO_READY, M_VERSION_0, 0, -1, -EPROTO },
+		{ PROTO_OPEN, M_VERSION_2, 0, -1, -EPROTO },
+		{ PROTO_OPEN_REPLY, M_VERSION_FFFF, 0, -1, -EPROTO },
+		{ PROTO_RELEASE, M_VERSION_2, 0, -1, -EPROTO },
+		/* unknown types */
+		BAD(PROTO_OPEN, M_TYPE_0),
+		BAD(PROTO_READY, M_TYPE_5),
+		BAD(PROTO_RELEASE, M_TYPE_FFFF),
+		/* a type sent by the wrong side */
+		{ PROTO_OPEN, M_NONE, BE, -1, -EBADMSG },
+		{ PROTO_RELEASE, M_NONE, BE, -1, -EBADMSG },
+		{ PROTO_READY, M_NONE, FE, -1, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_NONE, FE, -1, -EBADMSG },
+		{ PROTO_OPEN, M_NONE, 0x3, -1, -EBADMSG },
+		BAD(PROTO_READY, M_TYPE_OTHER_SIDE_SAME_SIZE),
+		BAD(PROTO_RELEASE, M_TYPE_OTHER_SIDE_SAME_SIZE),
+		/* len field disagrees with the datagram */
+		BAD(PROTO_READY, M_LEN_PLUS1),
+		BAD(PROTO_OPEN, M_LEN_MINUS1),
+		BAD(PROTO_OPEN_REPLY, M_LEN_0),
+		BAD(PROTO_RELEASE, M_LEN_MAX),
+		/* datagram one byte short or long, len field stale or matching */
+		BAD(PROTO_READY, M_SHORT1), BAD(PROTO_READY, M_SHORT1_FIXED_LEN),
+		BAD(PROTO_READY, M_LONG1), BAD(PROTO_READY, M_LONG1_FIXED_LEN),
+		BAD(PROTO_OPEN, M_SHORT1), BAD(PROTO_OPEN, M_SHORT1_FIXED_LEN),
+		BAD(PROTO_OPEN, M_LONG1), BAD(PROTO_OPEN, M_LONG1_FIXED_LEN),
+		BAD(PROTO_OPEN_REPLY, M_SHORT1), BAD(PROTO_OPEN_REPLY, M_SHORT1_FIXED_LEN),
+		BAD(PROTO_OPEN_REPLY, M_LONG1), BAD(PROTO_OPEN_REPLY, M_LONG1_FIXED_LEN),
+		BAD(PROTO_RELEASE, M_SHORT1), BAD(PROTO_RELEASE, M_SHORT1_FIXED_LEN),
+		BAD(PROTO_RELEASE, M_LONG1), BAD(PROTO_RELEASE, M_LONG1_FIXED_LEN),
+		/* nothing, or less than a header */
+		BAD(PROTO_OPEN, M_ACTUAL_0),
+		BAD(PROTO_OPEN, M_ACTUAL_1),
+		BAD(PROTO_OPEN, M_ACTUAL_HDR_MINUS1),
+		BAD(PROTO_OPEN, M_ACTUAL_HDR_ONLY),
+		BAD(PROTO_OPEN_REPLY, M_ACTUAL_HDR_ONLY),
+		/* reserved fields */
+		BAD(PROTO_READY, M_HDR_RESERVED),
+		BAD(PROTO_OPEN, M_HDR_RESERVED_HIGH),
+		BAD(PROTO_OPEN_REPLY, M_HDR_RESERVED),
+		BAD(PROTO_RELEASE, M_HDR_RESERVED),
+		BAD(PROTO_OPEN, M_OPEN_RESERVED),
+		BAD(PROTO_RELEASE, M_RELEASE_RESERVED),
+		/* open flags */
+		BAD(PROTO_OPEN, M_OPEN_FLAG_2),
+		BAD(PROTO_OPEN, M_OPEN_FLAG_HIGH),
+		BAD(PROTO_OPEN, M_OPEN_FLAGS_ALL),
+		/* strings without a NUL inside their bound */
+		BAD(PROTO_OPEN, M_OPEN_PORT_NO_NUL),
+		BAD(PROTO_OPEN_REPLY, M_REPLY_KNAME_NO_NUL),
+		/* reply verdicts that make no sense (no fd: they are failures) */
+		{ PROTO_OPEN_REPLY, M_REPLY_ERR_POS, 0, 0, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_ERR_MAX, 0, 0, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_REASON_9, 0, 0, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_REASON_MAX, 0, 0, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_OK_WITH_REASON, 0, 0, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_OK_WITH_REASON, 0, 1, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_ERR_WITH_OK, 0, 0, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_REPLY_ERR_WITH_OK, 0, 1, -EBADMSG },
+		BAD(PROTO_READY, M_READY_ERR_POS),
+		/* descriptors where none may come, or missing where one must */
+		{ PROTO_READY, M_NONE, 0, 1, -EBADMSG },
+		{ PROTO_OPEN, M_NONE, 0, 1, -EBADMSG },
+		{ PROTO_RELEASE, M_NONE, 0, 1, -EBADMSG },
+		{ PROTO_OPEN_REPLY, M_NONE, 0, 0, -EBADMSG },
+		/* control rows: unbroken messages decode */
+		{ PROTO_READY, M_NONE, 0, -1, 0 },
+		{ PROTO_OPEN, M_NONE, 0, -1, 0 },
+		{ PROTO_OPEN_REPLY, M_NONE, 0, -1, 0 },
+		{ PROTO_RELEASE, M_NONE, 0, -1, 0 },
+	};
+
+	return cr_make_param_array(struct bad_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct bad_case *c, proto, malformed)
+{
+	_Alignas(union proto_msg) unsigned char buf[BUF_MAX];
+	union proto_msg *m = (union proto_msg *)buf, out;
+	unsigned int from = c->from ? c->from : sender_of(c->type);
+	size_t len;
+	bool fd;
+
+	memset(buf, 0, sizeof(buf));
+	len = build_valid(c->type, m);
+	fd = c->fd < 0 ? proto_carries_fd(m) : c->fd == 1;
+	mutate(m, &len, c->mut);
+	cr_assert_leq(len, sizeof(buf));
+	cr_assert_eq(proto_decode(buf, len, from, fd, &out), c->want,
+		     "type %u mutation %d from %u fd %d", c->type, c->mut, from,
+		     fd);
+}
+
+/* A sender of 0 (neither side) may send nothing. */
+Test(proto, from_nobody)
+{
+	static const uint16_t types[] = { PROTO_READY, PROTO_OPEN,
+					  PROTO_OPEN_REPLY, PROTO_RELEASE };
+
+	for (size_t i = 0; i < sizeof(types) / sizeof(types[0]); i++) {
+		union proto_msg in, out;
+		size_t len = build_valid(types[i], &in);
+
+		cr_assert_eq(proto_decode(&in, len, 0, proto_carries_fd(&in), &out),
+			     -EBADMSG, "type %u", types[i]);
+	}
+}
+
+/* A failed reply that does carry an fd is refused for every reason. */
+Test(proto, failed_reply_with_fd)
+{
+	for (uint32_t r = 1; r <= PROTO_R_MAX; r++) {
+		union proto_msg in, out;
+		size_t len = build_valid(PROTO_OPEN_REPLY, &in);
+
+		in.open_reply.err = -EIO;
+		in.open_reply.reason = r;
+		cr_assert_eq(proto_decode(&in, len, PROTO_FROM_BACKEND, true, &out),
+			     -EBADMSG, "reason %u", r);
+	}
+}
+
+/* Any single reserved bit in the header is refused. */
+Test(proto, every_reserved_bit)
+{
+	for (int bit = 0; bit < 32; bit++) {
+		union proto_msg in, out;
+		size_t len = build_valid(PROTO_RELEASE, &in);
+
+		in.hdr.reserved = 1u << bit;
+		cr_assert_eq(proto_decode(&in, len, PROTO_FROM_FRONTEND, false, &out),
+			     -EBADMSG, "bit %d", bit);
+	}
+}
+
+/* Every datagram length but the right one is refused (len field matching). */
+Test(proto, every_wrong_length)
+{
+	_Alignas(union proto_msg) unsigned char buf[BUF_MAX];
+	union proto_msg *m = (union proto_msg *)buf, out;
+
+	for (size_t len = 0; len <= sizeof(buf); len++) {
+		size_t right;
+
+		memset(buf, 0, sizeof(buf));
+		right = build_valid(PROTO_OPEN, m);
+		if (len >= sizeof(struct proto_hdr))
+			m->hdr.len = (uint32_t)len;
+		cr_assert_eq(proto_decode(buf, len, PROTO_FROM_FRONTEND, false, &out),
+			     len == right ? 0 : -EBADMSG, "len %zu", len);
+	}
+}
+
+/* ---- proto_carries_fd and proto_reason_name --------------------------- */
+
+Test(proto, carries_fd)
+{
+	union proto_msg m;
+
+	build_valid(PROTO_OPEN_REPLY, &m);
+	cr_assert(proto_carries_fd(&m));
+	m.open_reply.err = -EACCES;
+	m.open_reply.reason = PROTO_R_DENIED;
+	cr_assert_not(proto_carries_fd(&m));
+	build_valid(PROTO_READY, &m);
+	cr_assert_not(proto_carries_fd(&m));
+	build_valid(PROTO_OPEN, &m);
+	cr_assert_not(proto_carries_fd(&m));
+	build_valid(PROTO_RELEASE, &m);
+	cr_assert_not(proto_carries_fd(&m));
+}
+
+struct reason_case {
+	uint32_t reason;
+	char name[24];
+};
+
+ParameterizedTestParameters(proto, reason_name)
+{
+	static struct reason_case cases[] = {
+		{ PROTO_R_OK, "ok" },
+		{ PROTO_R_NAME, "bad-name" },
+		{ PROTO_R_NODEV, "no-device" },
+		{ PROTO_R_NOTTY, "not-a-tty" },
+		{ PROTO_R_DENIED, "denied" },
+		{ PROTO_R_CLASS, "device-class" },
+		{ PROTO_R_BUSY, "busy" },
+		{ PROTO_R_POLICY, "policy-invalid" },
+		{ PROTO_R_BROKER, "broker-failure" },
+		{ PROTO_R_MAX + 1, "unknown" },
+		{ 0x7fffffffu, "unknown" },
+		{ UINT32_MAX, "unknown" },
+	};
+
+	return cr_make_param_array(struct reason_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct reason_case *c, proto, reason_name)
+{
+	const char *got = proto_reason_name(c->reason);
+
+	cr_assert_not_null(got, "reason %u", c->reason);
+	cr_assert_str_eq(got, c->name, "reason %u", c->reason);
+}
+
+/* Names of the real reasons are distinct, so logs can be told apart. */
+Test(proto, reason_names_distinct)
+{
+	for (uint32_t a = 0; a <= PROTO_R_MAX; a++) {
+		cr_assert_str_neq(proto_reason_name(a), "unknown");
+		for (uint32_t b = a + 1; b <= PROTO_R_MAX; b++)
+			cr_assert_str_neq(proto_reason_name(a),
+					  proto_reason_name(b));
+	}
+}
