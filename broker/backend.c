@@ -123,6 +123,9 @@ static int backend_setup(struct backend *be)
 			  cfg->policy_path);
 		be->pol = NULL;
 	}
+	/* A policy problem is every request's answer; from here on a problem is
+	 * fatal, and said on stderr too. */
+	log_set_sinks(log_sinks() | LOG_TO_STDERR);
 	r = open_env_init(&be->env, cfg->devdir);
 	if (r < 0) {
 		errno = -r;
@@ -433,6 +436,7 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 		exit(EX_OSERR);
 	}
 	confine_backend(be.env.devfd, be.lockfd);
+	log_set_sinks(sinks);
 	if (backend_send_ready(sock, 0) < 0)
 		exit(EX_OSERR);
 	log_debug("serving frontend pid %d", (int)cfg->peer_pid);

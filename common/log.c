@@ -30,6 +30,11 @@ void log_init(const char *ident, int sinks, int level)
 	errno = saved;
 }
 
+void log_set_sinks(int sinks)
+{
+	log_to = sinks;
+}
+
 int log_sinks(void)
 {
 	return log_to;

@@ -20,6 +20,8 @@
 /* IDENT prefixes stderr lines and names the syslog source. */
 void log_init(const char *ident, int sinks, int level);
 int log_sinks(void);
+/* Change where messages go, without reopening syslog. */
+void log_set_sinks(int sinks);
 
 void log_warn(const char *fmt, ...) TB_PRINTF(1, 2);
 void log_warnx(const char *fmt, ...) TB_PRINTF(1, 2);

@@ -109,7 +109,8 @@ static int tb_wait_ready(struct tb_broker *b)
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &msg) < 0 ||
 	    msg.hdr.type != PROTO_READY)
 		return -EPROTO;
-	return msg.ready.err;
+	/* The backend said why on stderr; to the caller it is one error. */
+	return msg.ready.err < 0 ? -ECHILD : 0;
 }
 
 /* The parent after fork: drop for good, then wait for the backend. */

@@ -84,8 +84,10 @@ struct tb_broker;
  * On success *OUT is the broker handle and the process now runs as the
  * target user, with no capabilities and no way back to root.  On failure
  * nothing is left running; the caller should exit.  Returns 0, -EPERM
- * (not root), -EINVAL (no target user), -ENOENT (unknown user), or the
- * errno of a failed step.  The backend's descriptor is close-on-exec.
+ * (not root), -EINVAL (no target user, or root), -ENOENT (unknown user),
+ * -ECHILD (the backend could not start or confine itself, e.g. a missing
+ * lock directory; it says why on stderr), or the errno of a failed step.
+ * The backend's descriptor is close-on-exec.
  */
 TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out);
 

@@ -148,6 +148,17 @@ static void assert_limit(pid_t pid, const char *name, long long want)
 	cr_assert_eq(hard, want, "backend %s hard limit %lld, want %lld", name, hard, want);
 }
 
+/* The frontend's one byte on FD says tb_init() returned 0. */
+static void wait_ready(int fd)
+{
+	struct pollfd p = { .fd = fd, .events = POLLIN };
+	char c;
+
+	cr_assert_eq(poll(&p, 1, IO_MS), 1, "tb_init did not return");
+	cr_assert_eq(read(fd, &c, 1), 1, "tb_init failed in the child");
+	close(fd);
+}
+
 /*
  * Start the library frontend: tb_init() to nobody, then wait until the
  * pipe closes.  Returns once PROTO_READY came back, i.e. the backend is
@@ -183,13 +194,7 @@ static void frontend_start(void)
 	close(pv[0]);
 	close(rv[1]);
 	kid_pipe = pv[1];
-	{
-		struct pollfd p = { .fd = rv[0], .events = POLLIN };
-
-		cr_assert_eq(poll(&p, 1, IO_MS), 1, "tb_init did not return");
-		cr_assert_eq(read(rv[0], &c, 1), 1, "tb_init failed in the child");
-		close(rv[0]);
-	}
+	wait_ready(rv[0]);
 }
 
 /* Let the library frontend shut down; it must exit 0. */
