@@ -433,16 +433,16 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 	r = backend_setup(&be);
 	if (r < 0) {
 		backend_send_ready(sock, r);
-		exit(EX_OSERR);
+		_exit(EX_OSERR);
 	}
 	confine_backend(be.env.devfd, be.lockfd);
 	log_set_sinks(sinks);
 	if (backend_send_ready(sock, 0) < 0)
-		exit(EX_OSERR);
+		_exit(EX_OSERR);
 	log_debug("serving frontend pid %d", (int)cfg->peer_pid);
 	backend_loop(&be);
 	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
 		if (be.sessions[i].handle)
 			session_end(&be, &be.sessions[i]);
-	exit(0);
+	_exit(0); /* never the application's atexit handlers */
 }

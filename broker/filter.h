@@ -1,18 +1,42 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * filter.h - the backend's seccomp allow-list.  Everything outside the
- * list kills the process (SCMP_ACT_KILL_PROCESS).  The table in filter.c
- * and the syscall table in docs/DESIGN.md must be kept in step.
+ * list kills the process (SCMP_ACT_KILL_PROCESS), and so does any syscall
+ * of another architecture (i386 int $0x80, x32).  The table in filter.c
+ * and the syscall table in docs/DESIGN.md
+ * must be kept in step; tests/test_filter.c compares them.
  */
 #ifndef TB_FILTER_H
 #define TB_FILTER_H
 
+#include <stddef.h>
+
 #include <seccomp.h>
+
+#define FILTER_MAX_ARGS 3
+
+/*
+ * One allow rule: syscall NAME (as libseccomp and docs/DESIGN.md spell
+ * it) is allowed when all NARGS comparisons hold.  A syscall may have
+ * several rules; any one of them allows the call.
+ */
+struct filter_rule {
+	const char *name;
+	unsigned int nargs;
+	struct scmp_arg_cmp args[FILTER_MAX_ARGS];
+	const char *why;
+};
+
+/* The rule table; *OUT points at it.  Returns the number of rules. */
+size_t filter_rules(const struct filter_rule **out);
 
 /* Build the backend filter (not loaded).  Returns NULL and sets errno. */
 scmp_filter_ctx filter_build(void);
 
-/* Build and load the backend filter.  0 or -errno. */
+/*
+ * Load the libc state the filter would refuse to load later, build and
+ * load the backend filter.  0 or -errno.
+ */
 int filter_load(void);
 
 #endif

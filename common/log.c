@@ -2,7 +2,9 @@
 /*
  * log.c - small logger for both processes.  Messages go to stderr (with the
  * process ident as prefix) and/or syslog.  Every entry point saves and
- * restores errno, so callers can log and then return -errno.
+ * restores errno, so callers can log and then return -errno.  fatal()
+ * uses _exit(): in the backend, a forked copy of the application, the
+ * application's atexit handlers must never run (as root, or under seccomp).
  */
 #include <errno.h>
 #include <stdarg.h>
@@ -11,6 +13,7 @@
 #include <string.h>
 #include <syslog.h>
 #include <sysexits.h>
+#include <unistd.h>
 
 #include "log.h"
 
@@ -100,11 +103,11 @@ void log_audit(const char *fmt, ...)
 void fatal(const char *fmt, ...)
 {
 	LOG_BODY(LOG_ERR, 1, LOG_LEVEL_WARN);
-	exit(EX_OSERR);
+	_exit(EX_OSERR);
 }
 
 void fatalx(const char *fmt, ...)
 {
 	LOG_BODY(LOG_ERR, 0, LOG_LEVEL_WARN);
-	exit(EX_OSERR);
+	_exit(EX_OSERR);
 }

@@ -29,7 +29,7 @@ void log_info(const char *fmt, ...) TB_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) TB_PRINTF(1, 2);
 /* An audit record: always logged, at LOG_NOTICE, to every sink. */
 void log_audit(const char *fmt, ...) TB_PRINTF(1, 2);
-/* Log and exit with EX_OSERR (71). */
+/* Log and _exit(EX_OSERR) (71): no atexit handlers, no stdio flush. */
 void fatal(const char *fmt, ...) TB_PRINTF(1, 2) __attribute__((__noreturn__));
 void fatalx(const char *fmt, ...) TB_PRINTF(1, 2) __attribute__((__noreturn__));
 
