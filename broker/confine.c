@@ -25,6 +25,12 @@
 
 static const unsigned int confine_kept_caps[] = { CAP_DAC_OVERRIDE, CAP_FOWNER };
 
+size_t confine_kept(const unsigned int **out)
+{
+	*out = confine_kept_caps;
+	return sizeof(confine_kept_caps) / sizeof(confine_kept_caps[0]);
+}
+
 static int confine_setrlimit(int res, rlim_t val)
 {
 	struct rlimit rl = { .rlim_cur = val, .rlim_max = val };

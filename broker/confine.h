@@ -8,10 +8,15 @@
 #ifndef TB_CONFINE_H
 #define TB_CONFINE_H
 
+#include <stddef.h>
+
 /* Files the backend may hold open at once: sessions, dirs, socket, log. */
 #define CONFINE_NOFILE 64
 /* Largest file the backend may write (lock files are 11 bytes). */
 #define CONFINE_FSIZE  4096
+
+/* The capabilities the backend keeps (CAP_* numbers); docs/DESIGN.md lists them. */
+size_t confine_kept(const unsigned int **out);
 
 /* Set RLIMIT_NOFILE, RLIMIT_CORE and RLIMIT_FSIZE.  0 or -errno. */
 int confine_rlimits(void);
