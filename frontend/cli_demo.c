@@ -143,7 +143,8 @@ static int demo_frontend(const struct demo *d)
 	    (unsigned int)geteuid());
 	fd = tb_open(b, d->port, 0, &st);
 	if (fd < 0) {
-		say("frontend", "open %s failed: %s", d->port, tb_reason_str(st.reason));
+		say("frontend", "open %s failed: %s (%s)", d->port, tb_reason_str(st.reason),
+		    tb_strerror(fd));
 		return tb_reason_exit(st.reason);
 	}
 	say("frontend", "got fd %d for /dev/%s (policy line %u)", fd, d->port, st.rule);
@@ -211,6 +212,9 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 		say("device", "no data from the frontend");
 	while (waitpid(pid, &status, 0) < 0 && errno == EINTR)
 		;
+	/* The backend notices its frontend is gone and removes the lock. */
+	for (int i = 0; i < 200 && access(d.lockfile, F_OK) == 0; i++)
+		usleep(10000);
 	demo_show_lock(&d, "demo");
 	r = WIFEXITED(status) ? WEXITSTATUS(status) : EX_SOFTWARE;
 	say("demo", "%s", r == 0 ? "done: the port was opened as nobody through the broker"
