@@ -72,7 +72,8 @@ static void backend_on_signal(int sig)
 static void backend_sanitize(int sock)
 {
 	static const int ignored[] = { SIGINT, SIGQUIT, SIGHUP, SIGTSTP,
-				       SIGTTIN, SIGTTOU, SIGPIPE, SIGUSR1, SIGUSR2 };
+				       SIGTTIN, SIGTTOU, SIGPIPE, SIGUSR1, SIGUSR2,
+				       SIGXFSZ };
 	struct sigaction sa = { .sa_handler = backend_on_signal };
 	sigset_t none;
 	int null;

@@ -38,15 +38,34 @@ static int confine_setrlimit(int res, rlim_t val)
 	return setrlimit(res, &rl) < 0 ? -errno : 0;
 }
 
+/*
+ * Undo a lowered RLIMIT_FSIZE: unlimited where we may raise the hard limit
+ * (CAP_SYS_RESOURCE), else the hard limit, which must leave room for
+ * what we write.  SIGXFSZ is ignored (backend.c), so a write past it fails
+ * with EFBIG instead of killing the process that holds the locks.
+ */
+static int confine_fsize(void)
+{
+	struct rlimit rl;
+	int r = confine_setrlimit(RLIMIT_FSIZE, CONFINE_FSIZE);
+
+	if (r != -EPERM)
+		return r;
+	if (getrlimit(RLIMIT_FSIZE, &rl) < 0)
+		return -errno;
+	if (rl.rlim_max < CONFINE_FSIZE_MIN)
+		return -EFBIG;
+	return confine_setrlimit(RLIMIT_FSIZE, rl.rlim_max);
+}
+
 int confine_rlimits(void)
 {
 	int r;
 
 	if ((r = confine_setrlimit(RLIMIT_CORE, 0)) < 0 ||
-	    (r = confine_setrlimit(RLIMIT_NOFILE, CONFINE_NOFILE)) < 0 ||
-	    (r = confine_setrlimit(RLIMIT_FSIZE, CONFINE_FSIZE)) < 0)
+	    (r = confine_setrlimit(RLIMIT_NOFILE, CONFINE_NOFILE)) < 0)
 		return r;
-	return 0;
+	return confine_fsize();
 }
 
 int confine_caps(void)

@@ -9,11 +9,19 @@
 #define TB_CONFINE_H
 
 #include <stddef.h>
+#include <sys/resource.h>
 
 /* Files the backend may hold open at once: sessions, dirs, socket, log. */
 #define CONFINE_NOFILE 64
-/* Largest file the backend may write (lock files are 11 bytes). */
-#define CONFINE_FSIZE  4096
+/*
+ * RLIMIT_FSIZE is reset to unlimited: a setuid caller could have lowered it
+ * to truncate our lock files or kill us with SIGXFSZ in the middle of a
+ * write (an audit line appended to a large stderr log file, say).  What we
+ * write is bounded by the code: 11-byte lock files and log lines.
+ */
+#define CONFINE_FSIZE  RLIM_INFINITY
+/* Without CAP_SYS_RESOURCE, the inherited hard limit must allow this. */
+#define CONFINE_FSIZE_MIN 4096
 
 /* The capabilities the backend keeps (CAP_* numbers); docs/DESIGN.md lists them. */
 size_t confine_kept(const unsigned int **out);

@@ -32,6 +32,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -519,4 +520,52 @@ Test(confine, design_doc_lists_kept_caps)
 	cr_assert_eq(ndoc, nkept, "DESIGN.md lists %zu capabilities, the code keeps %zu",
 		     ndoc, nkept);
 	cr_assert_leq(nkept, 3, "the issue allows at most three");
+}
+
+/*
+ * A caller's tiny RLIMIT_FSIZE must not hurt the backend: it is reset, so
+ * neither the 11-byte lock file nor an audit line appended to a large
+ * stderr log (SIGXFSZ) can stop it.  The command runs with a soft
+ * RLIMIT_FSIZE of 1 byte (the hard limit stays: raising it needs
+ * CAP_SYS_RESOURCE, which some CI containers lack) and -v, with stderr
+ * appended to a file already past that limit.
+ */
+Test(confine, small_fsize_limit_is_reset)
+{
+	char log[160], lock[256], buf[64];
+	struct rlimit one = { 1, RLIM_INFINITY };
+	int fd, status;
+	pid_t pid;
+
+	tu_policy(&env, "permit nobody %s\n", pty.port);
+	snprintf(log, sizeof(log), "%s/stderr.log", env.dir);
+	snprintf(extra, sizeof(extra), "%s", log);
+	fd = open(log, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	memset(buf, 'x', sizeof(buf));
+	for (int i = 0; i < 200; i++)
+		cr_assert_eq(write(fd, buf, sizeof(buf)), (ssize_t)sizeof(buf));
+	close(fd);
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int err = open(log, O_WRONLY | O_APPEND);
+
+		if (err < 0 || dup2(err, 2) < 0 || setrlimit(RLIMIT_FSIZE, &one) < 0)
+			_exit(100);
+		signal(SIGXFSZ, SIG_IGN); /* the command may write; it is not the subject */
+		execl(env.bin, env.bin, "-v", "-q", "-u", "nobody", "-p", env.policy,
+		      "-l", env.lockdir, "run", pty.port, "--", "/bin/sh", "-c",
+		      "test -n \"$TTYBROKER_FD\"", (char *)NULL);
+		_exit(101);
+	}
+	status = tu_wait(pid, 10000);
+	cr_assert_eq(status, 0, "ttybroker run exited %d", status);
+	cr_assert(tu_wait_path(lock, false, 5000), "lock file left behind");
+	fd = open(log, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_gt(lseek(fd, 0, SEEK_END), 200 * (off_t)sizeof(buf),
+		     "the backend's audit line reached the log");
+	close(fd);
 }
