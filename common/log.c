@@ -48,6 +48,8 @@ static void log_emit(int prio, int err, const char *fmt, va_list ap)
 {
 	char msg[1024];
 
+	if (!(log_to & (LOG_TO_STDERR | LOG_TO_SYSLOG)))
+		return; /* nowhere to go: do not even format it */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
 	if (log_to & LOG_TO_STDERR) {
 		if (err >= 0)
