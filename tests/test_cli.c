@@ -51,18 +51,9 @@ static int extra_fd = -1; /* the test's own open of the pty slave */
 /* The pids of PID's children, from /proc (the frontend is single-threaded). */
 static size_t children_of(pid_t pid, pid_t *out, size_t max)
 {
-	char path[64];
-	size_t n = 0;
-	FILE *f;
-	int c;
+	int n = tu_children(pid, out, (int)max);
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if (!(f = fopen(path, "re")))
-		return 0;
-	while (n < max && fscanf(f, "%d", &c) == 1)
-		out[n++] = (pid_t)c;
-	fclose(f);
-	return n;
+	return n < 0 ? 0 : (size_t)n < max ? (size_t)n : max;
 }
 
 /* Real uid of PID, or -1 if it is gone. */

@@ -61,18 +61,7 @@ _Static_assert(CAP_DAC_OVERRIDE == 1 && CAP_FOWNER == 3, "BACKEND_CAPS bits");
 /* Children of PID, up to MAX, from /proc.  Their number. */
 static int children_of(pid_t pid, pid_t *out, int max)
 {
-	char path[64];
-	int n = 0, c;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	while (fscanf(f, "%d", &c) == 1)
-		if (n < max)
-			out[n++] = c;
-	fclose(f);
-	return n;
+	return tu_children(pid, out, max);
 }
 
 /* A status value with trailing blanks removed ("Groups:\t65534 \n"). */

@@ -88,20 +88,11 @@ static bool read_line(int fd, char *buf, size_t len, int timeout_ms)
 /* Children of PID (from /proc): their number, and the first in *FIRST. */
 static int children_of(pid_t pid, pid_t *first)
 {
-	char path[64];
-	int n = 0, c;
-	FILE *f;
+	pid_t c = -1;
+	int n = tu_children(pid, &c, 1);
 
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
 	if (first)
-		*first = -1;
-	while (fscanf(f, "%d", &c) == 1) {
-		if (n++ == 0 && first)
-			*first = c;
-	}
-	fclose(f);
+		*first = n > 0 ? c : -1;
 	return n;
 }
 

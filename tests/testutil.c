@@ -295,3 +295,19 @@ bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len)
 	fclose(f);
 	return found;
 }
+
+int tu_children(pid_t pid, pid_t *out, int max)
+{
+	char path[64];
+	int n = 0, c;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)pid, (int)pid);
+	if (!(f = fopen(path, "re")))
+		return -1;
+	while (fscanf(f, "%d", &c) == 1)
+		if (n++ < max)
+			out[n - 1] = (pid_t)c;
+	fclose(f);
+	return n;
+}

@@ -63,6 +63,12 @@ int tu_wait(pid_t pid, int timeout_ms);
 /* Poll until PATH exists (or not, if WANT is false) or TIMEOUT_MS passes. */
 bool tu_wait_path(const char *path, bool want, int timeout_ms);
 
+/*
+ * Children of PID (single-threaded) from /proc/PID/task/PID/children: the
+ * first MAX into OUT; returns how many there are in all, or -1.
+ */
+int tu_children(pid_t pid, pid_t *out, int max);
+
 /* Read a "Key:" line's value from /proc/PID/status into OUT. */
 bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len);
 
