@@ -432,11 +432,12 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
 		be.sessions[i].fd = -1;
 	r = backend_setup(&be);
-	if (r < 0) {
+	if (r == 0)
+		r = confine_backend(be.env.devfd, be.lockfd);
+	if (r < 0) { /* said why on stderr; never serve half-set-up */
 		backend_send_ready(sock, r);
 		_exit(EX_OSERR);
 	}
-	confine_backend(be.env.devfd, be.lockfd);
 	log_set_sinks(sinks);
 	if (backend_send_ready(sock, 0) < 0)
 		_exit(EX_OSERR);

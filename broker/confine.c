@@ -107,31 +107,30 @@ int confine_seccomp(void)
 	return filter_load();
 }
 
-void confine_backend(int devfd, int lockfd)
+/* Log a failed step; returns R so the caller can pass it on. */
+static int confine_failed(const char *step, int r)
+{
+	errno = -r;
+	log_warn("confine: %s", step);
+	return r;
+}
+
+int confine_backend(int devfd, int lockfd)
 {
 	int r;
 
-	if ((r = confine_rlimits()) < 0) {
-		errno = -r;
-		fatal("confine: rlimits");
-	}
-	if ((r = confine_caps()) < 0) {
-		errno = -r;
-		fatal("confine: capabilities");
-	}
-	if ((r = confine_nnp()) < 0) {
-		errno = -r;
-		fatal("confine: no_new_privs");
-	}
+	if ((r = confine_rlimits()) < 0)
+		return confine_failed("rlimits", r);
+	if ((r = confine_caps()) < 0)
+		return confine_failed("capabilities", r);
+	if ((r = confine_nnp()) < 0)
+		return confine_failed("no_new_privs", r);
 	r = confine_landlock(devfd, lockfd);
-	if (r == -EOPNOTSUPP) {
+	if (r == -EOPNOTSUPP)
 		log_warnx("confine: kernel without Landlock, file access not restricted");
-	} else if (r < 0) {
-		errno = -r;
-		fatal("confine: landlock");
-	}
-	if ((r = confine_seccomp()) < 0) {
-		errno = -r;
-		fatal("confine: seccomp");
-	}
+	else if (r < 0)
+		return confine_failed("landlock", r);
+	if ((r = confine_seccomp()) < 0)
+		return confine_failed("seccomp", r);
+	return 0;
 }

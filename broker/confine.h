@@ -2,8 +2,8 @@
 /*
  * confine.h - what the backend gives up before it serves a request:
  * resource limits, capabilities (libcap-ng), dumpability, no_new_privs,
- * Landlock file-system rules and a seccomp allow-list (libseccomp).  Each step is fatal on failure, so the
- * backend never runs half-confined.
+ * Landlock file-system rules and a seccomp allow-list (libseccomp).  Any
+ * step's failure ends the backend before it serves: never half-confined.
  */
 #ifndef TB_CONFINE_H
 #define TB_CONFINE_H
@@ -50,9 +50,10 @@ int confine_landlock(int devfd, int lockfd);
 
 /*
  * All of the above, in order: rlimits, capabilities, no_new_privs,
- * Landlock, seccomp.  fatal() on the first failure; a kernel without
- * Landlock is only warned about (it predates Linux 5.13).
+ * Landlock, seccomp.  Stops at, logs and returns the first failure (the
+ * caller must then exit without serving); a kernel without Landlock is
+ * only warned about (it predates Linux 5.13).  0 or -errno.
  */
-void confine_backend(int devfd, int lockfd);
+int confine_backend(int devfd, int lockfd);
 
 #endif

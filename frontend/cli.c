@@ -55,6 +55,8 @@ int cli_init(const struct cli *c, struct tb_broker **b)
 				"give -u USER (root itself is refused)");
 	case -ENOENT:
 		return cli_fail(EX_USAGE, "unknown user '%s'", c->user ? c->user : "");
+	case -ECHILD:
+		return EX_OSERR; /* the backend has said why, in one line */
 	default:
 		return cli_fail(EX_OSERR, "cannot start the broker: %s", tb_strerror(r));
 	}

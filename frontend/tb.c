@@ -103,7 +103,7 @@ static int tb_wait_ready(struct tb_broker *b)
 		n = fdpass_recv(b->sock, buf, sizeof(buf), NULL, NULL);
 	while (n == -EINTR);
 	if (n == 0)
-		return -ECHILD; /* backend died during startup */
+		return -ECONNRESET; /* backend died during startup, unexplained */
 	if (n < 0)
 		return (int)n;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &msg) < 0 ||

@@ -86,7 +86,8 @@ struct tb_broker;
  * nothing is left running; the caller should exit.  Returns 0, -EPERM
  * (not root), -EINVAL (no target user, or root), -ENOENT (unknown user),
  * -ECHILD (the backend could not start or confine itself, e.g. a missing
- * lock directory; it says why on stderr), or the errno of a failed step.
+ * lock directory; it says why on stderr), -ECONNRESET (the backend died
+ * before it was ready), or the errno of a failed step.
  * The backend's descriptor is close-on-exec.
  */
 TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out);
