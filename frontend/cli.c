@@ -19,8 +19,8 @@
 
 static void cli_usage(FILE *f)
 {
-	fputs("usage: ttybroker [-p POLICY] [-l LOCKDIR] [-u USER] [-v] run PORT -- PROGRAM [ARG...]\n"
-	      "       ttybroker [-p POLICY] check [--as USER] PORT\n"
+	fputs("usage: ttybroker [-p POLICY] [-l LOCKDIR] [-u USER] [-v] [-q] run PORT -- PROGRAM [ARG...]\n"
+	      "       ttybroker [-p POLICY] [-u USER] check [--as USER] PORT\n"
 	      "       ttybroker lint POLICY\n"
 	      "       ttybroker demo\n", f);
 }

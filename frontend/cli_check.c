@@ -48,6 +48,8 @@ static int check_subject(const struct cli *c, const char *as,
 			return cli_fail(EX_USAGE, "unknown user '%s'", as);
 	} else if (drop_target_resolve(c->user, &t) == 0) {
 		pw = getpwuid(t.subj.uid);
+	} else if (c->user && !c->secure) {
+		return cli_fail(EX_USAGE, "unknown user '%s'", c->user);
 	} else {
 		pw = getpwuid(getuid());
 	}

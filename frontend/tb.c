@@ -240,7 +240,9 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 	if (!b || b->sock < 0 || !port)
 		return tb_status_set(st, TB_R_BROKER, -EINVAL);
 	port = portname_strip_dev(port);
-	if ((flags & ~TB_NONBLOCK) || strlen(port) > PORTNAME_MAX)
+	if (flags & ~TB_NONBLOCK)
+		return tb_status_set(st, TB_R_BROKER, -EINVAL);
+	if (strlen(port) > PORTNAME_MAX)
 		return tb_status_set(st, TB_R_NAME, -EINVAL);
 	if (!(slot = tb_port_slot(b, -1)))
 		return tb_status_set(st, TB_R_BROKER, -EMFILE);

@@ -83,8 +83,10 @@ struct tb_broker;
  * Start the backend and drop privileges.  Must run with effective uid 0.
  * On success *OUT is the broker handle and the process now runs as the
  * target user, with no capabilities and no way back to root.  On failure
- * nothing is left running; the caller should exit.  Returns 0, -EPERM
- * (not root), -EINVAL (no target user, or root), -ENOENT (unknown user),
+ * nothing is left running, but if the backend failed the caller has
+ * already dropped privileges; it should exit.  Returns 0, -EPERM (not
+ * root), -EINVAL (no target user, or root), -ENOENT (unknown user),
+ * -E2BIG (user in more than 256 groups),
  * -ECHILD (the backend could not start or confine itself, e.g. a missing
  * lock directory; it says why on stderr), -ECONNRESET (the backend died
  * before it was ready), or the errno of a failed step.
@@ -103,7 +105,9 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 
 /*
  * Close FD, obtained from tb_open(), and tell the backend to drop its
- * locks.  Needs no reply.  Returns 0, or -EBADF if FD is not one of ours.
+ * locks.  Needs no reply.  Returns 0, -EBADF if FD is not one of ours, or
+ * the error of sending the release (FD is closed all the same).  The flock
+ * lives on in any dup() of FD you still hold.
  */
 TB_EXPORT int tb_release(struct tb_broker *b, int fd);
 

@@ -22,7 +22,11 @@
 #include <stddef.h>
 #include <sys/types.h>
 
+#ifdef TB_SYSCONFDIR
+#define POLICY_DEFAULT_PATH TB_SYSCONFDIR "/ttybroker.conf"
+#else
 #define POLICY_DEFAULT_PATH "/etc/ttybroker.conf"
+#endif
 #define POLICY_MAX_SIZE     (1024 * 1024) /* bytes in a policy file        */
 #define POLICY_MAX_LINE     4096          /* bytes in one line             */
 #define POLICY_MAX_RULES    4096
