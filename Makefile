@@ -100,11 +100,11 @@ $(PC): ttybroker.pc.in Makefile
 check: all $(TESTS)
 	@set -e; fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; \
-	  TTYBROKER_BIN=$(CURDIR)/$(CLI) timeout 600 $$t --jobs 1 || fail=1; \
+	  TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $$t --jobs 1 || fail=1; \
 	done; exit $$fail
 
 bench: all $(BENCHES)
-	@for b in $(BENCHES); do TTYBROKER_BIN=$(CURDIR)/$(CLI) $$b || exit 1; done
+	@for b in $(BENCHES); do TTYBROKER_BIN=$(abspath $(CLI)) $$b || exit 1; done
 
 demo: all
 	$(CLI) demo

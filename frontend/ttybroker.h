@@ -22,7 +22,10 @@
  *     tb_shutdown(b);
  *
  * Link with `pkg-config --libs ttybroker`.  Every function returns 0 (or a
- * descriptor) on success and a negative errno value on failure.
+ * descriptor) on success and a negative errno value on failure.  A broker
+ * handle is not thread-safe: use it from one thread at a time.  A forked
+ * child must not use it (the backend checks every request's pid and drops
+ * the connection); close tb_fd() in children that do not exec.
  */
 #ifndef TTYBROKER_H
 #define TTYBROKER_H
