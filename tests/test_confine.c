@@ -213,23 +213,7 @@ static pid_t backend_of(pid_t frontend)
 /* Reap every remaining child: orphaned backends end on EOF; SIGKILL stragglers. */
 static void reap_all(void)
 {
-	pid_t c[8];
-	int n;
-
-	for (int i = 0; i < 1000; i++) {
-		pid_t r = waitpid(-1, NULL, WNOHANG);
-
-		if (r < 0 && errno == ECHILD)
-			return;
-		if (r <= 0)
-			usleep(2000);
-	}
-	while ((n = children_of(getpid(), c, 8)) > 0) {
-		for (int i = 0; i < n; i++)
-			kill(c[i], SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
-	}
+	tu_reap_all(2000);
 }
 
 static void setup(void)

@@ -306,20 +306,7 @@ static int slave_flock(const struct tu_pty *p)
 /* Reap every remaining child: orphaned backends end on EOF; SIGKILL stragglers. */
 static void reap_all(void)
 {
-	for (int i = 0; i < 1000; i++) {
-		pid_t r = waitpid(-1, NULL, WNOHANG);
-
-		if (r < 0 && errno == ECHILD)
-			return;
-		if (r <= 0)
-			usleep(2000);
-	}
-	for (pid_t c; children_of(getpid(), &c) > 0 && c > 0;) {
-		kill(c, SIGKILL);
-		waitpid(c, NULL, 0);
-	}
-	while (waitpid(-1, NULL, WNOHANG) > 0)
-		;
+	tu_reap_all(2000);
 }
 
 static void setup(void)

@@ -311,3 +311,25 @@ int tu_children(pid_t pid, pid_t *out, int max)
 	fclose(f);
 	return n;
 }
+
+void tu_reap_all(int wait_ms)
+{
+	long end = tu_now_ms() + wait_ms;
+	pid_t c[8];
+	int n;
+
+	while (tu_now_ms() < end) {
+		pid_t r = waitpid(-1, NULL, WNOHANG);
+
+		if (r < 0 && errno == ECHILD)
+			return;
+		if (r <= 0)
+			usleep(2000);
+	}
+	while ((n = tu_children(getpid(), c, 8)) > 0) {
+		for (int i = 0; i < n && i < 8; i++)
+			kill(c[i], SIGKILL);
+		while (waitpid(-1, NULL, 0) > 0)
+			;
+	}
+}

@@ -69,6 +69,12 @@ bool tu_wait_path(const char *path, bool want, int timeout_ms);
  */
 int tu_children(pid_t pid, pid_t *out, int max);
 
+/*
+ * For a child subreaper: reap every child, giving them WAIT_MS to end by
+ * themselves (backends end on EOF), then SIGKILL the stragglers.
+ */
+void tu_reap_all(int wait_ms);
+
 /* Read a "Key:" line's value from /proc/PID/status into OUT. */
 bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len);
 
