@@ -92,7 +92,7 @@ union proto_msg {
 	struct proto_release release;
 };
 
-/* Largest message; receive buffers are one byte larger to detect overlong ones. */
+/* Largest message: the receive buffer size; a longer datagram sets MSG_TRUNC. */
 #define PROTO_MSG_MAX sizeof(union proto_msg)
 
 /* Fill in a header for a message of TYPE; len comes from the type's size. */

@@ -133,11 +133,15 @@ static char *lint_read(const char *path, size_t *len, struct stat *st)
 	char *buf = NULL;
 	size_t cap = POLICY_MAX_SIZE + 1;
 	ssize_t n;
-	int fd;
+	int fd, saved;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, st) < 0 || !S_ISREG(st->st_mode))
+	if (fd < 0 || fstat(fd, st) < 0)
 		goto fail;
+	if (!S_ISREG(st->st_mode)) {
+		errno = EINVAL; /* say "not a regular file", not a stale errno */
+		goto fail;
+	}
 	if (!(buf = malloc(cap)))
 		goto fail;
 	*len = 0;
@@ -151,9 +155,11 @@ static char *lint_read(const char *path, size_t *len, struct stat *st)
 	close(fd);
 	return buf;
 fail:
+	saved = errno;
 	if (fd >= 0)
 		close(fd);
 	free(buf);
+	errno = saved;
 	return NULL;
 }
 
@@ -174,7 +180,7 @@ int cli_lint(const struct cli *c, int argc, char **argv)
 	text = lint_read(argv[1], &len, &st);
 	if (!text)
 		return cli_fail(EX_CONFIG, "%s: cannot read a regular file: %s", argv[1],
-				strerror(errno ? errno : EINVAL));
+				errno == EINVAL ? "not a regular file" : strerror(errno));
 	if (len > POLICY_MAX_SIZE)
 		cli_policy_error(&errors, argv[1], 0, "larger than the 1 MiB limit");
 	else if (policy_parse(text, len, argv[1], cli_policy_error, &errors, &pol) < 0 &&
