@@ -26,6 +26,10 @@ struct backend_config {
 	uid_t peer_uid;
 	gid_t peer_gid;
 	struct policy_subject subject; /* for :group rules */
+	/* For audit lines only: the frontend's user name ("" if it has no
+	 * passwd entry) and program name (comm) at tb_init() time. */
+	char peer_user[64];
+	char peer_comm[16];
 };
 
 _Noreturn void backend_main(int sock, const struct backend_config *cfg);

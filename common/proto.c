@@ -13,7 +13,8 @@
 _Static_assert(sizeof(struct proto_hdr) == 16, "header is fixed");
 _Static_assert(sizeof(struct proto_ready) == 24, "no padding");
 _Static_assert(sizeof(struct proto_open) == 24 + PROTO_PORT_MAX, "no padding");
-_Static_assert(sizeof(struct proto_open_reply) == 32 + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_open_reply) ==
+	       40 + PROTO_PORT_MAX + PROTO_DETAIL_MAX, "no padding");
 _Static_assert(sizeof(struct proto_release) == 24, "no padding");
 
 enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS };
@@ -85,7 +86,10 @@ static int proto_check_body(const union proto_msg *m)
 			return -EBADMSG;
 		if ((m->open_reply.err == 0) != (m->open_reply.reason == PROTO_R_OK))
 			return -EBADMSG;
-		return proto_str_ok(m->open_reply.kname, sizeof(m->open_reply.kname))
+		if (m->open_reply.holder > PROTO_HOLD_MAX || m->open_reply.holder_pid < 0)
+			return -EBADMSG;
+		return proto_str_ok(m->open_reply.kname, sizeof(m->open_reply.kname)) &&
+		       proto_str_ok(m->open_reply.detail, sizeof(m->open_reply.detail))
 			       ? 0 : -EBADMSG;
 	case PROTO_RELEASE:
 		return m->release.reserved ? -EBADMSG : 0;

@@ -21,6 +21,8 @@
 
 /* Port names, including the terminating NUL. */
 #define PROTO_PORT_MAX 128u
+/* One line of explanation in a reply, including the terminating NUL. */
+#define PROTO_DETAIL_MAX 160u
 
 /* Message types. */
 #define PROTO_READY      1u /* backend -> frontend: confined, serving      */
@@ -47,6 +49,14 @@
 #define PROTO_R_POLICY  7u /* policy invalid or unsafe                  */
 #define PROTO_R_BROKER  8u /* internal failure in the backend           */
 #define PROTO_R_MAX     8u
+
+/* Who holds a busy port, in PROTO_OPEN_REPLY (reason PROTO_R_BUSY). */
+#define PROTO_HOLD_NONE  0u /* not busy, or not known                     */
+#define PROTO_HOLD_LCK   1u /* a live LCK.. file; holder_pid is its pid    */
+#define PROTO_HOLD_FLOCK 2u /* flock() on the device by another program   */
+#define PROTO_HOLD_EXCL  3u /* the tty is in exclusive mode (TIOCEXCL)     */
+#define PROTO_HOLD_SELF  4u /* this very client already holds it          */
+#define PROTO_HOLD_MAX   4u
 
 struct proto_hdr {
 	uint16_t version;  /* PROTO_VERSION                  */
@@ -76,6 +86,9 @@ struct proto_open_reply {
 	uint32_t rule;     /* policy line that decided, 0 for none      */
 	uint32_t handle;   /* session handle for PROTO_RELEASE; 0 = none */
 	char kname[PROTO_PORT_MAX]; /* kernel name (by-id resolved), may be "" */
+	int32_t holder_pid; /* PROTO_HOLD_LCK/SELF: the holder's pid, else 0 */
+	uint32_t holder;    /* PROTO_HOLD_*                                  */
+	char detail[PROTO_DETAIL_MAX]; /* one line, e.g. "FILE:LINE: why"; may be "" */
 };
 
 struct proto_release {

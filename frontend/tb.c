@@ -202,6 +202,18 @@ static int tb_status_set(struct tb_status *st, enum tb_reason reason, int err)
 	return err;
 }
 
+/* Copy what a reply says beyond its verdict into ST. */
+static void tb_status_fill(struct tb_status *st, const struct proto_open_reply *rep)
+{
+	st->rule = rep->rule;
+	memcpy(st->kname, rep->kname, sizeof(st->kname));
+	st->kname[sizeof(st->kname) - 1] = '\0';
+	st->holder = (enum tb_holder)rep->holder;
+	st->holder_pid = rep->holder_pid;
+	memcpy(st->detail, rep->detail, sizeof(st->detail));
+	st->detail[sizeof(st->detail) - 1] = '\0';
+}
+
 /* Receive the reply to request SEQ; on success *FD is the port. */
 static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_reply *rep,
 			 int *fd)
@@ -254,11 +266,8 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 	    (r = tb_recv_reply(b, req.hdr.seq, &rep, &fd)) < 0)
 		return tb_status_set(st, TB_R_BROKER, r);
 	tb_status_set(st, (enum tb_reason)rep.reason, 0);
-	if (st) {
-		st->rule = rep.rule;
-		memcpy(st->kname, rep.kname, sizeof(st->kname));
-		st->kname[sizeof(st->kname) - 1] = '\0';
-	}
+	if (st)
+		tb_status_fill(st, &rep);
 	if (rep.err < 0)
 		return rep.err;
 	slot->fd = fd;

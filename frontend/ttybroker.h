@@ -73,11 +73,25 @@ struct tb_options {
 /* tb_open() flags. */
 #define TB_NONBLOCK 0x1 /* leave O_NONBLOCK set on the returned fd */
 
+/* Who holds a busy port (TB_R_BUSY). */
+enum tb_holder {
+	TB_HOLDER_NONE = 0, /* not busy, or not known                        */
+	TB_HOLDER_LOCKFILE, /* a live LCK.. file: holder_pid, holder_comm      */
+	TB_HOLDER_FLOCK,    /* flock() on the device by another program      */
+	TB_HOLDER_EXCL,     /* the tty is in exclusive mode (TIOCEXCL)        */
+	TB_HOLDER_SELF,     /* this program already has it open via tb_open() */
+};
+
 /* What tb_open() learned, beyond its return value. */
 struct tb_status {
 	enum tb_reason reason;
 	unsigned int rule;   /* policy line that decided, 0 if none  */
 	char kname[128];     /* kernel name, e.g. "ttyUSB0" for a by-id link */
+	enum tb_holder holder; /* TB_R_BUSY: who holds the port              */
+	int holder_pid;      /* TB_HOLDER_LOCKFILE/SELF: the holder's pid, else 0 */
+	char holder_comm[16]; /* its program name (/proc/PID/comm), or ""    */
+	char detail[160];    /* one line from the backend, e.g. for TB_R_POLICY
+				"/etc/ttybroker.conf:3: unknown user 'bob'"; or "" */
 };
 
 struct tb_broker;
