@@ -22,6 +22,8 @@
  *   c struct NAME                 same members, offsets and size as NAME
  *   sh run                        run with sh -e; must exit 0
  *   sh syntax -- REASON           sh -n only
+ *   sh install                    run by docs::install on app.c against
+ *                                 a temporary install
  *   policy                        `ttybroker lint` passes; saved as
  *                                 ./ttybroker.conf for later blocks
  *   transcript                    "# CMD" lines run, other lines are the
@@ -159,12 +161,13 @@ static void doc_write(const char *name, const char *text, char *out, size_t len)
 }
 
 /*
- * Run /bin/sh -c SCRIPT in the scratch dir with the build dir first in
+ * Run /bin/sh -c SCRIPT in DIR with the build dir first in
  * PATH, stdout and stderr both into OUT; ENV is NULL or a NULL-terminated
  * list of more environment entries.  Returns the exit status, 128 + signal, or -1 after
  * TIMEOUT_MS (the child is then killed).
  */
-static int doc_sh(const char *script, char *const *env, char *out, size_t len, int timeout_ms)
+static int doc_sh_at(const char *dir, const char *script, char *const *env, char *out,
+		     size_t len, int timeout_ms)
 {
 	int p[2], status;
 	size_t l = 0;
@@ -190,7 +193,7 @@ static int doc_sh(const char *script, char *const *env, char *out, size_t len, i
 		dup2(null, 0);
 		dup2(p[1], 1);
 		dup2(p[1], 2);
-		if (chdir(tmp) < 0)
+		if (chdir(dir) < 0)
 			_exit(126);
 		execl("/bin/sh", "sh", "-c", script, (char *)NULL);
 		_exit(127);
@@ -221,6 +224,12 @@ static int doc_sh(const char *script, char *const *env, char *out, size_t len, i
 	kill(pid, SIGKILL);
 	waitpid(pid, NULL, 0);
 	return -1;
+}
+
+/* doc_sh_at() in the scratch dir. */
+static int doc_sh(const char *script, char *const *env, char *out, size_t len, int timeout_ms)
+{
+	return doc_sh_at(tmp, script, env, out, len, timeout_ms);
 }
 
 /* Quote S for sh in single quotes into OUT. */
@@ -863,6 +872,10 @@ static void doc_check(const char *path, struct doc_block *b)
 		NEEDS_REASON();
 		if ((st = doc_sh_file(b->text, "sh -n", out, sizeof(out))) != 0)
 			doc_fail("%s: sh -n: %s", where, out);
+	} else if (!strcmp(w[0], "sh") && nw == 2 && !strcmp(w[1], "install")) {
+		/* docs::install runs it against a temporary prefix. */
+		if ((st = doc_sh_file(b->text, "sh -n", out, sizeof(out))) != 0)
+			doc_fail("%s: sh -n: %s", where, out);
 	} else if (!strcmp(w[0], "sh") && nw == 2 && !strcmp(w[1], "run")) {
 		if ((st = doc_sh_file(b->text, "sh -e", out, sizeof(out))) != 0)
 			doc_fail("%s: exits %d:\n%s", where, st, out);
@@ -926,4 +939,272 @@ Test(docs, every_page_listed)
 		cr_expect(found, "%s is not in doc_files[] of tests/test_docs.c", g.gl_pathv[i]);
 	}
 	globfree(&g);
+}
+
+/* ---------------------------------------------------------------- */
+/* Man page lint                                                     */
+
+ParameterizedTestParameters(docs, mandoc_lint)
+{
+	return cr_make_param_array(struct doc_file, doc_files + 1,
+				   sizeof(doc_files) / sizeof(doc_files[0]) - 1);
+}
+
+/*
+ * mandoc -Tlint -W style: errors, warnings and style messages alike fail
+ * (the pages have none; -W style is the lowest level mandoc reports for
+ * man(7) pages outside the OpenBSD base system).
+ */
+ParameterizedTest(struct doc_file *file, docs, mandoc_lint, .timeout = 60)
+{
+	char cmd[128], out[OUT_MAX];
+	int st;
+
+	doc_find_build();
+	snprintf(cmd, sizeof(cmd), "command -v mandoc >/dev/null || exit 99; mandoc -Tlint -W style '%s'",
+		 file->path);
+	st = doc_sh_at(".", cmd, NULL, out, sizeof(out), T_RUN_MS);
+	cr_assert_neq(st, 99, "mandoc is not installed (./scripts/setup installs it)");
+	cr_assert(st == 0 && !out[0], "mandoc -Tlint -W style %s (status %d):\n%s", file->path, st,
+		  out);
+}
+
+/* ---------------------------------------------------------------- */
+/* README                                                            */
+
+/*
+ * The README starts with exactly two commands, ./scripts/setup --demo and
+ * make check (CI runs the same), written so that a root shell without
+ * sudo can paste them.
+ */
+Test(docs, readme_top_commands)
+{
+	static const char *const want[] = { "./scripts/setup --demo", "make check" };
+	struct doc_block b[BLOCKS_MAX];
+	size_t n, i = 0;
+	const char *t;
+
+	n = doc_parse("README.md", b);
+	cr_assert_gt(n, 0);
+	for (t = b[0].text; *t; i++) {
+		size_t len = strcspn(t, "\n"), cmd = strcspn(t, "#");
+
+		cmd = cmd < len ? cmd : len;
+		while (cmd && t[cmd - 1] == ' ')
+			cmd--;
+		cr_assert_lt(i, 2, "more than two commands at the top of README.md");
+		cr_expect(strlen(want[i]) == cmd && !strncmp(t, want[i], cmd),
+			  "README.md command %zu is '%.*s', want '%s'", i + 1, (int)cmd, t, want[i]);
+		t += len + (t[len] == '\n');
+	}
+	cr_assert_eq(i, 2, "README.md starts with %zu commands, want 2", i);
+	for (i = 0; i < n; i++)
+		free(b[i].text);
+}
+
+/* Every directory in the README's Layout table exists, and every one is listed. */
+Test(docs, readme_layout)
+{
+	char *src = doc_slurp("README.md"), *tab, listed[2048] = " ";
+	DIR *d;
+	struct dirent *de;
+
+	cr_assert_not_null(src);
+	tab = strstr(src, "\n## Layout");
+	cr_assert_not_null(tab, "README.md has no Layout section");
+	for (char *l = tab + 1; (l = strchr(l, '\n')) && l[1] != '#'; l++) {
+		char name[128];
+		struct stat st;
+
+		if (sscanf(l + 1, "| `%127[^`]`", name) != 1)
+			continue;
+		cr_expect(stat(name, &st) == 0 && S_ISDIR(st.st_mode),
+			  "README.md Layout lists %s, which is not a directory", name);
+		strncat(listed, name, sizeof(listed) - strlen(listed) - 2);
+		strcat(listed, " ");
+	}
+	cr_assert_not_null(d = opendir("."));
+	while ((de = readdir(d))) {
+		char name[300];
+		struct stat st;
+
+		if (de->d_name[0] == '.' || !strcmp(de->d_name, "build") ||
+		    stat(de->d_name, &st) || !S_ISDIR(st.st_mode))
+			continue;
+		snprintf(name, sizeof(name), " %s/ ", de->d_name);
+		cr_expect_not_null(strstr(listed, name), "README.md Layout does not list %s/",
+				   de->d_name);
+	}
+	closedir(d);
+	free(src);
+}
+
+/* ---------------------------------------------------------------- */
+/* The recipes in examples/                                          */
+
+/* Entries of DIR whose name starts with PREFIX. */
+static int doc_count(const char *dir, const char *prefix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return -1;
+	while ((de = readdir(d)))
+		n += de->d_name[0] != '.' && !strncmp(de->d_name, prefix, strlen(prefix));
+	closedir(d);
+	return n;
+}
+
+struct doc_example {
+	char cmd[64];
+};
+
+ParameterizedTestParameters(docs, examples)
+{
+	static struct doc_example ex[] = {
+		{ "python3 examples/pty_test.py" },
+	};
+
+	return cr_make_param_array(struct doc_example, ex, sizeof(ex) / sizeof(ex[0]));
+}
+
+/*
+ * The test-author recipe runs against the built ttybroker (first in PATH),
+ * passes, and leaves no pty, temporary directory or lock file behind.
+ */
+ParameterizedTest(struct doc_example *ex, docs, examples, .timeout = 120)
+{
+	char out[OUT_MAX];
+	int pts, tmps, locks, st;
+
+	doc_find_build();
+	pts = doc_count("/dev/pts", "");
+	tmps = doc_count("/tmp", "tmp");
+	locks = doc_count("/run/lock", "LCK..");
+	st = doc_sh_at(".", ex->cmd, NULL, out, sizeof(out), T_RUN_MS);
+	cr_expect_eq(st, 0, "%s exits %d:\n%s", ex->cmd, st, out);
+	cr_expect_eq(doc_count("/dev/pts", ""), pts, "%s left a pty open", ex->cmd);
+	cr_expect_eq(doc_count("/tmp", "tmp"), tmps, "%s left a directory in /tmp", ex->cmd);
+	cr_expect_eq(doc_count("/run/lock", "LCK.."), locks, "%s left a lock file", ex->cmd);
+}
+
+/* ---------------------------------------------------------------- */
+/* make install / uninstall                                          */
+
+/* Run make TARGET with ARGS in the source dir; fails the test on error. */
+__attribute__((format(printf, 2, 3)))
+static void doc_make(char *out, const char *fmt, ...)
+{
+	char args[2048], cmd[2 * PATH_MAX + 2048];
+	va_list ap;
+	int st;
+
+	va_start(ap, fmt);
+	vsnprintf(args, sizeof(args), fmt, ap);
+	va_end(ap);
+	snprintf(cmd, sizeof(cmd), "${MAKE:-make} --no-print-directory B='%s' %s", builddir, args);
+	st = doc_sh_at(".", cmd, NULL, out, OUT_MAX, T_MAKE_MS);
+	cr_assert_eq(st, 0, "%s: status %d\n%s", cmd, st, out);
+}
+
+/* Everything under DIR (find -mindepth 1), one path a line, into OUT. */
+static void doc_find(const char *dir, char *out)
+{
+	char cmd[PATH_MAX + 64];
+
+	snprintf(cmd, sizeof(cmd), "cd '%s' && find . -mindepth 1 | sort", dir);
+	cr_assert_eq(doc_sh_at(".", cmd, NULL, out, OUT_MAX, T_RUN_MS), 0);
+}
+
+/*
+ * Install into a temporary PREFIX, build and run a program with each
+ * "sh install" command of ttybroker(3) (the shared library, then the
+ * static one, which must not be NEEDED), uninstall, and find nothing left:
+ * no file and no empty directory.  ldconfig (a recording stand-in) runs
+ * after install and uninstall when DESTDIR is empty, and never with a
+ * DESTDIR, where uninstall also leaves nothing.
+ */
+Test(docs, install, .init = doc_mktmp, .fini = doc_rm_tmp, .timeout = 900)
+{
+	char prefix[PATH_MAX], dest[PATH_MAX], ldc[PATH_MAX], path[PATH_MAX], out[OUT_MAX],
+		cmd[4 * PATH_MAX], *calls;
+	struct doc_block b[BLOCKS_MAX];
+	size_t n, ran = 0;
+
+	doc_find_build();
+	snprintf(prefix, sizeof(prefix), "%s/prefix", tmp);
+	snprintf(dest, sizeof(dest), "%s/dest", tmp);
+	cr_assert_eq(mkdir(prefix, 0755), 0);
+	cr_assert_eq(mkdir(dest, 0755), 0);
+	doc_write("ldconfig", "#!/bin/sh\necho \"ldconfig $*\" >> \"${0%/*}/ldconfig.log\"\n", ldc,
+		  sizeof(ldc));
+	cr_assert_eq(chmod(ldc, 0755), 0);
+	doc_write("app.c",
+		  "#include <stdio.h>\n#include <ttybroker.h>\n"
+		  "int main(void)\n{\n\tputs(tb_reason_str(TB_R_BUSY));\n"
+		  "\treturn tb_reason_exit(TB_R_DENIED) == 77 ? 0 : 1;\n}\n",
+		  path, sizeof(path));
+
+	doc_make(out, "install PREFIX='%s' DESTDIR= LDCONFIG='%s'", prefix, ldc);
+	snprintf(path, sizeof(path), "%s/ldconfig.log", tmp);
+	calls = doc_slurp(path);
+	cr_expect(calls && !strcmp(calls, "ldconfig\n"),
+		  "make install with an empty DESTDIR runs ldconfig once; log:\n%s",
+		  calls ? calls : "(not run)");
+	free(calls);
+	unlink(path);
+
+	n = doc_parse("docs/ttybroker.3", b);
+	for (size_t i = 0; i < n; i++) {
+		bool is_static;
+
+		if (strcmp(b[i].marker, "sh install")) {
+			free(b[i].text);
+			continue;
+		}
+		is_static = strstr(b[i].text, "-Bstatic") != NULL;
+		snprintf(cmd, sizeof(cmd),
+			 "rm -f a.out && PKG_CONFIG_PATH='%s/lib/pkgconfig' && export PKG_CONFIG_PATH && "
+			 "%s && LD_LIBRARY_PATH='%s/lib' ./a.out && readelf -d a.out | grep NEEDED",
+			 prefix, b[i].text, prefix);
+		cr_expect_eq(doc_sh(cmd, NULL, out, sizeof(out), T_CC_MS), 0,
+			     "ttybroker(3) line %d:\n%s\nfails:\n%s", b[i].line, b[i].text, out);
+		cr_expect(strstr(out, "libttybroker") ? !is_static : is_static,
+			  "ttybroker(3) line %d: libttybroker %s a NEEDED library:\n%s", b[i].line,
+			  is_static ? "is still" : "is not", out);
+		if (!is_static) {
+			snprintf(cmd, sizeof(cmd), "LD_LIBRARY_PATH='%s/lib' ldd a.out", prefix);
+			doc_sh(cmd, NULL, out, sizeof(out), T_RUN_MS);
+			cr_expect_not_null(strstr(out, prefix), "not linked to the installed library:\n%s",
+					   out);
+		}
+		ran++;
+		free(b[i].text);
+	}
+	cr_expect_eq(ran, 2, "ttybroker(3) has %zu 'sh install' commands, want 2 (shared, static)",
+		     ran);
+
+	doc_make(out, "uninstall PREFIX='%s' DESTDIR= LDCONFIG='%s'", prefix, ldc);
+	calls = doc_slurp(path);
+	cr_expect(calls && !strcmp(calls, "ldconfig\n"),
+		  "make uninstall with an empty DESTDIR runs ldconfig once; log:\n%s",
+		  calls ? calls : "(not run)");
+	free(calls);
+	unlink(path);
+	doc_find(prefix, out);
+	cr_expect_str_empty(out, "left after make uninstall in PREFIX:\n%s", out);
+
+	doc_make(out, "install PREFIX=/usr/local DESTDIR='%s' LDCONFIG='%s'", dest, ldc);
+	cr_expect(!tu_exists(path), "ldconfig runs for a DESTDIR install");
+	snprintf(cmd, sizeof(cmd), "%s/usr/local/lib/pkgconfig/ttybroker.pc", dest);
+	calls = doc_slurp(cmd);
+	cr_expect(calls && strstr(calls, "libdir=/usr/local/lib\n"),
+		  "ttybroker.pc has the wrong libdir:\n%s", calls ? calls : "(missing)");
+	free(calls);
+	doc_make(out, "uninstall PREFIX=/usr/local DESTDIR='%s' LDCONFIG='%s'", dest, ldc);
+	cr_expect(!tu_exists(path), "ldconfig runs for a DESTDIR uninstall");
+	doc_find(dest, out);
+	cr_expect_str_empty(out, "left after make uninstall in DESTDIR:\n%s", out);
 }
