@@ -1071,23 +1071,38 @@ ParameterizedTestParameters(docs, examples)
 }
 
 /*
- * The test-author recipe runs against the built ttybroker (first in PATH),
- * passes, and leaves no pty, temporary directory or lock file behind.
+ * In the private namespace, a devpts instance of our own, so that the
+ * ptys of other tests running at the same time do not count.
  */
-ParameterizedTest(struct doc_example *ex, docs, examples, .timeout = 120)
+static void doc_ns_devpts(void)
 {
-	char out[OUT_MAX];
-	int pts, tmps, locks, st;
+	doc_ns_init();
+	cr_assert_eq(mount("devpts", "/dev/pts", "devpts", 0, "newinstance,ptmxmode=0666,mode=0620"),
+		     0, "devpts: %s", strerror(errno));
+	cr_assert_eq(mount("/dev/pts/ptmx", "/dev/ptmx", NULL, MS_BIND, NULL), 0,
+		     "ptmx: %s", strerror(errno));
+}
 
-	doc_find_build();
-	pts = doc_count("/dev/pts", "");
-	tmps = doc_count("/tmp", "tmp");
-	locks = doc_count("/run/lock", "LCK..");
-	st = doc_sh_at(".", ex->cmd, NULL, out, sizeof(out), T_RUN_MS);
+/*
+ * The test-author recipe runs against the built ttybroker (first in PATH),
+ * passes, and leaves no pty, temporary file or lock file behind.
+ */
+ParameterizedTest(struct doc_example *ex, docs, examples, .init = doc_ns_devpts,
+		  .fini = doc_ns_fini, .timeout = 120)
+{
+	char out[OUT_MAX], tmpdir[128], env_tmp[160];
+	char *const env[] = { env_tmp, NULL };
+	int st;
+
+	snprintf(tmpdir, sizeof(tmpdir), "%s/tmp", tmp);
+	cr_assert_eq(mkdir(tmpdir, 0755), 0);
+	snprintf(env_tmp, sizeof(env_tmp), "TMPDIR=%s", tmpdir);
+	cr_assert_eq(doc_count("/dev/pts", ""), 1, "a new devpts has only ptmx");
+	st = doc_sh_at(".", ex->cmd, env, out, sizeof(out), T_RUN_MS);
 	cr_expect_eq(st, 0, "%s exits %d:\n%s", ex->cmd, st, out);
-	cr_expect_eq(doc_count("/dev/pts", ""), pts, "%s left a pty open", ex->cmd);
-	cr_expect_eq(doc_count("/tmp", "tmp"), tmps, "%s left a directory in /tmp", ex->cmd);
-	cr_expect_eq(doc_count("/run/lock", "LCK.."), locks, "%s left a lock file", ex->cmd);
+	cr_expect_eq(doc_count("/dev/pts", ""), 1, "%s left a pty open", ex->cmd);
+	cr_expect_eq(doc_count(tmpdir, ""), 0, "%s left a file in TMPDIR", ex->cmd);
+	cr_expect_eq(doc_count("/run/lock", ""), 0, "%s left a lock file", ex->cmd);
 }
 
 /* ---------------------------------------------------------------- */
@@ -1138,7 +1153,7 @@ Test(docs, install, .init = doc_mktmp, .fini = doc_rm_tmp, .timeout = 900)
 	snprintf(dest, sizeof(dest), "%s/dest", tmp);
 	cr_assert_eq(mkdir(prefix, 0755), 0);
 	cr_assert_eq(mkdir(dest, 0755), 0);
-	doc_write("ldconfig", "#!/bin/sh\necho \"ldconfig $*\" >> \"${0%/*}/ldconfig.log\"\n", ldc,
+	doc_write("ldconfig", "#!/bin/sh\necho ldconfig \"$@\" >> \"${0%/*}/ldconfig.log\"\n", ldc,
 		  sizeof(ldc));
 	cr_assert_eq(chmod(ldc, 0755), 0);
 	doc_write("app.c",
@@ -1165,10 +1180,11 @@ Test(docs, install, .init = doc_mktmp, .fini = doc_rm_tmp, .timeout = 900)
 			continue;
 		}
 		is_static = strstr(b[i].text, "-Bstatic") != NULL;
+		doc_write("build.sh", b[i].text, path, sizeof(path));
 		snprintf(cmd, sizeof(cmd),
 			 "rm -f a.out && PKG_CONFIG_PATH='%s/lib/pkgconfig' && export PKG_CONFIG_PATH && "
-			 "%s && LD_LIBRARY_PATH='%s/lib' ./a.out && readelf -d a.out | grep NEEDED",
-			 prefix, b[i].text, prefix);
+			 "sh -e build.sh && LD_LIBRARY_PATH='%s/lib' ./a.out && readelf -d a.out | grep NEEDED",
+			 prefix, prefix);
 		cr_expect_eq(doc_sh(cmd, NULL, out, sizeof(out), T_CC_MS), 0,
 			     "ttybroker(3) line %d:\n%s\nfails:\n%s", b[i].line, b[i].text, out);
 		cr_expect(strstr(out, "libttybroker") ? !is_static : is_static,
@@ -1183,6 +1199,7 @@ Test(docs, install, .init = doc_mktmp, .fini = doc_rm_tmp, .timeout = 900)
 		ran++;
 		free(b[i].text);
 	}
+	snprintf(path, sizeof(path), "%s/ldconfig.log", tmp);
 	cr_expect_eq(ran, 2, "ttybroker(3) has %zu 'sh install' commands, want 2 (shared, static)",
 		     ran);
 
