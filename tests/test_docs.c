@@ -34,8 +34,9 @@
  *
  * Blocks run in a private mount namespace: /etc is a tmpfs of links to
  * the real /etc with its own passwd and group (adding the users of the
- * examples: alice, bob, guest, group lab) and its own ttybroker.conf, and
- * /run/lock is a private tmpfs, so nothing outside the test changes.
+ * examples: alice, in dialout and lab, bob and guest) and its own
+ * ttybroker.conf, at first the README's policy; /run/lock is a private
+ * tmpfs.  So nothing outside the test changes.
  *
  * Also here: mandoc -Tlint on every page, the two commands at the top of
  * the README, its Layout table, the examples/ recipes, and make
@@ -305,6 +306,14 @@ static void doc_copy_db(const char *real, const char *dst, const char *extra)
 			id = strtol(idf + 1, NULL, 10);
 		if ((id >= DOC_UID0 && id <= DOC_UID0 + 2) || id == DOC_LAB_GID)
 			skip = true;
+		if (!strncmp(line, "dialout:", 8) && strchr(line, '\n')) {
+			/* alice is in dialout, as the examples say */
+			bool members = line[strlen(line) - 2] != ':';
+
+			*strchr(line, '\n') = '\0';
+			fprintf(out, "%s%salice\n", line, members ? "," : "");
+			skip = true;
+		}
 		if (!skip)
 			fputs(line, out);
 	}
@@ -312,6 +321,30 @@ static void doc_copy_db(const char *real, const char *dst, const char *extra)
 	fclose(in);
 	cr_assert_eq(fclose(out), 0);
 	cr_assert_eq(chmod(dst, 0644), 0);
+}
+
+static size_t doc_parse(const char *path, struct doc_block *b);
+
+/* Install the README's policy block as /etc/ttybroker.conf (0644). */
+static void doc_readme_policy(void)
+{
+	struct doc_block b[BLOCKS_MAX];
+	size_t n = doc_parse("README.md", b);
+	bool done = false;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!done && !strcmp(b[i].marker, "policy")) {
+			FILE *f = fopen("/etc/ttybroker.conf", "we");
+
+			cr_assert_not_null(f);
+			fputs(b[i].text, f);
+			cr_assert_eq(fclose(f), 0);
+			cr_assert_eq(chmod("/etc/ttybroker.conf", 0644), 0);
+			done = true;
+		}
+		free(b[i].text);
+	}
+	cr_assert(done, "README.md has no policy block");
 }
 
 /*
@@ -353,6 +386,7 @@ static void doc_ns_init(void)
 	snprintf(target, sizeof(target), "%s/group", real);
 	doc_copy_db(target, "/etc/group",
 		    "alice:x:1000:\nbob:x:1001:\nguest:x:1002:\nlab:x:1100:alice\n");
+	doc_readme_policy();
 }
 
 static void doc_ns_fini(void)
@@ -697,7 +731,7 @@ static void doc_c_run(const char *where, const char *text, char **w, size_t nw)
 	else if (expect && !tu_pty_expect(&pty, expect, 2000))
 		doc_fail("%s: '%s' did not arrive on the pty master", where, expect);
 	tu_pty_close(&pty);
-	unlink(path);
+	doc_readme_policy(); /* back to the README policy for later blocks */
 }
 
 /*
