@@ -276,6 +276,7 @@ static void doc_find_build(void)
 	snprintf(builddir, sizeof(builddir), "%s", dirname(copy));
 }
 
+/* The scratch dir of one test, 0755 so that nobody can run what is in it. */
 static void doc_mktmp(void)
 {
 	snprintf(tmp, sizeof(tmp), "/tmp/tb-doc.XXXXXX");
@@ -389,6 +390,7 @@ static void doc_ns_init(void)
 	doc_readme_policy();
 }
 
+/* Reap what the blocks started and remove the scratch dir. */
 static void doc_ns_fini(void)
 {
 	char real[128];
@@ -636,6 +638,7 @@ static size_t doc_parse_roff(const char *src, const char *path, struct doc_block
 	return n;
 }
 
+/* The blocks of PATH (Markdown or roff by its name), at most BLOCKS_MAX. */
 static size_t doc_parse(const char *path, struct doc_block *b)
 {
 	char *src = doc_slurp(path);
@@ -696,8 +699,9 @@ static bool doc_cc(const char *where, const char *src, bool object, const char *
 /* "c run": build, then run as root dropping to nobody, on a pty. */
 static void doc_c_run(const char *where, const char *text, char **w, size_t nw)
 {
-	char prog[PATH_MAX], cmd[4096], q[512], out[OUT_MAX], path[PATH_MAX];
 	static char *const sudo_env[] = { "SUDO_UID=65534", "SUDO_GID=65534", NULL };
+	const char *path = "/etc/ttybroker.conf"; /* the namespace's own */
+	char prog[PATH_MAX], cmd[4096], q[512], out[OUT_MAX];
 	const char *expect = NULL;
 	struct tu_pty pty;
 	size_t l;
@@ -707,7 +711,6 @@ static void doc_c_run(const char *where, const char *text, char **w, size_t nw)
 	if (!doc_cc(where, text, false, prog))
 		return;
 	tu_pty_open(&pty, TU_NOBODY);
-	snprintf(path, sizeof(path), "/etc/ttybroker.conf");
 	{
 		FILE *f = fopen(path, "we");
 
