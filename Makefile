@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: MIT
 # ttybroker - privilege-separated serial-port broker.
-# Targets: all check bench install uninstall clean demo
+# Targets: all check check-docs bench install uninstall clean demo
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
-MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share
+MANDIR     ?= $(DATADIR)/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
@@ -16,6 +17,7 @@ CC         ?= cc
 AR         ?= ar
 PKG_CONFIG ?= pkg-config
 INSTALL    ?= install
+LDCONFIG   ?= ldconfig
 
 VERSION    := 0.1.0
 SOVERSION  := 0
@@ -56,7 +58,7 @@ CLI        := $(B)/ttybroker
 PC         := $(B)/ttybroker.pc
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
 
-.PHONY: all check bench install uninstall clean demo
+.PHONY: all check check-docs bench install uninstall clean demo
 all: $(STATIC) $(SHARED) $(CLI) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
@@ -90,10 +92,14 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC)
 $(B)/bench/%: $(B)/bench/%.o $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
+# install writes its own ttybroker.pc: the PREFIX given to install is the
+# one that counts, whatever PREFIX the build had.
+PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
+	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|'
+
 $(PC): ttybroker.pc.in Makefile
 	@mkdir -p $(@D)
-	sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
-	    -e 's|@INCLUDEDIR@|$(INCLUDEDIR)|' -e 's|@VERSION@|$(VERSION)|' $< > $@
+	$(PC_SED) $< > $@
 
 # Every test binary runs; the integration tests need root to create ptys,
 # chown them and drop to nobody.  TTYBROKER_BIN points them at the build.
@@ -103,27 +109,55 @@ check: all $(TESTS)
 	  TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $$t --jobs 1 || fail=1; \
 	done; exit $$fail
 
+# Only the documentation (tests/test_docs.c, also part of check): code
+# blocks of README.md and the man pages, mandoc -Tlint, examples/, install.
+check-docs: all $(B)/tests/test_docs
+	TTYBROKER_BIN=$(abspath $(CLI)) timeout 900 $(B)/tests/test_docs --jobs 1
+
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do TTYBROKER_BIN=$(abspath $(CLI)) $$b || exit 1; done
 
 demo: all
 	$(CLI) demo
 
+# Every directory install creates (missing before) is recorded in
+# $(DATADIR)/ttybroker/dirs, so uninstall removes exactly those once empty.
+# With an empty DESTDIR the loader cache is refreshed (ldconfig): a program
+# linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
+# of the loader's directories (/usr/local/lib is, on Debian).
+INST_DIRS  = $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
+             $(MANDIR)/man5 $(DATADIR)/ttybroker
+INST_LIST  = $(DATADIR)/ttybroker/dirs
+LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
+	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
+
 install: all
-	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
-	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
+	@set -e; new=; for d in $(INST_DIRS); do \
+	  while [ -n "$$d" ] && [ ! -d "$(DESTDIR)$$d" ]; do new="$$new $$d"; d=$${d%/*}; done; \
+	done; \
+	$(INSTALL) -d $(INST_DIRS:%=$(DESTDIR)%); \
+	{ [ ! -f "$(DESTDIR)$(INST_LIST)" ] || cat "$(DESTDIR)$(INST_LIST)"; \
+	  for d in $$new; do echo "$$d"; done; } | sort -u > "$(DESTDIR)$(INST_LIST).new"; \
+	mv -f "$(DESTDIR)$(INST_LIST).new" "$(DESTDIR)$(INST_LIST)"
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/ttybroker
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libttybroker.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libttybroker.so
 	$(INSTALL) -m 0644 frontend/ttybroker.h $(DESTDIR)$(INCLUDEDIR)/
-	$(INSTALL) -m 0644 $(PC) $(DESTDIR)$(PCDIR)/
+	$(PC_SED) ttybroker.pc.in > $(DESTDIR)$(PCDIR)/ttybroker.pc
+	chmod 0644 $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	@$(LDCONFIG_RUN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	@if [ -f "$(DESTDIR)$(INST_LIST)" ]; then \
+	  dirs=$$(sort -r "$(DESTDIR)$(INST_LIST)"); rm -f "$(DESTDIR)$(INST_LIST)"; \
+	  for d in $$dirs; do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done; \
+	fi
+	@$(LDCONFIG_RUN)
 
 clean:
 	rm -rf $(B)
