@@ -31,6 +31,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "testutil.h"
 
 #define OUT_MAX   8192
@@ -1027,4 +1028,209 @@ Test(cli, demo)
 	cr_assert_not_null(end);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
 	cr_assert_not(tu_exists(dir), "demo left %s behind", dir);
+}
+
+/* ---------------------------------------------------------------- */
+/* Pure helpers of the command (frontend/cli_text.c, cli_env.c)      */
+
+struct busy_case {
+	char what[32];
+	enum tb_holder holder;
+	int pid;
+	char comm[16];       /* copied whole: may lack a NUL */
+	char want[96];
+};
+
+ParameterizedTestParameters(cli_text, busy)
+{
+	static struct busy_case cases[] = {
+		{ "lock file, comm", TB_HOLDER_LOCKFILE, 1234, "minicom",
+		  "port busy: held by minicom (pid 1234), LCK.. file" },
+		{ "lock file, no comm", TB_HOLDER_LOCKFILE, 1234, "",
+		  "port busy: held by pid 1234, LCK.. file" },
+		{ "lock file, no pid", TB_HOLDER_LOCKFILE, 0, "",
+		  "port busy: held by another program, LCK.. file" },
+		{ "flock", TB_HOLDER_FLOCK, 0, "",
+		  "port busy: held with flock() by another program" },
+		{ "TIOCEXCL", TB_HOLDER_EXCL, 0, "",
+		  "port busy: in exclusive mode (TIOCEXCL)" },
+		{ "self", TB_HOLDER_SELF, 77, "",
+		  "port busy: already open in this program" },
+		{ "not known", TB_HOLDER_NONE, 0, "", "port busy" },
+		{ "out of range", (enum tb_holder)99, 5, "x", "port busy" },
+		/* Any process may set its comm: it must not forge a line or an escape. */
+		{ "hostile comm", TB_HOLDER_LOCKFILE, 5, "a\nb\033[2J\\",
+		  "port busy: held by a\\x0ab\\x1b[2J\\x5c (pid 5), LCK.. file" },
+		{ "comm without NUL", TB_HOLDER_LOCKFILE, 9,
+		  { 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a' },
+		  "port busy: held by aaaaaaaaaaaaaaaa (pid 9), LCK.. file" },
+	};
+
+	return cr_make_param_array(struct busy_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Who holds a busy port, from a synthetic tb_status. */
+ParameterizedTest(struct busy_case *c, cli_text, busy)
+{
+	struct tb_status st;
+	char buf[256];
+
+	memset(&st, 0, sizeof(st));
+	st.reason = TB_R_BUSY;
+	st.holder = c->holder;
+	st.holder_pid = c->pid;
+	memcpy(st.holder_comm, c->comm, sizeof(st.holder_comm));
+	cli_busy_text(&st, buf, sizeof(buf));
+	cr_assert_str_eq(buf, c->want, "%s", c->what);
+}
+
+/* A short buffer truncates, NUL-terminated, without overrunning. */
+Test(cli_text, busy_truncates)
+{
+	struct tb_status st = { .reason = TB_R_BUSY, .holder = TB_HOLDER_FLOCK };
+	char buf[12];
+
+	memset(buf, 'Z', sizeof(buf));
+	cli_busy_text(&st, buf, 8);
+	cr_assert_str_eq(buf, "port bu");
+	cr_assert_eq(buf[8], 'Z');
+}
+
+struct policy_text_case {
+	char what[32];
+	char detail[160];
+	char want[200];
+};
+
+ParameterizedTestParameters(cli_text, policy)
+{
+	static struct policy_text_case cases[] = {
+		{ "no detail", "", "policy file missing, invalid or unsafe" },
+		{ "syntax", "/etc/ttybroker.conf:3: unknown user 'bob'",
+		  "policy file: /etc/ttybroker.conf:3: unknown user 'bob'" },
+		{ "missing", "/etc/ttybroker.conf: no such file",
+		  "policy file: /etc/ttybroker.conf: no such file" },
+		{ "unsafe", "/etc/ttybroker.conf: writable by group or others",
+		  "policy file: /etc/ttybroker.conf: writable by group or others" },
+		{ "control chars", "/x:1: bad\nforged\033",
+		  "policy file: /x:1: bad\\x0aforged\\x1b" },
+	};
+
+	return cr_make_param_array(struct policy_text_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* run's TB_R_POLICY line: which of missing, invalid or unsafe, as the backend said. */
+ParameterizedTest(struct policy_text_case *c, cli_text, policy)
+{
+	struct tb_status st;
+	char buf[512];
+
+	memset(&st, 0, sizeof(st));
+	st.reason = TB_R_POLICY;
+	snprintf(st.detail, sizeof(st.detail), "%s", c->detail);
+	cli_policy_text(&st, buf, sizeof(buf));
+	cr_assert_str_eq(buf, c->want, "%s", c->what);
+}
+
+/* A detail that fills its array without a NUL is read within bounds. */
+Test(cli_text, policy_detail_unterminated)
+{
+	struct tb_status st = { .reason = TB_R_POLICY };
+	char buf[512], want[200];
+
+	memset(st.detail, 'x', sizeof(st.detail));
+	cli_policy_text(&st, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "policy file: %.*s", (int)sizeof(st.detail), st.detail);
+	cr_assert_str_eq(buf, want);
+}
+
+#define ENV_MAX 24
+
+struct env_case {
+	char what[40];
+	bool login;              /* false: setuid, the caller's environment */
+	char in[ENV_MAX][48];    /* up to the first "" (no pointers: params are copied) */
+	char want[ENV_MAX][48];
+};
+
+#define ENV_ROOT_SHELL                                                         \
+	"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",          \
+	"PATH=/root/bin:/usr/local/sbin:/usr/sbin", "TB_SECRET=hunter2",       \
+	"TERM=xterm-256color", "LANG=de_DE.UTF-8", "LANGUAGE=de:en",           \
+	"LC_TIME=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=Europe/Berlin",               \
+	"SUDO_USER=alice", "MAIL=/var/mail/root", "TTYBROKER_FD=7",            \
+	"LCX=not-a-locale", "NOEQUALS"
+
+ParameterizedTestParameters(cli_env, table)
+{
+	static struct env_case cases[] = {
+		{ "login", true, { ENV_ROOT_SHELL, "" },
+		  { "HOME=/home/alice", "USER=alice", "LOGNAME=alice", "SHELL=/bin/zsh",
+		    "PATH=" CLI_LOGIN_PATH, "TTYBROKER_FD=3", "TERM=xterm-256color",
+		    "LANG=de_DE.UTF-8", "LANGUAGE=de:en", "LC_TIME=C.UTF-8",
+		    "LC_ALL=C.UTF-8", "TZ=Europe/Berlin", "" } },
+		{ "login, empty environment", true, { "" },
+		  { "HOME=/home/alice", "USER=alice", "LOGNAME=alice", "SHELL=/bin/zsh",
+		    "PATH=" CLI_LOGIN_PATH, "TTYBROKER_FD=3", "" } },
+		{ "login, first of duplicates", true, { "TERM=a", "TERM=b", "LANG=x", "" },
+		  { "HOME=/home/alice", "USER=alice", "LOGNAME=alice", "SHELL=/bin/zsh",
+		    "PATH=" CLI_LOGIN_PATH, "TTYBROKER_FD=3", "TERM=a", "LANG=x", "" } },
+		{ "setuid: the caller's own", false, { ENV_ROOT_SHELL, "" },
+		  { "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",
+		    "PATH=/root/bin:/usr/local/sbin:/usr/sbin", "TB_SECRET=hunter2",
+		    "TERM=xterm-256color", "LANG=de_DE.UTF-8", "LANGUAGE=de:en",
+		    "LC_TIME=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=Europe/Berlin",
+		    "SUDO_USER=alice", "MAIL=/var/mail/root", "LCX=not-a-locale",
+		    "TTYBROKER_FD=3", "" } },
+		{ "setuid, empty environment", false, { "" }, { "TTYBROKER_FD=3", "" } },
+	};
+
+	return cr_make_param_array(struct env_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* PROGRAM's environment is exactly the expected set, in order. */
+ParameterizedTest(struct env_case *c, cli_env, table)
+{
+	char *in[ENV_MAX + 1], **got;
+	struct cli_login l;
+	size_t n = 0, nin = 0;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.user, sizeof(l.user), "alice");
+	snprintf(l.home, sizeof(l.home), "/home/alice");
+	snprintf(l.shell, sizeof(l.shell), "/bin/zsh");
+	while (nin < ENV_MAX && c->in[nin][0]) {
+		in[nin] = c->in[nin];
+		nin++;
+	}
+	in[nin] = NULL;
+	got = cli_run_env(c->login ? &l : NULL, in);
+	cr_assert_not_null(got, "%s: %s", c->what, strerror(errno));
+	for (; got[n] && n < ENV_MAX && c->want[n][0]; n++)
+		cr_assert_str_eq(got[n], c->want[n], "%s: entry %zu", c->what, n);
+	cr_assert_null(got[n], "%s: extra entry '%s'", c->what, got[n] ? got[n] : "");
+	cr_assert(n == ENV_MAX || !c->want[n][0], "%s: missing '%s'", c->what,
+		  n < ENV_MAX ? c->want[n] : "");
+	cli_env_free(got);
+}
+
+/* The passwd entry of a user; a uid without one is "/", "/bin/sh" and its number. */
+Test(cli_env, login_lookup)
+{
+	struct passwd *pw = getpwuid(TU_NOBODY);
+	struct cli_login l;
+	uid_t lost = 54321;
+
+	cr_assert_not_null(pw);
+	cr_assert_eq(cli_login_lookup(TU_NOBODY, &l), 0);
+	cr_assert_str_eq(l.user, pw->pw_name);
+	cr_assert_str_eq(l.home, pw->pw_dir);
+	cr_assert_str_eq(l.shell, pw->pw_shell);
+	while (getpwuid(lost))
+		lost++;
+	cr_assert_eq(cli_login_lookup(lost, &l), 0);
+	cr_assert_eq((uid_t)strtoul(l.user, NULL, 10), lost, "user '%s'", l.user);
+	cr_assert_str_eq(l.home, "/");
+	cr_assert_str_eq(l.shell, "/bin/sh");
 }
