@@ -33,8 +33,16 @@ int cli_init(const struct cli *c, struct tb_broker **b);
 int cli_open_failed(const struct cli *c, const char *port, int err,
 		    const struct tb_status *st);
 
-/* Report a getopt_long() error CH ('?' or ':') as one line; returns 64. */
+/* Report a getopt_long() error CH ('?' or ':') of command CMD (NULL for the
+ * global options) as one line; returns 64. */
 int cli_getopt_error(const char *cmd, int ch, char **argv);
+
+/*
+ * A command's own options: --help, and --as USER into *AS when AS is not
+ * NULL.  Returns -1 to go on, with *FIRST the index of the first operand,
+ * else the exit status (0 after the help, 64 after a usage error).
+ */
+int cli_cmd_options(const char *cmd, int argc, char **argv, const char **as, int *first);
 
 /* ---- cli_text.c: pure formatting, unit-tested in tests/test_cli.c ---- */
 

@@ -190,9 +190,21 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 	int status = 0, r = EX_OSERR;
 	pid_t pid;
 
-	(void)c; (void)argc; (void)argv;
-	if (geteuid() != 0)
-		return cli_fail(EX_NOPERM, "demo: run me as root (sudo ttybroker demo)");
+	int first;
+
+	if ((r = cli_cmd_options("demo", argc, argv, NULL, &first)) >= 0)
+		return r;
+	if (first < argc)
+		return cli_fail(EX_USAGE, "demo: takes no arguments");
+	/*
+	 * Real root, not just setuid-root: the frontend must drop to nobody
+	 * (a setuid caller always drops to itself) and the demo policy must
+	 * be honoured (a setuid caller cannot choose it).
+	 */
+	if (c->secure || getuid() != 0 || geteuid() != 0)
+		return cli_fail(EX_NOPERM, "demo must run as root "
+				"(it creates a pty and drops to nobody)");
+	r = EX_OSERR;
 	if (!(pw = getpwnam("nobody")))
 		return cli_fail(EX_NOUSER, "demo: no user 'nobody'");
 	d.uid = pw->pw_uid;
