@@ -116,13 +116,17 @@ static void demo_show_lock(const struct demo *d, const char *who)
 static void demo_refusals(struct tb_broker *b, const struct demo *d)
 {
 	struct tb_status st;
+	char busy[128];
 	int fd;
 
 	fd = tb_open(b, "console", 0, &st);
 	say("frontend", "open console  -> %s", fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
 	fd = tb_open(b, d->port, 0, &st);
-	say("frontend", "open %s again -> %s", d->port,
-	    fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
+	if (fd < 0 && st.reason == TB_R_BUSY)
+		cli_busy_text(&st, busy, sizeof(busy)); /* says who holds it */
+	else
+		snprintf(busy, sizeof(busy), "%s", fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
+	say("frontend", "open %s again -> %s", d->port, busy);
 }
 
 /* The unprivileged side: drop to nobody, open, talk, release. */
