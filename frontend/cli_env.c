@@ -46,6 +46,11 @@ static bool env_has(char *const *env, size_t n, const char *entry)
 	return false;
 }
 
+/*
+ * The passwd entry of UID, as login(1) would use it.  A uid without one
+ * is not an error (tb_init() accepts a numeric -u): it gets "/", "/bin/sh"
+ * and its number.  Only a failing name service is an error.
+ */
 int cli_login_lookup(uid_t uid, struct cli_login *l)
 {
 	struct passwd pw, *res = NULL;
@@ -96,6 +101,7 @@ static int env_add(char **env, size_t *n, const char *name, const char *value)
 	return 0;
 }
 
+/* Append a copy of ENTRY to ENV (room is reserved by the caller). */
 static int env_dup(char **env, size_t *n, const char *entry)
 {
 	if (!(env[*n] = strdup(entry)))
@@ -105,6 +111,10 @@ static int env_dup(char **env, size_t *n, const char *entry)
 	return 0;
 }
 
+/*
+ * Build PROGRAM's environment (see cli.h).  Entries of CUR without '=' are
+ * dropped, and so is any TTYBROKER_FD, which is always ours: 3.
+ */
 char **cli_run_env(const struct cli_login *l, char *const *cur)
 {
 	size_t ncur = 0, n = 0;
