@@ -260,7 +260,8 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return EX_USAGE;
 	if (i >= argc)
-		return cli_fail(EX_USAGE, "missing command: run, check, lint or demo (try 'ttybroker --help')");
+		return cli_fail(EX_USAGE, "missing command: run, check, lint or demo "
+				"(try 'ttybroker --help')");
 	if (c.secure && (c.policy || c.lockdir)) {
 		fprintf(stderr, "ttybroker: -p and -l are ignored when setuid\n");
 		c.policy = c.lockdir = NULL;
