@@ -5,6 +5,9 @@
 #ifndef TB_CLI_H
 #define TB_CLI_H
 
+#include <stddef.h>
+#include <sys/types.h>
+
 #include "ttybroker.h"
 
 struct cli {
@@ -29,5 +32,51 @@ int cli_init(const struct cli *c, struct tb_broker **b);
 /* Print the one-line refusal for a failed tb_open and return its exit code. */
 int cli_open_failed(const struct cli *c, const char *port, int err,
 		    const struct tb_status *st);
+
+/* Report a getopt_long() error CH ('?' or ':') of command CMD (NULL for the
+ * global options) as one line; returns 64. */
+int cli_getopt_error(const char *cmd, int ch, char **argv);
+
+/*
+ * A command's own options: --help, and --as USER into *AS when AS is not
+ * NULL.  Returns -1 to go on, with *FIRST the index of the first operand,
+ * else the exit status (0 after the help, 64 after a usage error).
+ */
+int cli_cmd_options(const char *cmd, int argc, char **argv, const char **as, int *first);
+
+/* ---- cli_text.c: pure formatting, unit-tested in tests/test_cli.c ---- */
+
+/* Copy S (at most MAX bytes) for a message: printable ASCII as is, every
+ * other byte and the backslash as \xHH. */
+void cli_escape(const char *s, size_t max, char *out, size_t len);
+
+/* "port busy[: who holds it]" for a TB_R_BUSY status, into BUF. */
+void cli_busy_text(const struct tb_status *st, char *buf, size_t len);
+
+/* Why the policy refused: the backend's detail line, else the generic text. */
+void cli_policy_text(const struct tb_status *st, char *buf, size_t len);
+
+/* ---- cli_env.c: PROGRAM's environment ---- */
+
+#define CLI_LOGIN_PATH "/usr/local/bin:/usr/bin:/bin"
+
+/* The target user's login identity, looked up before tb_init() drops. */
+struct cli_login {
+	char user[256];   /* pw_name, or the numeric uid without a passwd entry */
+	char home[4096];  /* pw_dir, or "/" */
+	char shell[4096]; /* pw_shell, or "/bin/sh" */
+};
+
+/* Fill L for UID from the passwd database.  0 or a negative errno. */
+int cli_login_lookup(uid_t uid, struct cli_login *l);
+
+/*
+ * PROGRAM's environment as a new vector (free with cli_env_free): with L,
+ * a fresh login environment for L keeping only TERM, LANG, LANGUAGE, TZ and
+ * LC_* from CUR; without L (setuid: the caller's own), CUR as it is.
+ * TTYBROKER_FD=3 either way.  NULL and errno on failure.
+ */
+char **cli_run_env(const struct cli_login *l, char *const *cur);
+void cli_env_free(char **env);
 
 #endif

@@ -61,7 +61,12 @@ static int check_subject(const struct cli *c, const char *as,
 	return 0;
 }
 
-/* Port name as the backend sees it: syntax, then by-id resolution. */
+/*
+ * Port name as the backend sees it: syntax, then by-id resolution, with
+ * the backend's verdicts (decide() in broker/backend.c), so that check
+ * says what run would: a link that does not read "../../NAME" (one to a
+ * pty, pts/N, included) is not a serial tty; a missing one is no device.
+ */
 static int check_port(const char *arg, char *kname, size_t len)
 {
 	const char *port = portname_strip_dev(arg);
@@ -81,8 +86,12 @@ static int check_port(const char *arg, char *kname, size_t len)
 		return cli_fail(EX_OSERR, "/dev: %s", strerror(errno));
 	r = open_resolve(&env, port, kname, len);
 	open_env_fini(&env);
+	if (r == -EINVAL)
+		return cli_fail(tb_reason_exit(TB_R_NOTTY), "%s: %s", shown,
+				tb_reason_str(TB_R_NOTTY));
 	if (r < 0)
-		return cli_fail(EX_UNAVAILABLE, "%s: %s", shown, tb_reason_str(TB_R_NODEV));
+		return cli_fail(tb_reason_exit(TB_R_NODEV), "%s: %s", shown,
+				tb_reason_str(TB_R_NODEV));
 	return 0;
 }
 
@@ -95,13 +104,15 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	struct policy_verdict v;
 	struct policy *pol = NULL;
 	struct drop_target self;
-	int r;
+	int r, first;
 
-	if (argc == 4 && strcmp(argv[1], "--as") == 0)
-		as = argv[2];
-	else if (argc != 2)
-		return cli_fail(EX_USAGE, "usage: check [--as USER] PORT");
-	port = argv[argc - 1];
+	if ((r = cli_cmd_options("check", argc, argv, &as, &first)) >= 0)
+		return r;
+	if (first >= argc)
+		return cli_fail(EX_USAGE, "check: missing PORT (usage: check [--as USER] PORT)");
+	if (first + 1 < argc)
+		return cli_fail(EX_USAGE, "check: one PORT only (usage: check [--as USER] PORT)");
+	port = argv[first];
 	if ((r = check_subject(c, as, &subj, name, sizeof(name))) != 0 ||
 	    (r = check_port(port, kname, sizeof(kname))) != 0)
 		return r;
@@ -126,40 +137,50 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	return v.permit ? 0 : EX_NOPERM;
 }
 
-/* Read PATH (at most POLICY_MAX_SIZE bytes) for lint, which checks syntax
- * even where the loader would refuse the file. */
-static char *lint_read(const char *path, size_t *len, struct stat *st)
+/*
+ * Read PATH (at most POLICY_MAX_SIZE + 1 bytes) for lint, which checks
+ * syntax even where the loader would refuse the file.  On failure, NULL
+ * and WHY says what is wrong, in the loader's words.
+ */
+static char *lint_read(const char *path, size_t *len, struct stat *st, char *why,
+		       size_t whylen)
 {
 	char *buf = NULL;
 	size_t cap = POLICY_MAX_SIZE + 1;
 	ssize_t n;
-	int fd, saved;
+	int fd;
 
 	fd = open(path, O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC | O_NOCTTY);
-	if (fd < 0 || fstat(fd, st) < 0)
-		goto fail;
+	if (fd < 0) {
+		const char *msg = policy_open_strerror(errno, why, whylen);
+
+		if (msg != why)
+			snprintf(why, whylen, "%s", msg);
+		return NULL;
+	}
+	if (fstat(fd, st) < 0)
+		goto fail_errno;
 	if (!S_ISREG(st->st_mode)) {
-		errno = EINVAL; /* say "not a regular file", not a stale errno */
+		snprintf(why, whylen, "not a regular file");
 		goto fail;
 	}
 	if (!(buf = malloc(cap)))
-		goto fail;
+		goto fail_errno;
 	*len = 0;
 	while (*len < cap && (n = read(fd, buf + *len, cap - *len)) != 0) {
 		if (n < 0 && errno == EINTR)
 			continue;
 		if (n < 0)
-			goto fail;
+			goto fail_errno;
 		*len += (size_t)n;
 	}
 	close(fd);
 	return buf;
+fail_errno:
+	snprintf(why, whylen, "cannot read: %s", strerror(errno));
 fail:
-	saved = errno;
-	if (fd >= 0)
-		close(fd);
+	close(fd);
 	free(buf);
-	errno = saved;
 	return NULL;
 }
 
@@ -169,18 +190,23 @@ int cli_lint(const struct cli *c, int argc, char **argv)
 	struct policy *pol = NULL;
 	struct stat st;
 	int errors = 0;
+	char *text, why[128];
 	size_t len;
-	char *text;
+	int r, first;
 
-	if (argc != 2)
-		return cli_fail(EX_USAGE, "usage: lint POLICY");
+	if ((r = cli_cmd_options("lint", argc, argv, NULL, &first)) >= 0)
+		return r;
+	if (first >= argc)
+		return cli_fail(EX_USAGE, "lint: missing POLICY (usage: lint POLICY)");
+	if (first + 1 < argc)
+		return cli_fail(EX_USAGE, "lint: one POLICY only (usage: lint POLICY)");
+	argv += first - 1; /* argv[1] is POLICY from here on */
 	/* A setuid caller lints only what it could read itself. */
 	if (c->secure && (drop_target_resolve(NULL, &self) < 0 || drop_privileges(&self) < 0))
 		return cli_fail(EX_OSERR, "cannot drop privileges");
-	text = lint_read(argv[1], &len, &st);
+	text = lint_read(argv[1], &len, &st, why, sizeof(why));
 	if (!text)
-		return cli_fail(EX_CONFIG, "%s: cannot read a regular file: %s", argv[1],
-				errno == EINVAL ? "not a regular file" : strerror(errno));
+		return cli_fail(EX_CONFIG, "%s: %s", argv[1], why);
 	if (len > POLICY_MAX_SIZE)
 		cli_policy_error(&errors, argv[1], 0, "larger than the 1 MiB limit");
 	else if (policy_parse(text, len, argv[1], cli_policy_error, &errors, &pol) < 0 &&

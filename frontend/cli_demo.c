@@ -116,13 +116,17 @@ static void demo_show_lock(const struct demo *d, const char *who)
 static void demo_refusals(struct tb_broker *b, const struct demo *d)
 {
 	struct tb_status st;
+	char busy[128];
 	int fd;
 
 	fd = tb_open(b, "console", 0, &st);
 	say("frontend", "open console  -> %s", fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
 	fd = tb_open(b, d->port, 0, &st);
-	say("frontend", "open %s again -> %s", d->port,
-	    fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
+	if (fd < 0 && st.reason == TB_R_BUSY)
+		cli_busy_text(&st, busy, sizeof(busy)); /* says who holds it */
+	else
+		snprintf(busy, sizeof(busy), "%s", fd < 0 ? tb_reason_str(st.reason) : "OPENED?!");
+	say("frontend", "open %s again -> %s", d->port, busy);
 }
 
 /* The unprivileged side: drop to nobody, open, talk, release. */
@@ -190,9 +194,21 @@ int cli_demo(const struct cli *c, int argc, char **argv)
 	int status = 0, r = EX_OSERR;
 	pid_t pid;
 
-	(void)c; (void)argc; (void)argv;
-	if (geteuid() != 0)
-		return cli_fail(EX_NOPERM, "demo: run me as root (sudo ttybroker demo)");
+	int first;
+
+	if ((r = cli_cmd_options("demo", argc, argv, NULL, &first)) >= 0)
+		return r;
+	if (first < argc)
+		return cli_fail(EX_USAGE, "demo: takes no arguments");
+	/*
+	 * Real root, not just setuid-root: the frontend must drop to nobody
+	 * (a setuid caller always drops to itself) and the demo policy must
+	 * be honoured (a setuid caller cannot choose it).
+	 */
+	if (c->secure || getuid() != 0 || geteuid() != 0)
+		return cli_fail(EX_NOPERM, "demo must run as root "
+				"(it creates a pty and drops to nobody)");
+	r = EX_OSERR;
 	if (!(pw = getpwnam("nobody")))
 		return cli_fail(EX_NOUSER, "demo: no user 'nobody'");
 	d.uid = pw->pw_uid;

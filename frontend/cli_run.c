@@ -3,6 +3,7 @@
  * cli_run.c - `ttybroker run PORT -- PROGRAM [ARG...]`: open PORT through
  * the backend, run PROGRAM as the target user with the port on fd 3, keep
  * the port locked until PROGRAM ends, and exit with PROGRAM's status.
+ * PROGRAM's environment is built by cli_env.c.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -16,6 +17,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "drop.h"
 
 #define RUN_FD 3
 
@@ -30,10 +32,11 @@ static void run_forward(int sig)
 
 /*
  * In the child: the port on fd 3 (blocking, inherited across exec),
- * nothing above it, TTYBROKER_FD=3, default signals, and SIGHUP if the
- * frontend dies, so PROGRAM does not outlive the session that locks it.
+ * nothing above it, the environment ENV (which has TTYBROKER_FD=3; PROGRAM
+ * is looked up in its PATH), default signals, and SIGHUP if the frontend
+ * dies, so PROGRAM does not outlive the session that locks it.
  */
-static _Noreturn void run_exec(int port, pid_t parent, char **argv)
+static _Noreturn void run_exec(int port, pid_t parent, char **argv, char **env)
 {
 	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
 	int fl;
@@ -49,8 +52,7 @@ static _Noreturn void run_exec(int port, pid_t parent, char **argv)
 	    fcntl(RUN_FD, F_SETFD, 0) < 0)
 		_exit(EX_OSERR);
 	close_range(RUN_FD + 1, ~0U, 0);
-	if (setenv("TTYBROKER_FD", "3", 1) < 0)
-		_exit(EX_OSERR);
+	environ = env;
 	execvp(argv[0], argv);
 	fprintf(stderr, "ttybroker: %s: %s\n", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -81,19 +83,73 @@ static void run_signals(void)
 	signal(SIGQUIT, SIG_IGN);
 }
 
+/*
+ * PROGRAM's environment, decided before tb_init() drops: started by root
+ * (or through sudo), a login environment of the target user, whose passwd
+ * entry is read now, while the name service is surely reachable; setuid,
+ * the caller's own.  NULL after printing why (*CODE is the exit status).
+ */
+static char **run_environment(const struct cli *c, int *code)
+{
+	struct cli_login *login = NULL;
+	struct drop_target t;
+	char **env;
+	int r;
+
+	/* If the target cannot be resolved, tb_init() fails the same way and says why. */
+	if (!c->secure && drop_target_resolve(c->user, &t) == 0 && !t.setuid) {
+		if (!(login = malloc(sizeof(*login)))) {
+			*code = cli_fail(EX_OSERR, "out of memory");
+			return NULL;
+		}
+		if ((r = cli_login_lookup(t.subj.uid, login)) < 0) {
+			free(login);
+			*code = cli_fail(EX_OSERR, "cannot look up uid %u: %s",
+					 (unsigned int)t.subj.uid, strerror(-r));
+			return NULL;
+		}
+	}
+	env = cli_run_env(login, environ);
+	if (!env)
+		*code = cli_fail(EX_OSERR, "cannot build PROGRAM's environment: %s",
+				 strerror(errno));
+	free(login);
+	return env;
+}
+
+/* PORT -- PROGRAM [ARG...] after the command's options, or a usage error. */
+static int run_operands(int argc, char **argv, int first)
+{
+	static const char usage[] = "(usage: run PORT -- PROGRAM [ARG...])";
+
+	if (first >= argc)
+		return cli_fail(EX_USAGE, "run: missing PORT %s", usage);
+	if (first + 1 >= argc)
+		return cli_fail(EX_USAGE, "run: missing '--' and PROGRAM after PORT %s", usage);
+	if (strcmp(argv[first + 1], "--") != 0)
+		return cli_fail(EX_USAGE, "run: missing '--' between PORT and PROGRAM %s", usage);
+	if (first + 2 >= argc)
+		return cli_fail(EX_USAGE, "run: missing PROGRAM after '--' %s", usage);
+	return 0;
+}
+
 int cli_run(const struct cli *c, int argc, char **argv)
 {
 	struct tb_broker *b = NULL;
 	struct tb_status st;
 	const char *port;
-	int fd, r;
+	char **env;
+	int fd, r, first;
 	pid_t pid, self;
 
-	if (argc < 4 || strcmp(argv[2], "--") != 0)
-		return cli_fail(EX_USAGE, "usage: run PORT -- PROGRAM [ARG...]");
-	port = argv[1];
-	if ((r = cli_init(c, &b)) != 0)
+	if ((r = cli_cmd_options("run", argc, argv, NULL, &first)) >= 0 ||
+	    (r = run_operands(argc, argv, first)) != 0)
 		return r;
+	port = argv[first];
+	if (!(env = run_environment(c, &r)))
+		return r;
+	if ((r = cli_init(c, &b)) != 0)
+		goto out_env;
 	fd = tb_open(b, port, 0, &st);
 	if (fd < 0) {
 		r = cli_open_failed(c, port, fd, &st);
@@ -107,7 +163,7 @@ int cli_run(const struct cli *c, int argc, char **argv)
 		goto out_release;
 	}
 	if (pid == 0)
-		run_exec(fd, self, argv + 3);
+		run_exec(fd, self, argv + first + 2, env);
 	run_child = pid;
 	r = run_wait(pid);
 	run_child = -1;
@@ -115,5 +171,7 @@ out_release:
 	tb_release(b, fd);
 out:
 	tb_shutdown(b);
+out_env:
+	cli_env_free(env);
 	return r;
 }

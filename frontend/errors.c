@@ -1,6 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * errors.c - error texts and exit codes of the public API.
+ * errors.c - error texts and exit codes of the public API.  The texts are
+ * context-free: the same errno comes from tb_init() and tb_open(), so a
+ * text must not guess which call failed or why a port is busy (the
+ * tb_status of tb_open() says that).
  */
 #include <errno.h>
 #include <string.h>
@@ -11,10 +14,10 @@
 TB_EXPORT const char *tb_strerror(int err)
 {
 	switch (err) {
-	case -EINVAL:     return "invalid argument or malformed port name";
+	case -EINVAL:     return "invalid argument";
 	case -EACCES:     return "permission denied by policy";
 	case -EPERM:      return "operation not permitted";
-	case -EBUSY:      return "port is locked by another program";
+	case -EBUSY:      return "port busy";
 	case -ENOENT:     return "no such device or user";
 	case -ENOTTY:     return "not a serial tty";
 	case -ECHILD:     return "the broker backend failed to start";
@@ -34,7 +37,7 @@ TB_EXPORT const char *tb_reason_str(enum tb_reason reason)
 	case TB_R_DENIED: return "denied by policy";
 	case TB_R_CLASS:  return "device class is never handed out "
 				 "(console, VT, /dev/tty, ptmx or another user's pty)";
-	case TB_R_BUSY:   return "port busy: locked by another program";
+	case TB_R_BUSY:   return "port busy";
 	case TB_R_POLICY: return "policy file missing, invalid or unsafe";
 	case TB_R_BROKER: return "broker failure";
 	}

@@ -557,19 +557,37 @@ fail:
 	return rc;
 }
 
+/*
+ * What a failed open(2) of a policy file (O_NOFOLLOW) means, in words an
+ * admin acts on.  Shared with `ttybroker lint`, so both say the same.
+ */
+const char *policy_open_strerror(int errnum, char *buf, size_t len)
+{
+	char e[64];
+
+	switch (errnum) {
+	case ENOENT:
+		return "no such file";
+	case ELOOP: /* O_NOFOLLOW: the last component is a link */
+		return "is a symbolic link (not followed)";
+	case ENOTDIR:
+		return "a path component is not a directory";
+	case EACCES:
+		return "permission denied";
+	default:
+		snprintf(buf, len, "cannot open: %s", errstr(errnum, e, sizeof(e)));
+		return buf;
+	}
+}
+
 /* Turn a failed open(2) of the policy into a message and an errno. */
 static int open_error(int errnum, const char *path, policy_error_fn err,
 		      void *arg)
 {
-	char e[64];
+	char msg[96];
 
-	if (errnum == ELOOP) {
-		file_error(err, arg, path, "is a symbolic link; not following it");
-		return -EPERM;
-	}
-	file_error(err, arg, path, "cannot open: %s",
-		   errstr(errnum, e, sizeof(e)));
-	return -errnum;
+	file_error(err, arg, path, "%s", policy_open_strerror(errnum, msg, sizeof(msg)));
+	return errnum == ELOOP ? -EPERM : -errnum;
 }
 
 /*

@@ -88,6 +88,13 @@ int policy_parse(const char *text, size_t len, const char *path,
 int policy_load(const char *path, policy_error_fn err, void *arg,
 		struct policy **out);
 
+/*
+ * The message for a failed open(2) of a policy file with errno ERRNUM:
+ * "no such file", "is a symbolic link (not followed)", ...  Returns a
+ * constant or BUF (LEN bytes).
+ */
+const char *policy_open_strerror(int errnum, char *buf, size_t len);
+
 void policy_free(struct policy *pol);
 
 /* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */

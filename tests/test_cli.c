@@ -24,13 +24,16 @@
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <sched.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include "cli.h"
 #include "testutil.h"
 
 #define OUT_MAX   8192
@@ -44,6 +47,8 @@ static struct tu_pty pty = { .master = -1 };
 static pid_t started[MAX_PIDS];
 static size_t nstarted;
 static int extra_fd = -1; /* the test's own open of the pty slave */
+static char setuid_bin[160]; /* a setuid-root copy of the command, or "" */
+static char private_dev[160]; /* tmpfs mounted over /dev in this test's namespace, or "" */
 
 /* ---------------------------------------------------------------- */
 /* Processes                                                         */
@@ -145,6 +150,7 @@ static void setup(void)
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
 	nstarted = 0;
 	extra_fd = -1;
+	setuid_bin[0] = private_dev[0] = '\0';
 	tu_env_init(&env);
 	tu_pty_open(&pty, TU_NOBODY);
 }
@@ -156,6 +162,13 @@ static void teardown(void)
 		close(extra_fd);
 	extra_fd = -1;
 	tu_pty_close(&pty);
+	if (setuid_bin[0])
+		unlink(setuid_bin);
+	if (private_dev[0]) {
+		umount2("/dev", MNT_DETACH);
+		umount2(private_dev, MNT_DETACH);
+		rmdir(private_dev);
+	}
 	tu_env_fini(&env);
 }
 
@@ -378,7 +391,7 @@ static void assert_port_free_again(void)
 	assert_lockdir_empty();
 }
 
-/* Replace "@PTY@" and "@POLICY@" in IN. */
+/* Replace "@PTY@", "@POLICY@" and "@LOCKDIR@" in IN. */
 static void subst(const char *in, char *out, size_t len)
 {
 	size_t o = 0;
@@ -391,6 +404,8 @@ static void subst(const char *in, char *out, size_t len)
 			rep = pty.port, skip = 5;
 		else if (strncmp(in, "@POLICY@", 8) == 0)
 			rep = env.policy, skip = 8;
+		else if (strncmp(in, "@LOCKDIR@", 9) == 0)
+			rep = env.lockdir, skip = 9;
 		if (rep) {
 			o += (size_t)snprintf(out + o, len - o, "%s", rep);
 			if (o >= len)
@@ -635,6 +650,7 @@ enum argv_shape {
 	SHAPE_NO_USER,      /* no -u, plain root                    */
 	SHAPE_USER_ROOT,    /* -u root                              */
 	SHAPE_USER_UNKNOWN, /* -u a user that does not exist        */
+	SHAPE_SUDO_ROOT,    /* no -u, SUDO_UID=0 SUDO_GID=0         */
 };
 
 struct refusal {
@@ -684,10 +700,11 @@ ParameterizedTestParameters(cli, refusals)
 		{ "policy syntax", "@PTY@", "permit nobody @PTY@\nfrobnicate all\n", POL_OK, SHAPE_RUN, false, 78, "policy file" },
 		/* usage: 64 */
 		{ "no PROGRAM", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_NO_PROGRAM, false, 64, "usage" },
-		{ "no --", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_NO_DASHDASH, false, 64, "usage" },
+		{ "no --", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_NO_DASHDASH, false, 64, "missing '--'" },
 		{ "unknown command", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_UNKNOWN_CMD, false, 64, "unknown command" },
 		{ "plain root", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_NO_USER, false, 64, "-u USER" },
-		{ "-u root", "@PTY@", "permit * pts/*\n", POL_OK, SHAPE_USER_ROOT, false, 64, "-u USER" },
+		{ "-u root", "@PTY@", "permit * pts/*\n", POL_OK, SHAPE_USER_ROOT, false, 64, "-u root is root" },
+		{ "SUDO_UID root", "@PTY@", "permit * pts/*\n", POL_OK, SHAPE_SUDO_ROOT, false, 64, "SUDO_UID" },
 		{ "-u unknown", "@PTY@", "permit * pts/*\n", POL_OK, SHAPE_USER_UNKNOWN, false, 64, "unknown user" },
 	};
 
@@ -730,6 +747,10 @@ static void refusal_argv(const struct refusal *c, const char *port, struct args 
 	case SHAPE_UNKNOWN_CMD:
 		args_add(a, "frobnicate"), args_add(a, port);
 		return;
+	case SHAPE_SUDO_ROOT:
+		cr_assert_eq(setenv("SUDO_UID", "0", 1), 0);
+		cr_assert_eq(setenv("SUDO_GID", "0", 1), 0);
+		/* fall through */
 	case SHAPE_NO_USER:
 		a->n = 0;
 		args_add(a, "ttybroker"), args_add(a, "-q");
@@ -821,7 +842,7 @@ ParameterizedTestParameters(cli, check)
 		{ "unsafe policy", "nobody", "ttyUSB0", "permit * ttyUSB*\n", POL_MODE_0666, 78,
 		  "", "", "policy file" },
 		{ "missing policy", "nobody", "ttyUSB0", "", POL_MISSING, 78,
-		  "", "", "policy file" },
+		  "", "", "no such file" },
 	};
 
 	return cr_make_param_array(struct check_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -1027,4 +1048,646 @@ Test(cli, demo)
 	cr_assert_not_null(end);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
 	cr_assert_not(tu_exists(dir), "demo left %s behind", dir);
+}
+
+/* ---------------------------------------------------------------- */
+/* Pure helpers of the command (frontend/cli_text.c, cli_env.c)      */
+
+struct busy_case {
+	char what[32];
+	enum tb_holder holder;
+	int pid;
+	char comm[16];       /* copied whole: may lack a NUL */
+	char want[96];
+};
+
+ParameterizedTestParameters(cli_text, busy)
+{
+	static struct busy_case cases[] = {
+		{ "lock file, comm", TB_HOLDER_LOCKFILE, 1234, "minicom",
+		  "port busy: held by minicom (pid 1234), LCK.. file" },
+		{ "lock file, no comm", TB_HOLDER_LOCKFILE, 1234, "",
+		  "port busy: held by pid 1234, LCK.. file" },
+		{ "lock file, no pid", TB_HOLDER_LOCKFILE, 0, "",
+		  "port busy: held by another program, LCK.. file" },
+		{ "flock", TB_HOLDER_FLOCK, 0, "",
+		  "port busy: held with flock() by another program" },
+		{ "TIOCEXCL", TB_HOLDER_EXCL, 0, "",
+		  "port busy: in exclusive mode (TIOCEXCL)" },
+		{ "self", TB_HOLDER_SELF, 77, "",
+		  "port busy: already open in this program" },
+		{ "not known", TB_HOLDER_NONE, 0, "", "port busy" },
+		{ "out of range", (enum tb_holder)99, 5, "x", "port busy" },
+		/* Any process may set its comm: it must not forge a line or an escape. */
+		{ "hostile comm", TB_HOLDER_LOCKFILE, 5, "a\nb\033[2J\\",
+		  "port busy: held by a\\x0ab\\x1b[2J\\x5c (pid 5), LCK.. file" },
+		{ "comm without NUL", TB_HOLDER_LOCKFILE, 9,
+		  { 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a', 'a' },
+		  "port busy: held by aaaaaaaaaaaaaaaa (pid 9), LCK.. file" },
+	};
+
+	return cr_make_param_array(struct busy_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Who holds a busy port, from a synthetic tb_status. */
+ParameterizedTest(struct busy_case *c, cli_text, busy)
+{
+	struct tb_status st;
+	char buf[256];
+
+	memset(&st, 0, sizeof(st));
+	st.reason = TB_R_BUSY;
+	st.holder = c->holder;
+	st.holder_pid = c->pid;
+	memcpy(st.holder_comm, c->comm, sizeof(st.holder_comm));
+	cli_busy_text(&st, buf, sizeof(buf));
+	cr_assert_str_eq(buf, c->want, "%s", c->what);
+}
+
+/* A short buffer truncates, NUL-terminated, without overrunning. */
+Test(cli_text, busy_truncates)
+{
+	struct tb_status st = { .reason = TB_R_BUSY, .holder = TB_HOLDER_FLOCK };
+	char buf[12];
+
+	memset(buf, 'Z', sizeof(buf));
+	cli_busy_text(&st, buf, 8);
+	cr_assert_str_eq(buf, "port bu");
+	cr_assert_eq(buf[8], 'Z');
+}
+
+struct policy_text_case {
+	char what[32];
+	char detail[160];
+	char want[200];
+};
+
+ParameterizedTestParameters(cli_text, policy)
+{
+	static struct policy_text_case cases[] = {
+		{ "no detail", "", "policy file missing, invalid or unsafe" },
+		{ "syntax", "/etc/ttybroker.conf:3: unknown user 'bob'",
+		  "policy file: /etc/ttybroker.conf:3: unknown user 'bob'" },
+		{ "missing", "/etc/ttybroker.conf: no such file",
+		  "policy file: /etc/ttybroker.conf: no such file" },
+		{ "unsafe", "/etc/ttybroker.conf: writable by group or others",
+		  "policy file: /etc/ttybroker.conf: writable by group or others" },
+		{ "control chars", "/x:1: bad\nforged\033",
+		  "policy file: /x:1: bad\\x0aforged\\x1b" },
+	};
+
+	return cr_make_param_array(struct policy_text_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* run's TB_R_POLICY line: which of missing, invalid or unsafe, as the backend said. */
+ParameterizedTest(struct policy_text_case *c, cli_text, policy)
+{
+	struct tb_status st;
+	char buf[512];
+
+	memset(&st, 0, sizeof(st));
+	st.reason = TB_R_POLICY;
+	snprintf(st.detail, sizeof(st.detail), "%s", c->detail);
+	cli_policy_text(&st, buf, sizeof(buf));
+	cr_assert_str_eq(buf, c->want, "%s", c->what);
+}
+
+/* A detail that fills its array without a NUL is read within bounds. */
+Test(cli_text, policy_detail_unterminated)
+{
+	struct tb_status st = { .reason = TB_R_POLICY };
+	char buf[512], want[200];
+
+	memset(st.detail, 'x', sizeof(st.detail));
+	cli_policy_text(&st, buf, sizeof(buf));
+	snprintf(want, sizeof(want), "policy file: %.*s", (int)sizeof(st.detail), st.detail);
+	cr_assert_str_eq(buf, want);
+}
+
+#define ENV_MAX 24
+
+struct env_case {
+	char what[40];
+	bool login;              /* false: setuid, the caller's environment */
+	char in[ENV_MAX][48];    /* up to the first "" (no pointers: params are copied) */
+	char want[ENV_MAX][48];
+};
+
+#define ENV_ROOT_SHELL                                                         \
+	"HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",          \
+	"PATH=/root/bin:/usr/local/sbin:/usr/sbin", "TB_SECRET=hunter2",       \
+	"TERM=xterm-256color", "LANG=de_DE.UTF-8", "LANGUAGE=de:en",           \
+	"LC_TIME=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=Europe/Berlin",               \
+	"SUDO_USER=alice", "MAIL=/var/mail/root", "TTYBROKER_FD=7",            \
+	"LCX=not-a-locale", "NOEQUALS"
+
+ParameterizedTestParameters(cli_env, table)
+{
+	static struct env_case cases[] = {
+		{ "login", true, { ENV_ROOT_SHELL, "" },
+		  { "HOME=/home/alice", "USER=alice", "LOGNAME=alice", "SHELL=/bin/zsh",
+		    "PATH=" CLI_LOGIN_PATH, "TTYBROKER_FD=3", "TERM=xterm-256color",
+		    "LANG=de_DE.UTF-8", "LANGUAGE=de:en", "LC_TIME=C.UTF-8",
+		    "LC_ALL=C.UTF-8", "TZ=Europe/Berlin", "" } },
+		{ "login, empty environment", true, { "" },
+		  { "HOME=/home/alice", "USER=alice", "LOGNAME=alice", "SHELL=/bin/zsh",
+		    "PATH=" CLI_LOGIN_PATH, "TTYBROKER_FD=3", "" } },
+		{ "login, first of duplicates", true, { "TERM=a", "TERM=b", "LANG=x", "" },
+		  { "HOME=/home/alice", "USER=alice", "LOGNAME=alice", "SHELL=/bin/zsh",
+		    "PATH=" CLI_LOGIN_PATH, "TTYBROKER_FD=3", "TERM=a", "LANG=x", "" } },
+		{ "setuid: the caller's own", false, { ENV_ROOT_SHELL, "" },
+		  { "HOME=/root", "USER=root", "LOGNAME=root", "SHELL=/bin/bash",
+		    "PATH=/root/bin:/usr/local/sbin:/usr/sbin", "TB_SECRET=hunter2",
+		    "TERM=xterm-256color", "LANG=de_DE.UTF-8", "LANGUAGE=de:en",
+		    "LC_TIME=C.UTF-8", "LC_ALL=C.UTF-8", "TZ=Europe/Berlin",
+		    "SUDO_USER=alice", "MAIL=/var/mail/root", "LCX=not-a-locale",
+		    "TTYBROKER_FD=3", "" } },
+		{ "setuid, empty environment", false, { "" }, { "TTYBROKER_FD=3", "" } },
+	};
+
+	return cr_make_param_array(struct env_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* PROGRAM's environment is exactly the expected set, in order. */
+ParameterizedTest(struct env_case *c, cli_env, table)
+{
+	char *in[ENV_MAX + 1], **got;
+	struct cli_login l;
+	size_t n = 0, nin = 0;
+
+	memset(&l, 0, sizeof(l));
+	snprintf(l.user, sizeof(l.user), "alice");
+	snprintf(l.home, sizeof(l.home), "/home/alice");
+	snprintf(l.shell, sizeof(l.shell), "/bin/zsh");
+	while (nin < ENV_MAX && c->in[nin][0]) {
+		in[nin] = c->in[nin];
+		nin++;
+	}
+	in[nin] = NULL;
+	got = cli_run_env(c->login ? &l : NULL, in);
+	cr_assert_not_null(got, "%s: %s", c->what, strerror(errno));
+	for (; got[n] && n < ENV_MAX && c->want[n][0]; n++)
+		cr_assert_str_eq(got[n], c->want[n], "%s: entry %zu", c->what, n);
+	cr_assert_null(got[n], "%s: extra entry '%s'", c->what, got[n] ? got[n] : "");
+	cr_assert(n == ENV_MAX || !c->want[n][0], "%s: missing '%s'", c->what,
+		  n < ENV_MAX ? c->want[n] : "");
+	cli_env_free(got);
+}
+
+/* The passwd entry of a user; a uid without one is "/", "/bin/sh" and its number. */
+Test(cli_env, login_lookup)
+{
+	struct passwd *pw = getpwuid(TU_NOBODY);
+	struct cli_login l;
+	uid_t lost = 54321;
+
+	cr_assert_not_null(pw);
+	cr_assert_eq(cli_login_lookup(TU_NOBODY, &l), 0);
+	cr_assert_str_eq(l.user, pw->pw_name);
+	cr_assert_str_eq(l.home, pw->pw_dir);
+	cr_assert_str_eq(l.shell, pw->pw_shell);
+	while (getpwuid(lost))
+		lost++;
+	cr_assert_eq(cli_login_lookup(lost, &l), 0);
+	cr_assert_eq((uid_t)strtoul(l.user, NULL, 10), lost, "user '%s'", l.user);
+	cr_assert_str_eq(l.home, "/");
+	cr_assert_str_eq(l.shell, "/bin/sh");
+}
+
+/* ---------------------------------------------------------------- */
+/* Options                                                           */
+
+#define OPT_ARGS 16
+
+struct option_case {
+	char what[40];
+	char argv[OPT_ARGS][40]; /* after argv[0], up to the first ""; @PTY@ etc. replaced */
+	int code;
+	char out[48];            /* expected on stdout ("" = no check) */
+	char err[48];            /* expected on stderr; "" = stderr must be empty */
+};
+
+#define OPT_COMMON "-u", "nobody", "-q", "-p", "@POLICY@", "-l", "@LOCKDIR@"
+#define OPT_LONG "--user", "nobody", "--quiet", "--policy", "@POLICY@", "--lockdir", "@LOCKDIR@"
+
+ParameterizedTestParameters(cli, options)
+{
+	static struct option_case cases[] = {
+		{ "--help", { "--help" }, 0, "--policy", "" },
+		{ "-h", { "-h" }, 0, "--lockdir", "" },
+		{ "--version", { "--version" }, 0, "ttybroker 0.", "" },
+		{ "-V", { "-V" }, 0, "ttybroker 0.", "" },
+		{ "--help after other options", { "-q", "--help" }, 0, "--verbose", "" },
+		{ "run --help", { "run", "--help" }, 0, "run PORT -- PROGRAM", "" },
+		{ "run -h", { "run", "-h" }, 0, "run PORT -- PROGRAM", "" },
+		{ "check --help", { "check", "--help" }, 0, "check [--as USER] PORT", "" },
+		{ "lint --help", { "lint", "--help" }, 0, "lint POLICY", "" },
+		{ "demo --help", { "demo", "--help" }, 0, "demo", "" },
+		{ "long options", { OPT_LONG, "run", "@PTY@", "--", "/bin/sh", "-c", "test -t 3" },
+		  0, "", "" },
+		{ "long options with =", { "--user=nobody", "--quiet", "--policy=@POLICY@",
+		  "--lockdir=@LOCKDIR@", "run", "@PTY@", "--", "/bin/sh", "-c", "test -t 3" },
+		  0, "", "" },
+		{ "--verbose", { "--verbose", OPT_COMMON, "run", "@PTY@", "--", "/bin/sh", "-c",
+		  "exit 0" }, 0, "", "verdict=permit" },
+		{ "PROGRAM's own --help", { OPT_COMMON, "run", "@PTY@", "--", "/bin/sh", "-c",
+		  "echo \"prog:$1\"", "sh", "--help" }, 0, "prog:--help", "" },
+		{ "check --as without USER", { "-p", "@POLICY@", "check", "--as" }, 64, "",
+		  "'--as' needs an argument" },
+		{ "check --as without PORT", { "-p", "@POLICY@", "check", "--as", "nobody" }, 64,
+		  "", "missing PORT" },
+		{ "check --as=USER", { "-p", "@POLICY@", "check", "--as=nobody", "@PTY@" }, 0,
+		  "permit", "" },
+		{ "run without --", { OPT_COMMON, "run", "@PTY@", "/bin/sh", "-c", "exit 0" }, 64,
+		  "", "missing '--' between PORT and PROGRAM" },
+		{ "unknown long option", { "--frobnicate", "demo" }, 64, "",
+		  "unknown option '--frobnicate'" },
+		{ "unknown short option", { "-x", "demo" }, 64, "", "unknown option '-x'" },
+		{ "--policy without argument", { "--policy" }, 64, "",
+		  "'--policy' needs an argument" },
+		{ "no command", { "-q" }, 64, "", "missing command" },
+	};
+
+	return cr_make_param_array(struct option_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * Long and short options, --help and --version on stdout with status 0,
+ * help for each command, and one-line usage errors (64) on stderr.
+ */
+ParameterizedTest(struct option_case *c, cli, options)
+{
+	char out[OUT_MAX], err[OUT_MAX], argv[OPT_ARGS][256];
+	struct args a = { .n = 0 };
+	int st;
+
+	policy_subst("permit nobody @PTY@\n");
+	args_add(&a, "ttybroker");
+	for (size_t i = 0; i < OPT_ARGS && c->argv[i][0]; i++) {
+		subst(c->argv[i], argv[i], sizeof(argv[i]));
+		args_add(&a, argv[i]);
+	}
+	st = run_cmd(&a, out, err);
+	cr_assert_eq(st, c->code, "%s: exit %d, want %d; stdout:\n%s\nstderr:\n%s", c->what,
+		     st, c->code, out, err);
+	if (c->out[0])
+		assert_has(out, c->out, c->what);
+	if (!c->err[0]) {
+		cr_assert_str_empty(err, "%s: stderr:\n%s", c->what, err);
+	} else if (c->code == 64) {
+		assert_one_line(err);
+		assert_has(err, c->err, c->what);
+	} else {
+		assert_has(err, c->err, c->what);
+	}
+	if (c->code == 64)
+		cr_assert_str_empty(out, "%s: a usage error printed on stdout:\n%s", c->what, out);
+}
+
+/* --help names every option, long and short, each on a line that says what it does. */
+Test(cli, help_lists_every_option)
+{
+	static const char *const opts[][2] = {
+		{ "-p", "--policy" }, { "-l", "--lockdir" }, { "-u", "--user" },
+		{ "-v", "--verbose" }, { "-q", "--quiet" }, { "-h", "--help" },
+		{ "-V", "--version" },
+	};
+	char out[OUT_MAX], err[OUT_MAX];
+	struct args a = { .n = 0 };
+
+	args_add(&a, "ttybroker"), args_add(&a, "--help");
+	cr_assert_eq(run_cmd(&a, out, err), 0, "stderr: %s", err);
+	assert_has(out, "usage: ttybroker", "--help");
+	for (size_t i = 0; i < sizeof(opts) / sizeof(opts[0]); i++) {
+		char want[64];
+		const char *line;
+		size_t len;
+
+		snprintf(want, sizeof(want), "%s, %s", opts[i][0], opts[i][1]);
+		line = strstr(out, want);
+		cr_assert_not_null(line, "--help lacks '%s':\n%s", want, out);
+		len = strcspn(line, "\n");
+		/* "  -p, --policy=POLICY   what it does": more than the option itself */
+		cr_assert_gt(len, strlen(want) + 12, "no description for %s: %.*s", want,
+			     (int)len, line);
+	}
+}
+
+/* ---------------------------------------------------------------- */
+/* run: PROGRAM's environment                                        */
+
+enum env_target {
+	ENV_USER_NAME,   /* -u nobody                         */
+	ENV_SUDO,        /* no -u; SUDO_UID=SUDO_GID=65534     */
+	ENV_NO_PASSWD,   /* -u NUMBER, a uid with no passwd entry */
+};
+
+struct run_env_case {
+	char what[32];
+	enum env_target target;
+};
+
+ParameterizedTestParameters(cli, run_env)
+{
+	static struct run_env_case cases[] = {
+		{ "-u nobody", ENV_USER_NAME },
+		{ "sudo", ENV_SUDO },
+		{ "uid without passwd entry", ENV_NO_PASSWD },
+	};
+
+	return cr_make_param_array(struct run_env_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* ENV contains the whole line "NAME=VALUE". */
+static void assert_env_line(const char *envout, const char *name, const char *value)
+{
+	char want[512];
+
+	snprintf(want, sizeof(want), "\n%s=%s\n", name, value);
+	cr_assert_not_null(strstr(envout, want), "PROGRAM's environment lacks %s=%s:%s", name,
+			   value, envout);
+}
+
+/*
+ * Root runs PROGRAM for another user: PROGRAM sees that user's login
+ * environment (HOME, USER, LOGNAME, SHELL, a plain PATH), root's terminal
+ * and locale settings, TTYBROKER_FD=3, and nothing else of root's: no
+ * secret, no HOME=/root, no SUDO_*.
+ */
+ParameterizedTest(struct run_env_case *c, cli, run_env)
+{
+	char out[OUT_MAX], err[OUT_MAX], envout[OUT_MAX + 2], uidbuf[16];
+	const char *home = "/", *shell = "/bin/sh", *user = uidbuf;
+	struct passwd *pw;
+	struct args a;
+	uid_t uid = TU_NOBODY;
+
+	if (c->target == ENV_NO_PASSWD) {
+		for (uid = 54321; getpwuid(uid); uid++)
+			;
+		cr_assert_eq(chown(pty.path, uid, (gid_t)-1), 0);
+		policy_subst("permit * @PTY@\n");
+	} else {
+		policy_subst("permit nobody @PTY@\n");
+	}
+	snprintf(uidbuf, sizeof(uidbuf), "%u", (unsigned int)uid);
+	if ((pw = getpwuid(uid))) {
+		home = pw->pw_dir;
+		shell = pw->pw_shell;
+		user = pw->pw_name;
+	}
+	cr_assert_eq(setenv("TB_TEST_SECRET", "hunter2", 1), 0);
+	cr_assert_eq(setenv("HOME", "/root", 1), 0);
+	cr_assert_eq(setenv("TERM", "xterm-tbtest", 1), 0);
+	cr_assert_eq(setenv("LC_TIME", "C.UTF-8", 1), 0);
+	cr_assert_eq(setenv("PATH", "/root/bin:/usr/sbin:/usr/bin:/sbin:/bin", 1), 0);
+	cr_assert_eq(setenv("TTYBROKER_FD", "9", 1), 0);
+	args_common(&a);
+	if (c->target == ENV_SUDO) {
+		cr_assert_eq(setenv("SUDO_UID", "65534", 1), 0);
+		cr_assert_eq(setenv("SUDO_GID", "65534", 1), 0);
+		cr_assert_eq(setenv("SUDO_USER", "nobody", 1), 0);
+		a.v[1] = "-q", a.v[2] = "-q"; /* no -u */
+	} else if (c->target == ENV_NO_PASSWD) {
+		a.v[2] = uidbuf;
+	}
+	args_add(&a, "run"), args_add(&a, pty.port), args_add(&a, "--");
+	args_add(&a, "/usr/bin/env");
+	cr_assert_eq(run_cmd(&a, out, err), 0, "%s: stderr: %s", c->what, err);
+	snprintf(envout, sizeof(envout), "\n%s", out);
+	assert_env_line(envout, "HOME", home);
+	assert_env_line(envout, "USER", user);
+	assert_env_line(envout, "LOGNAME", user);
+	assert_env_line(envout, "SHELL", shell);
+	assert_env_line(envout, "PATH", "/usr/local/bin:/usr/bin:/bin");
+	assert_env_line(envout, "TERM", "xterm-tbtest");
+	assert_env_line(envout, "LC_TIME", "C.UTF-8");
+	assert_env_line(envout, "TTYBROKER_FD", "3");
+	cr_assert_null(strstr(envout, "hunter2"), "%s: the secret got through:%s", c->what, out);
+	cr_assert_null(strstr(envout, "=/root"), "%s: root's paths got through:%s", c->what, out);
+	cr_assert_null(strstr(envout, "\nSUDO_"), "%s: SUDO_* got through:%s", c->what, out);
+	unsetenv("TB_TEST_SECRET");
+	unsetenv("SUDO_UID");
+	unsetenv("SUDO_GID");
+	unsetenv("SUDO_USER");
+}
+
+/* ---------------------------------------------------------------- */
+/* Installed setuid-root, run by nobody                              */
+
+/* Copy the command into the test directory as a setuid-root program. */
+static void make_setuid_copy(void)
+{
+	char buf[65536];
+	int in, out;
+	ssize_t n;
+
+	snprintf(setuid_bin, sizeof(setuid_bin), "%s/ttybroker-setuid", env.dir);
+	in = open(env.bin, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(in, 0, "%s: %s", env.bin, strerror(errno));
+	out = open(setuid_bin, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	cr_assert_geq(out, 0, "%s: %s", setuid_bin, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, (size_t)n), n);
+	cr_assert_eq(n, 0);
+	close(in);
+	cr_assert_eq(fchown(out, 0, 0), 0);
+	cr_assert_eq(fchmod(out, 04755), 0);
+	cr_assert_eq(close(out), 0);
+}
+
+/* Run the setuid copy with A as nobody; returns its status. */
+static int run_setuid_as_nobody(struct args *a, char *out, char *err)
+{
+	int po[2], pe[2];
+	pid_t pid;
+
+	cr_assert_eq(pipe2(po, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(pe, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int null = open("/dev/null", O_RDWR);
+
+		dup2(null, 0);
+		dup2(po[1], 1);
+		dup2(pe[1], 2);
+		if (setgroups(0, NULL) < 0 || setgid(TU_NOBODY) < 0 || setuid(TU_NOBODY) < 0)
+			_exit(126);
+		a->v[0] = setuid_bin;
+		execv(setuid_bin, a->v);
+		_exit(127);
+	}
+	close(po[1]);
+	close(pe[1]);
+	track(pid);
+	return finish(pid, po[0], pe[0], out, err);
+}
+
+struct setuid_case {
+	char what[32];
+	char argv[4][32];    /* after argv[0], up to the first ""; @POLICY@ replaced */
+	int code;
+	char err[80];
+};
+
+ParameterizedTestParameters(cli, setuid)
+{
+	static struct setuid_case cases[] = {
+		/* -u is ignored like -p and -l, and says so. */
+		{ "-u ignored", { "-u", "daemon", "lint", "@POLICY@" }, 0,
+		  "ttybroker: -u is ignored when setuid: the target is always the real user" },
+		/* demo needs real root: it creates a pty and drops to nobody. */
+		{ "demo", { "demo" }, 77,
+		  "ttybroker: demo must run as root (it creates a pty and drops to nobody)" },
+	};
+
+	return cr_make_param_array(struct setuid_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct setuid_case *c, cli, setuid)
+{
+	char out[OUT_MAX], err[OUT_MAX], argv[4][256];
+	struct args a = { .n = 0 };
+	int st;
+
+	tu_policy(&env, "permit nobody ttyUSB0\n");
+	make_setuid_copy();
+	args_add(&a, "ttybroker");
+	for (size_t i = 0; i < 4 && c->argv[i][0]; i++) {
+		subst(c->argv[i], argv[i], sizeof(argv[i]));
+		args_add(&a, argv[i]);
+	}
+	st = run_setuid_as_nobody(&a, out, err);
+	cr_assert_eq(st, c->code, "%s: exit %d, want %d; stdout:\n%s\nstderr:\n%s", c->what,
+		     st, c->code, out, err);
+	assert_has(err, c->err, c->what);
+}
+
+/* ---------------------------------------------------------------- */
+/* check and run agree                                               */
+
+/*
+ * In a mount namespace of this test process only, put a tmpfs over /dev
+ * with the real /dev/pts and /dev/null bound into it and a
+ * serial/by-id/LINK -> TARGET, so the command sees a by-id link that the
+ * host never does.
+ */
+static void private_dev_byid(const char *link, const char *target)
+{
+	char path[256];
+	int fd;
+
+	if (unshare(CLONE_NEWNS) < 0)
+		cr_skip_test("unshare(CLONE_NEWNS): %s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(private_dev, sizeof(private_dev), "%s/dev", env.dir);
+	cr_assert_eq(mkdir(private_dev, 0755), 0);
+	cr_assert_eq(mount("tbtest-dev", private_dev, "tmpfs", 0, "mode=0755"), 0,
+		     "tmpfs: %s", strerror(errno));
+	snprintf(path, sizeof(path), "%s/pts", private_dev);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	cr_assert_eq(mount("/dev/pts", path, NULL, MS_BIND, NULL), 0);
+	snprintf(path, sizeof(path), "%s/null", private_dev);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_eq(mount("/dev/null", path, NULL, MS_BIND, NULL), 0);
+	snprintf(path, sizeof(path), "%s/serial", private_dev);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/serial/by-id", private_dev);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/serial/by-id/%s", private_dev, link);
+	cr_assert_eq(symlink(target, path), 0);
+	cr_assert_eq(mount(private_dev, "/dev", NULL, MS_BIND | MS_REC, NULL), 0,
+		     "bind over /dev: %s", strerror(errno));
+}
+
+/*
+ * A by-id link to a pty (udev never makes one, but a local rule could) is
+ * refused by run; check must say the same thing with the same status, and
+ * so must a by-id name that does not exist.
+ */
+Test(cli, byid_check_agrees_with_run)
+{
+	static const char *const names[] = { "serial/by-id/tbtest-pty", "serial/by-id/tbtest-absent" };
+	char target[64];
+
+	snprintf(target, sizeof(target), "../../%s", pty.port);
+	policy_subst("permit * *\npermit nobody pts/*\n");
+	private_dev_byid("tbtest-pty", target);
+	for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
+		char out[OUT_MAX], rerr[OUT_MAX], cerr[OUT_MAX];
+		struct args a;
+		int rst, cst;
+
+		args_run(&a, names[i], "exit 0");
+		rst = run_cmd(&a, out, rerr);
+		a.n = 0;
+		args_add(&a, "ttybroker"), args_add(&a, "-p"), args_add(&a, env.policy);
+		args_add(&a, "check"), args_add(&a, "--as"), args_add(&a, "nobody");
+		args_add(&a, names[i]);
+		cst = run_cmd(&a, out, cerr);
+		assert_one_line(rerr);
+		cr_assert_str_eq(cerr, rerr, "%s: check said '%s', run said '%s'", names[i], cerr,
+				 rerr);
+		cr_assert_eq(cst, rst, "%s: check %d, run %d", names[i], cst, rst);
+		cr_assert_eq(rst, 69, "%s: run %d: %s", names[i], rst, rerr);
+	}
+	assert_lockdir_empty();
+}
+
+/* ---------------------------------------------------------------- */
+/* lint: files it cannot read                                        */
+
+enum lint_file { LINT_MISSING, LINT_SYMLINK, LINT_DANGLING, LINT_DIR };
+
+struct lint_case {
+	char what[32];
+	enum lint_file kind;
+	char err[48];
+};
+
+ParameterizedTestParameters(cli, lint_unreadable)
+{
+	static struct lint_case cases[] = {
+		{ "missing", LINT_MISSING, ": no such file" },
+		{ "symlink", LINT_SYMLINK, ": is a symbolic link (not followed)" },
+		{ "dangling symlink", LINT_DANGLING, ": is a symbolic link (not followed)" },
+		{ "directory", LINT_DIR, ": not a regular file" },
+	};
+
+	return cr_make_param_array(struct lint_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* One line that names the file and says what is wrong with it, exit 78. */
+ParameterizedTest(struct lint_case *c, cli, lint_unreadable)
+{
+	char out[OUT_MAX], err[OUT_MAX], path[256], want[512];
+	struct args a = { .n = 0 };
+
+	snprintf(path, sizeof(path), "%s/lint-target", env.dir);
+	switch (c->kind) {
+	case LINT_MISSING:
+		break;
+	case LINT_SYMLINK:
+		cr_assert_eq(symlink(env.policy, path), 0);
+		break;
+	case LINT_DANGLING:
+		cr_assert_eq(symlink("/nonexistent/tbtest", path), 0);
+		break;
+	case LINT_DIR:
+		cr_assert_eq(mkdir(path, 0755), 0);
+		break;
+	}
+	args_add(&a, "ttybroker"), args_add(&a, "lint"), args_add(&a, path);
+	cr_assert_eq(run_cmd(&a, out, err), 78, "%s: stdout %s stderr %s", c->what, out, err);
+	if (c->kind == LINT_DIR)
+		rmdir(path);
+	else
+		unlink(path);
+	assert_one_line(err);
+	snprintf(want, sizeof(want), "%s%s\n", path, c->err);
+	assert_has(err, want, c->what);
 }

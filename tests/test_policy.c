@@ -600,7 +600,17 @@ Test(load, symlink_refused)
 	cr_assert(rc == -EPERM || rc == -ELOOP, "symlink loaded: rc %d", rc);
 	cr_assert_null(pol);
 	cr_assert_eq(e.n, 1);
-	cr_assert_eq(e.line[0], 0);
+	assert_err(&e, 0, 0, "is a symbolic link (not followed)");
+	cr_assert_str_eq(e.msg[0], "is a symbolic link (not followed)");
+}
+
+/* A link to nothing is a link, not a missing file. */
+Test(load, dangling_symlink_refused)
+{
+	char l[128];
+
+	cr_assert_eq(symlink("/nonexistent/ttybroker.conf", tpath(l, sizeof(l), "dangling.conf")), 0);
+	assert_refused(l, -EPERM, "is a symbolic link (not followed)");
 }
 
 Test(load, directory_refused)
@@ -623,8 +633,17 @@ Test(load, missing_file)
 {
 	char p[128];
 
-	assert_refused(tpath(p, sizeof(p), "absent.conf"), -ENOENT,
-		       "No such file");
+	assert_refused(tpath(p, sizeof(p), "absent.conf"), -ENOENT, "no such file");
+}
+
+/* A path through a regular file: say what is wrong, not just an errno. */
+Test(load, path_through_a_file)
+{
+	char p[128], q[160];
+
+	good_file(p, sizeof(p), 0644, 0);
+	snprintf(q, sizeof(q), "%s/sub.conf", p);
+	assert_refused(q, -ENOTDIR, "a path component is not a directory");
 }
 
 Test(load, too_big_refused)
