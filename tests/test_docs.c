@@ -826,7 +826,10 @@ static void doc_transcript(const char *where, const char *text)
 	}
 }
 
-/* "usage": the block is what `ttybroker -h` prints, without "usage:". */
+/*
+ * "usage": the block is the synopsis that `ttybroker -h` prints first (up
+ * to its first blank line), without "usage:".
+ */
 static void doc_usage(const char *where, const char *text)
 {
 	char cmd[PATH_MAX + 32], out[OUT_MAX], *norm = NULL;
@@ -841,6 +844,8 @@ static void doc_usage(const char *where, const char *text)
 		size_t len = strcspn(o, "\n");
 		const char *s = o;
 
+		if (len == 0)
+			break; /* the synopsis ends at the first blank line */
 		if (!strncmp(s, "usage:", 6))
 			s += 6;
 		s += strspn(s, " ");
