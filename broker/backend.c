@@ -12,11 +12,11 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <poll.h>
 #include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -118,7 +118,8 @@ static void backend_sanitize(int sock)
  * PR_SET_PDEATHSIG cannot do this: the kernel sends that signal with the
  * dying parent's credentials, and a dropped frontend may not signal root.
  * Still our parent after the open: the pidfd is the frontend's, not a
- * reused pid's.  -1 without pidfd support (before Linux 5.3): EOF only.
+ * reused pid's.  Without pidfd support (before Linux 5.3) be->frontend
+ * stays -1 and only EOF ends the backend.
  */
 static int backend_watch_frontend(struct backend *be)
 {
