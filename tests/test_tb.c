@@ -1532,3 +1532,62 @@ Test(tb, busy_reply_names_the_holder)
 	kid_tell("bye");
 	kid_finish();
 }
+
+/* ------------------------------------------------------------------ */
+/* 13. A reply that cannot be sent is explained                        */
+
+/* tb_init with the backend's log on stderr, into the file named by ARG. */
+static void logged_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = env.lockdir, .user = "nobody",
+		.log = TB_LOG_QUIET | TB_LOG_STDERR,
+	};
+	struct tb_status st;
+	int fd, r;
+
+	fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHK(fd >= 0);
+	CHK(dup2(fd, 2) == 2);
+	close(fd);
+	CHK_EQ(tb_init(&o, &k_b), 0);
+	say("ready");
+	hear("open");
+	r = tb_open(k_b, pty.port, 0, &st);
+	say("%d %d", r, (int)st.reason);
+	hear("bye");
+	tb_shutdown(k_b);
+}
+
+/*
+ * Root's descriptors in flight are over the backend's RLIMIT_NOFILE (the
+ * test, which may, puts them there on a socketpair of its own): the
+ * backend's reply fails with ETOOMANYREFS, and its log must say so.
+ */
+Test(tb, reply_failure_is_explained)
+{
+	char line[128], log[4096];
+	int pump[2], null, r, reason;
+
+	snprintf(extra, sizeof(extra), "%s/backend.log", env.dir);
+	kid_start(logged_child, extra);
+	kid_expect("ready");
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pump), 0);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(null, 0);
+	for (int i = 0; i < 80; i++)
+		cr_assert_eq(fdpass_send(pump[0], "x", 1, null), 0);
+	kid_tell("open");
+	kid_line(line, sizeof(line));
+	close(pump[0]); /* the queue, and the descriptors in it, go */
+	close(pump[1]);
+	close(null);
+	cr_assert_eq(sscanf(line, "%d %d", &r, &reason), 2, "%s", line);
+	cr_assert_lt(r, 0, "the open could not have been answered with an fd");
+	cr_assert_eq(reason, TB_R_BROKER);
+	kid_tell("bye");
+	kid_finish();
+	read_text(extra, log, sizeof(log));
+	cr_assert(strstr(log, "too many descriptors in flight for the backend's user"),
+		  "backend log: %s", log);
+}
