@@ -45,12 +45,15 @@ LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard common/*.c policy/*.c broker/*.
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
+# Small programs the tests run (e.g. installed setuid in a temp dir).
+TPROG_SRC  := $(wildcard tests/helper/*.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(B)/%.o)
 TESTS      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCHES    := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
+TPROGS     := $(TPROG_SRC:tests/helper/%.c=$(B)/tests/helper/%)
 
 STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
@@ -86,13 +89,17 @@ $(SHARED): $(LIB_OBJ)
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
 
-$(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC)
+$(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC) | $(TPROGS)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(HELP_OBJ) $(STATIC) $(LIBS) $(CRIT_LIBS)
 
 # test_cli also unit-tests the command's pure helpers (objects without main()).
 CLI_UNIT   := $(B)/frontend/cli_text.o $(B)/frontend/cli_env.o
 $(B)/tests/test_cli: $(CLI_UNIT)
 $(B)/tests/test_cli: TEST_EXTRA = $(CLI_UNIT)
+
+$(B)/tests/helper/%: tests/helper/%.c $(STATIC)
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIE -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
 $(B)/bench/%: $(B)/bench/%.o $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)

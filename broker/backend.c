@@ -11,12 +11,16 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/pidfd.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/time.h>
 #include <sysexits.h>
 #include <time.h>
 #include <unistd.h>
@@ -39,8 +43,10 @@ struct session {
 
 struct backend {
 	int sock;
+	int frontend;        /* pidfd of the frontend, or -1 */
 	const struct backend_config *cfg;
 	struct policy *pol;  /* NULL: policy missing, invalid or unsafe */
+	char policy_detail[PROTO_DETAIL_MAX]; /* first policy error, for replies */
 	struct open_env env;
 	int lockfd;
 	uint32_t next_handle;
@@ -68,6 +74,9 @@ static void backend_on_signal(int sig)
  * socket stay open (0 and 1 on /dev/null, 2 for foreground logging), a new
  * session keeps terminal signals away (Ctrl-C must not kill the process
  * that owns the locks), and only SIGTERM ends the backend early, cleanly.
+ * Every uid and gid becomes 0: forked from a setuid-root frontend, the
+ * backend would otherwise keep the user's real uid, and with it that
+ * user's right to stop or kill it.
  */
 static void backend_sanitize(int sock)
 {
@@ -99,16 +108,83 @@ static void backend_sanitize(int sock)
 		fatal("sigaction");
 	sigemptyset(&none);
 	sigprocmask(SIG_SETMASK, &none, NULL);
+	if (setgroups(0, NULL) < 0 || setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
+		fatal("setting all uids and gids to 0");
 }
 
+/*
+ * A pidfd on the frontend, so its exit ends the backend even when no EOF
+ * comes (a forked helper of the frontend may still hold the socket).
+ * PR_SET_PDEATHSIG cannot do this: the kernel sends that signal with the
+ * dying parent's credentials, and a dropped frontend may not signal root.
+ * Still our parent after the open: the pidfd is the frontend's, not a
+ * reused pid's.  Without pidfd support (before Linux 5.3) be->frontend
+ * stays -1 and only EOF ends the backend.
+ */
+static int backend_watch_frontend(struct backend *be)
+{
+	pid_t pid = be->cfg->peer_pid;
+	int r;
+
+	be->frontend = pidfd_open(pid, 0);
+	if (be->frontend < 0 && errno == ENOSYS) {
+		log_warnx("kernel without pidfd: only EOF ends the backend");
+		return 0;
+	}
+	if (be->frontend < 0) {
+		r = -errno;
+		log_warn("pidfd_open(%d)", (int)pid);
+		return r;
+	}
+	if (getppid() != pid) {
+		log_warnx("frontend %d gone before the backend started", (int)pid);
+		return -ESRCH;
+	}
+	return 0;
+}
+
+/*
+ * Only an AF_UNIX SOCK_SEQPACKET socket reports the frontend's end as EOF
+ * (a datagram socket never does) and keeps messages whole; anything else
+ * would leave a root process behind.  Replies time out after
+ * BACKEND_SEND_TIMEOUT seconds, so a frontend that stops reading cannot
+ * hold the backend in sendmsg.  Set now: setsockopt is not in the filter.
+ */
+static int backend_socket_setup(int sock)
+{
+	struct timeval tv = { .tv_sec = BACKEND_SEND_TIMEOUT };
+	int type = -1, domain = -1;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(sock, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	len = sizeof(domain);
+	if (getsockopt(sock, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return -errno;
+	if (type != SOCK_SEQPACKET || domain != AF_UNIX)
+		return -ESOCKTNOSUPPORT;
+	if (setsockopt(sock, SOL_SOCKET, SO_SNDTIMEO, &tv, sizeof(tv)) < 0)
+		return -errno;
+	return 0;
+}
+
+/* Log each policy problem; keep the first as the detail of every refusal. */
 static void backend_policy_error(void *arg, const char *path, unsigned int line,
 				 const char *msg)
 {
-	(void)arg;
+	struct backend *be = arg;
+
 	if (line)
 		log_warnx("policy %s:%u: %s", path, line, msg);
 	else
 		log_warnx("policy %s: %s", path, msg);
+	if (be->policy_detail[0])
+		return;
+	if (line)
+		snprintf(be->policy_detail, sizeof(be->policy_detail), "%s:%u: %s",
+			 path, line, msg);
+	else
+		snprintf(be->policy_detail, sizeof(be->policy_detail), "%s: %s", path, msg);
 }
 
 /* Everything that needs full privilege or the name service, done once. */
@@ -118,11 +194,14 @@ static int backend_setup(struct backend *be)
 	int r;
 
 	tzset(); /* read /etc/localtime now: syslog needs it, Landlock forbids it later */
-	r = policy_load(cfg->policy_path, backend_policy_error, NULL, &be->pol);
+	r = policy_load(cfg->policy_path, backend_policy_error, be, &be->pol);
 	if (r < 0) {
 		log_warnx("policy %s refused: nothing will be permitted",
 			  cfg->policy_path);
 		be->pol = NULL;
+		if (!be->policy_detail[0])
+			snprintf(be->policy_detail, sizeof(be->policy_detail),
+				 "%s: refused: %s", cfg->policy_path, strerror(-r));
 	}
 	/* A policy problem is every request's answer; from here on a problem is
 	 * fatal, and said on stderr too. */
@@ -313,6 +392,24 @@ static void audit_open(struct backend *be, const char *name, const char *kname,
 		  cfg->policy_path, o->rule, o->why ? o->why : "granted");
 }
 
+/* Say why a reply could not be sent; the caller drops the frontend. */
+static void backend_send_failed(int r)
+{
+	switch (r) {
+	case -ETOOMANYREFS:
+		log_warnx("dropping frontend: cannot send reply: too many descriptors "
+			  "in flight for the backend's user");
+		break;
+	case -EAGAIN:
+		log_warnx("dropping frontend: it read no reply for %d s",
+			  BACKEND_SEND_TIMEOUT);
+		break;
+	default:
+		errno = -r;
+		log_warn("dropping frontend: cannot send reply");
+	}
+}
+
 /* Serve one PROTO_OPEN: decide, vet, acquire, reply (with the fd on success). */
 static int serve_open(struct backend *be, const struct proto_open *req)
 {
@@ -338,11 +435,16 @@ static int serve_open(struct backend *be, const struct proto_open *req)
 	rep.reason = o.reason;
 	rep.rule = o.rule;
 	snprintf(rep.kname, sizeof(rep.kname), "%s", kname);
+	if (o.reason == PROTO_R_POLICY)
+		snprintf(rep.detail, sizeof(rep.detail), "%s", be->policy_detail);
 	if (s)
 		rep.handle = s->handle = session_new_handle(be);
 	r = fdpass_send(be->sock, &rep, sizeof(rep), s ? s->fd : -1);
-	if (r < 0 && s)
-		session_end(be, s);
+	if (r < 0) {
+		backend_send_failed(r);
+		if (s)
+			session_end(be, s);
+	}
 	return r;
 }
 
@@ -368,16 +470,40 @@ static int creds_ok(const struct backend *be, const struct ucred *c)
 	       c->gid == cfg->peer_gid;
 }
 
-/* Receive and serve until EOF, a protocol error or SIGTERM. */
+/*
+ * Wait for a request or the frontend's exit: 1 when the socket is ready
+ * (a request, EOF or an error, for recvmsg to tell), 0 when the frontend
+ * has exited (what it sent before is not served), or a negative errno.
+ */
+static int backend_wait(const struct backend *be)
+{
+	struct pollfd p[2] = {
+		{ .fd = be->sock, .events = POLLIN },
+		{ .fd = be->frontend, .events = POLLIN },
+	};
+
+	if (ppoll(p, be->frontend >= 0 ? 2 : 1, NULL, NULL) < 0)
+		return -errno;
+	return p[1].revents ? 0 : 1;
+}
+
+/* Receive and serve until EOF, the frontend's exit, a protocol error or SIGTERM. */
 static void backend_loop(struct backend *be)
 {
 	char buf[PROTO_MSG_MAX];
 	union proto_msg msg;
 	struct ucred cred;
+	int unread;
 	ssize_t n;
 
 	while (!backend_stop) {
-		n = fdpass_recv(be->sock, buf, sizeof(buf), NULL, &cred);
+		n = backend_wait(be);
+		if (n == 0) {
+			log_debug("frontend %d exited", (int)be->cfg->peer_pid);
+			return;
+		}
+		if (n > 0)
+			n = fdpass_recv(be->sock, buf, sizeof(buf), NULL, &cred);
 		if (n == -EINTR)
 			continue;
 		if (n == 0)
@@ -391,6 +517,19 @@ static void backend_loop(struct backend *be)
 			log_warnx("dropping frontend: credentials pid=%d uid=%u gid=%u "
 				  "do not match", (int)cred.pid, (unsigned int)cred.uid,
 				  (unsigned int)cred.gid);
+			return;
+		}
+		/* One request at a time: each unread reply may pin a descriptor in
+		 * flight, counted against the backend's user for every backend. */
+		unread = fdpass_unread(be->sock);
+		if (unread < 0) {
+			errno = -unread;
+			log_warn("dropping frontend: SIOCOUTQ");
+			return;
+		}
+		if (unread > 0) {
+			log_warnx("dropping frontend: request sent before reading "
+				  "the previous reply");
 			return;
 		}
 		if (proto_decode(buf, (size_t)n, PROTO_FROM_FRONTEND, false, &msg) < 0) {
@@ -419,7 +558,8 @@ static int backend_send_ready(int sock, int err)
 
 _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 {
-	struct backend be = { .sock = sock, .cfg = cfg, .lockfd = -1, .next_handle = 1 };
+	struct backend be = { .sock = sock, .cfg = cfg, .lockfd = -1, .next_handle = 1,
+			      .frontend = -1 };
 	int sinks = 0, r;
 
 	backend_sanitize(sock);
@@ -429,9 +569,16 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 		sinks |= LOG_TO_SYSLOG;
 	log_init("ttybroker-backend", sinks,
 		 cfg->log_flags & TB_LOG_DEBUG ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	if ((r = backend_socket_setup(sock)) < 0) { /* no EOF would end us: never serve */
+		log_set_sinks(sinks | LOG_TO_STDERR);
+		errno = -r;
+		fatal("frontend socket");
+	}
 	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
 		be.sessions[i].fd = -1;
 	r = backend_setup(&be);
+	if (r == 0)
+		r = backend_watch_frontend(&be);
 	if (r == 0)
 		r = confine_backend(be.env.devfd, be.lockfd);
 	if (r < 0) { /* said why on stderr; never serve half-set-up */

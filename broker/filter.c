@@ -28,6 +28,8 @@
 #include <termios.h>
 #include <time.h>
 
+#include <linux/sockios.h>
+
 #include "filter.h"
 
 /* The bits of an int argument the kernel uses. */
@@ -66,6 +68,9 @@ static const struct filter_rule filter_table[] = {
 	/* The frontend connection. */
 	RULE("recvmsg", "requests, with SCM_CREDENTIALS, from the frontend"),
 	RULE("sendmsg", "replies to the frontend, the port fd with SCM_RIGHTS"),
+	RULE1("ioctl", ARG_EQ32(1, SIOCOUTQ),
+	      "is a reply still unread when a request comes (SIOCOUTQ)"),
+	RULE("ppoll", "wait for a request or the frontend's exit (its pidfd)"),
 
 	/* Names, nodes and lock files: always relative, never following. */
 	RULE1("openat", ARG_EQ32(2, OPEN_DIR),
