@@ -186,10 +186,38 @@ static uint32_t session_new_handle(struct backend *be)
 	return h;
 }
 
-/* Drop a session's lock file and its copy of the port (and so its flock). */
+/* The frontend, for audit lines. */
+static struct audit_peer audit_who(const struct backend *be)
+{
+	const struct backend_config *cfg = be->cfg;
+
+	return (struct audit_peer){ .uid = cfg->peer_uid, .pid = cfg->peer_pid,
+				    .user = cfg->peer_user, .comm = cfg->peer_comm };
+}
+
+/* The release of session S, in the same format as the decision. */
+static void audit_release(struct backend *be, const struct session *s)
+{
+	struct audit_peer who = audit_who(be);
+	struct audit_event ev = {
+		.port = s->kname, .verdict = "release",
+		.reason = proto_reason_name(PROTO_R_OK),
+		.policy = be->cfg->policy_path, .rule = s->rule, .why = "released",
+	};
+
+	audit_log(&who, &ev);
+}
+
+/*
+ * Drop a session's lock files and its copy of the port (and so its flock),
+ * with an audit line: on release, on EOF, or when the reply failed.
+ */
 static void session_end(struct backend *be, struct session *s)
 {
-	int r = lock_release(be->lockfd, &s->lf);
+	int r;
+
+	audit_release(be, s);
+	r = lock_release(be->lockfd, &s->lf);
 
 	if (r < 0 && r != -ENOENT) {
 		errno = -r;
@@ -363,15 +391,6 @@ fail_lockfile:
 	return o->err;
 }
 
-/* The frontend, for audit lines. */
-static struct audit_peer audit_who(const struct backend *be)
-{
-	const struct backend_config *cfg = be->cfg;
-
-	return (struct audit_peer){ .uid = cfg->peer_uid, .pid = cfg->peer_pid,
-				    .user = cfg->peer_user, .comm = cfg->peer_comm };
-}
-
 /* One audit line for one decision on an open request. */
 static void audit_open(struct backend *be, const char *name, const char *kname,
 		       const struct outcome *o)
@@ -383,19 +402,6 @@ static void audit_open(struct backend *be, const char *name, const char *kname,
 		.reason = proto_reason_name(o->reason),
 		.policy = be->cfg->policy_path, .rule = o->rule,
 		.why = o->why ? o->why : "granted",
-	};
-
-	audit_log(&who, &ev);
-}
-
-/* The release of session S, in the same format as the decision. */
-static void audit_release(struct backend *be, const struct session *s)
-{
-	struct audit_peer who = audit_who(be);
-	struct audit_event ev = {
-		.port = s->kname, .verdict = "release",
-		.reason = proto_reason_name(PROTO_R_OK),
-		.policy = be->cfg->policy_path, .rule = s->rule, .why = "released",
 	};
 
 	audit_log(&who, &ev);
@@ -444,7 +450,6 @@ static void serve_release(struct backend *be, const struct proto_release *req)
 		log_warnx("release of unknown handle %u ignored", req->handle);
 		return;
 	}
-	audit_release(be, s);
 	session_end(be, s);
 }
 

@@ -1028,3 +1028,26 @@ Test(cli, demo)
 	snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
 	cr_assert_not(tu_exists(dir), "demo left %s behind", dir);
 }
+
+/* ---------------------------------------------------------------- */
+/* The lock directory                                                */
+
+/* A symlink as -l: the backend refuses to start, and says why. */
+Test(cli, lockdir_symlink_refused)
+{
+	char out[OUT_MAX], err[OUT_MAX], link[200];
+	struct args a = { .n = 0 };
+
+	snprintf(link, sizeof(link), "%s/lock-link", env.dir);
+	cr_assert_eq(symlink("lock", link), 0);
+	args_add(&a, "ttybroker"), args_add(&a, "-u"), args_add(&a, "nobody");
+	args_add(&a, "-q"), args_add(&a, "-p"), args_add(&a, env.policy);
+	args_add(&a, "-l"), args_add(&a, link);
+	args_add(&a, "run"), args_add(&a, pty.port), args_add(&a, "--");
+	args_add(&a, "/bin/sh"), args_add(&a, "-c"), args_add(&a, "echo ran");
+	cr_assert_eq(run_cmd(&a, out, err), 71, "stderr: %s", err);
+	assert_has(err, "is a symbolic link", "stderr");
+	cr_assert_null(strstr(out, "ran"), "PROGRAM did not run");
+	unlink(link);
+	assert_lockdir_empty();
+}

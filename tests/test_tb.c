@@ -1355,7 +1355,7 @@ static void stderr_to(const char *path)
 	close(fd);
 }
 
-/* Permit, deny by a rule, deny by no rule, release; stderr audit only. */
+/* Permit, deny by a rule, deny by no rule, release, permit, EOF; stderr only. */
 static void audit_child(const void *arg)
 {
 	struct tb_options o = {
@@ -1372,6 +1372,7 @@ static void audit_child(const void *arg)
 	CHK_EQ(tb_open(k_b, "ttyS9", 0, NULL), -EACCES);
 	CHK_EQ(tb_open(k_b, "ttyUSB7", 0, NULL), -EACCES);
 	CHK_EQ(tb_release(k_b, fd), 0);
+	CHK(tb_open(k_b, pty.port, 0, NULL) >= 0); /* ended by EOF, not released */
 	tb_shutdown(k_b);
 }
 
@@ -1391,7 +1392,7 @@ static int audit_lines(const char *path, char out[][512], int max)
 
 Test(tb, audit_line_fields)
 {
-	char lines[8][512], want[4][512], who[128];
+	char lines[8][512], want[6][512], who[128];
 	int n;
 
 	pid_t kp;
@@ -1410,9 +1411,11 @@ Test(tb, audit_line_fields)
 		 "why=\"no matching rule\"", who);
 	snprintf(want[3], 512, "%s port=%s verdict=release reason=ok rule=%s:3 "
 		 "why=\"released\"", who, pty.port, env.policy);
+	memcpy(want[4], want[0], sizeof(want[0]));
+	memcpy(want[5], want[3], sizeof(want[3]));
 	n = audit_lines(extra, lines, 8);
-	cr_assert_eq(n, 4, "one audit line per decision and release, got %d", n);
-	for (int i = 0; i < 4; i++)
+	cr_assert_eq(n, 6, "one audit line per decision and release, got %d", n);
+	for (int i = 0; i < 6; i++)
 		cr_assert_str_eq(lines[i], want[i]);
 }
 
