@@ -7,9 +7,12 @@
  * then published with linkat(2), so nobody ever reads a partial PID from
  * us.  A stale file (dead PID, or unreadable and old) is reclaimed under
  * flock(2) on the stale file itself and re-checked once that is held, so
- * that of several reclaimers only one wins.  Everything is relative to one
- * directory fd and uses few syscalls, to fit the backend's seccomp
- * allow-list.  Nothing here logs: errors go back to the caller.
+ * that of several reclaimers only one wins.  For a port whose node is
+ * known, the same file is also linked as LK.fff.MMM.mmm (lockdev's and
+ * Taylor UUCP's SVR4 name, by device number), so another node of the same
+ * device is busy too; both names are taken or neither.  Everything is
+ * relative to one directory fd and uses few syscalls, to fit the backend's
+ * seccomp allow-list.  Nothing here logs: errors go back to the caller.
  */
 #include <errno.h>
 #include <fcntl.h>
