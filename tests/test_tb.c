@@ -323,6 +323,8 @@ static void setup(void)
 	tu_pty_open(&pty, TU_NOBODY);
 }
 
+static void dup_cleanup(void);
+
 static void teardown(void)
 {
 	if (kid.pid > 0) {
@@ -339,6 +341,7 @@ static void teardown(void)
 	tu_pty_close(&pty2);
 	if (extra[0])
 		unlink(extra);
+	dup_cleanup();
 	tu_env_fini(&env);
 }
 
@@ -1190,6 +1193,17 @@ static void dup_paths(struct dup_nodes *d)
 	snprintf(d->b, sizeof(d->b), "%s/7001", d->dir);
 }
 
+/* Remove what duplicate_node_is_busy made, even when it failed midway. */
+static void dup_cleanup(void)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	unlink(d.a);
+	unlink(d.b);
+	rmdir(d.dir);
+}
+
 /*
  * In the child, before tb_init: a mount namespace of its own in which
  * /dev/pts holds "7000" and "7001", both the test pty's node.
@@ -1259,9 +1273,6 @@ Test(tb, duplicate_node_is_busy)
 	kid_expect("second refused");
 	kid_expect("first held");
 	kid_finish();
-	unlink(d.a);
-	unlink(d.b);
-	rmdir(d.dir);
 	cr_assert_eq(lock_count(), 0);
 }
 
