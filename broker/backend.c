@@ -25,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "confine.h"
 #include "fdpass.h"
@@ -39,6 +40,9 @@ struct session {
 	uint32_t handle;   /* 0 = free slot */
 	int fd;            /* our copy of the port: holds the flock */
 	struct lock_file lf;
+	dev_t rdev;        /* the port's device number, to spot a second open */
+	unsigned int rule; /* the policy line that permitted it, for the audit */
+	char kname[PROTO_PORT_MAX];
 };
 
 struct backend {
@@ -59,6 +63,8 @@ struct outcome {
 	uint32_t reason;
 	unsigned int rule;
 	const char *why;
+	uint32_t holder;   /* PROTO_HOLD_* when busy */
+	pid_t holder_pid;
 };
 
 static volatile sig_atomic_t backend_stop;
@@ -212,12 +218,23 @@ static int backend_setup(struct backend *be)
 		log_warn("%s", cfg->devdir);
 		return r;
 	}
-	be->lockfd = open(cfg->lockdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	/* Never through a symlink: whoever could swap it would choose where
+	 * root creates and removes files.  Only the last component is checked;
+	 * the directories above it are the admin's (/var/lock -> /run/lock is
+	 * fine as long as the path given is the real directory). */
+	be->lockfd = open(cfg->lockdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
 	if (be->lockfd < 0) {
+		struct stat lst;
+
 		r = -errno;
-		log_warn("lock directory %s", cfg->lockdir);
+		if (lstat(cfg->lockdir, &lst) == 0 && S_ISLNK(lst.st_mode))
+			log_warnx("lock directory %s is a symbolic link: refusing it "
+				  "(give the directory it points to)", cfg->lockdir);
+		else
+			log_warn("lock directory %s", cfg->lockdir);
 		return r;
 	}
+	audit_init(AUDIT_SYSLOG_PATH); /* says so on stderr if nobody listens */
 	return 0;
 }
 
@@ -248,17 +265,47 @@ static uint32_t session_new_handle(struct backend *be)
 	return h;
 }
 
-/* Drop a session's lock file and its copy of the port (and so its flock). */
+/* The frontend, for audit lines. */
+static struct audit_peer audit_who(const struct backend *be)
+{
+	const struct backend_config *cfg = be->cfg;
+
+	return (struct audit_peer){ .uid = cfg->peer_uid, .pid = cfg->peer_pid,
+				    .user = cfg->peer_user, .comm = cfg->peer_comm };
+}
+
+/* The release of session S, in the same format as the decision. */
+static void audit_release(struct backend *be, const struct session *s)
+{
+	struct audit_peer who = audit_who(be);
+	struct audit_event ev = {
+		.port = s->kname, .verdict = "release",
+		.reason = proto_reason_name(PROTO_R_OK),
+		.policy = be->cfg->policy_path, .rule = s->rule, .why = "released",
+	};
+
+	audit_log(&who, &ev);
+}
+
+/*
+ * Drop a session's lock files and its copy of the port (and so its flock),
+ * with an audit line: on release, on EOF, or when the reply failed.
+ */
 static void session_end(struct backend *be, struct session *s)
 {
-	int r = lock_release(be->lockfd, &s->lf);
+	int r;
+
+	audit_release(be, s);
+	r = lock_release(be->lockfd, &s->lf);
 
 	if (r < 0 && r != -ENOENT) {
 		errno = -r;
 		log_warn("removing %s", s->lf.name);
 	}
-	if (s->fd >= 0)
+	if (s->fd >= 0) {
+		open_exclusive(s->fd, 0); /* a pty slave would stay exclusive */
 		close(s->fd);
+	}
 	memset(s, 0, sizeof(*s));
 	s->fd = -1;
 }
@@ -337,26 +384,67 @@ static int vet(struct backend *be, const char *kname, uid_t uid,
 	return 0;
 }
 
-/* Lock, open, verify, flock: fills S on success, leaves nothing on failure. */
+/* Mark O as busy because of HOLDER (PROTO_HOLD_*), held by PID. */
+static int outcome_busy(struct outcome *o, uint32_t holder, pid_t pid, const char *why)
+{
+	o->holder = holder;
+	o->holder_pid = pid;
+	return outcome_set(o, -EBUSY, PROTO_R_BUSY, why);
+}
+
+/* A session of ours that already holds the device RDEV, or NULL. */
+static struct session *session_by_rdev(struct backend *be, dev_t rdev)
+{
+	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		if (be->sessions[i].handle && be->sessions[i].rdev == rdev)
+			return &be->sessions[i];
+	return NULL;
+}
+
+/*
+ * Our own sessions, lock files (LCK..NAME and LK.D.M.m), open, verify,
+ * flock, exclusive mode: fills S on success, leaves nothing on failure.
+ * A busy port says who holds it in O.
+ */
 static int acquire(struct backend *be, const char *kname, const struct stat *st,
 		   uint32_t flags, struct session *s, struct outcome *o)
 {
+	pid_t holder = 0;
 	int r, fd;
 
-	r = lock_acquire(be->lockfd, kname, be->cfg->peer_pid, &s->lf);
+	/* Before the lock file: our own LCK.. would look held by "another". */
+	if (session_by_rdev(be, st->st_rdev))
+		return outcome_busy(o, PROTO_HOLD_SELF, be->cfg->peer_pid,
+				    "already open by this program");
+	r = lock_acquire_port(be->lockfd, kname, st, be->cfg->peer_pid, &s->lf,
+			      &holder);
 	if (r == -EBUSY)
-		return outcome_set(o, r, PROTO_R_BUSY, "lock file held by a live process");
+		return outcome_busy(o, PROTO_HOLD_LCK, holder,
+				    "lock file held by a live process");
 	if (r < 0)
 		return outcome_set(o, r, PROTO_R_BROKER, "cannot write lock file");
 	fd = open_device(&be->env, kname, st);
 	if (fd < 0) {
-		outcome_from_open(o, fd);
+		if (fd == -EBUSY)
+			outcome_busy(o, PROTO_HOLD_EXCL, 0, "device busy (exclusive)");
+		else
+			outcome_from_open(o, fd);
 		goto fail_lockfile;
 	}
 	r = lock_flock(fd);
+	if (r == -EBUSY) {
+		outcome_busy(o, PROTO_HOLD_FLOCK, 0, "flock held by another process");
+		goto fail_fd;
+	}
 	if (r < 0) {
-		outcome_set(o, r, r == -EBUSY ? PROTO_R_BUSY : PROTO_R_BROKER,
-			    "flock held by another process");
+		outcome_set(o, r, PROTO_R_BROKER, "flock");
+		goto fail_fd;
+	}
+	/* Ours now: no other open of the device, under any name, without
+	 * CAP_SYS_ADMIN (another broker backend has none). */
+	r = open_exclusive(fd, 1);
+	if (r < 0) {
+		outcome_set(o, r, PROTO_R_BROKER, "TIOCEXCL");
 		goto fail_fd;
 	}
 	if (!(flags & PROTO_OPEN_NONBLOCK)) {
@@ -364,11 +452,16 @@ static int acquire(struct backend *be, const char *kname, const struct stat *st,
 
 		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
 			outcome_set(o, -errno, PROTO_R_BROKER, "fcntl");
-			goto fail_fd;
+			goto fail_excl;
 		}
 	}
 	s->fd = fd;
+	s->rdev = st->st_rdev;
+	s->rule = o->rule;
+	snprintf(s->kname, sizeof(s->kname), "%s", kname);
 	return 0;
+fail_excl:
+	open_exclusive(fd, 0);
 fail_fd:
 	close(fd);
 fail_lockfile:
@@ -377,19 +470,20 @@ fail_lockfile:
 	return o->err;
 }
 
+/* One audit line for one decision on an open request. */
 static void audit_open(struct backend *be, const char *name, const char *kname,
 		       const struct outcome *o)
 {
-	const struct backend_config *cfg = be->cfg;
-	char shown[PORTNAME_ESCAPED_MAX];
+	struct audit_peer who = audit_who(be);
+	struct audit_event ev = {
+		.port = name, .kname = kname,
+		.verdict = o->err ? "refuse" : "permit",
+		.reason = proto_reason_name(o->reason),
+		.policy = be->cfg->policy_path, .rule = o->rule,
+		.why = o->why ? o->why : "granted",
+	};
 
-	portname_escape(name, shown, sizeof(shown));
-	log_audit("uid=%u pid=%d port=%s%s%s verdict=%s reason=%s rule=%s:%u (%s)",
-		  (unsigned int)cfg->peer_uid, (int)cfg->peer_pid, shown,
-		  strcmp(name, kname) && *kname ? " kname=" : "",
-		  strcmp(name, kname) && *kname ? kname : "",
-		  o->err ? "refuse" : "permit", proto_reason_name(o->reason),
-		  cfg->policy_path, o->rule, o->why ? o->why : "granted");
+	audit_log(&who, &ev);
 }
 
 /* Say why a reply could not be sent; the caller drops the frontend. */
@@ -434,6 +528,8 @@ static int serve_open(struct backend *be, const struct proto_open *req)
 	rep.err = o.err;
 	rep.reason = o.reason;
 	rep.rule = o.rule;
+	rep.holder = o.holder;
+	rep.holder_pid = o.holder_pid;
 	snprintf(rep.kname, sizeof(rep.kname), "%s", kname);
 	if (o.reason == PROTO_R_POLICY)
 		snprintf(rep.detail, sizeof(rep.detail), "%s", be->policy_detail);
@@ -456,8 +552,6 @@ static void serve_release(struct backend *be, const struct proto_release *req)
 		log_warnx("release of unknown handle %u ignored", req->handle);
 		return;
 	}
-	log_audit("uid=%u pid=%d release %s", (unsigned int)be->cfg->peer_uid,
-		  (int)be->cfg->peer_pid, s->lf.name);
 	session_end(be, s);
 }
 

@@ -99,6 +99,10 @@ static const struct filter_rule filter_table[] = {
 	RULE1("fcntl", ARG_EQ32(1, F_GETFL), "read the port's status flags"),
 	RULE1("fcntl", ARG_EQ32(1, F_SETFL), "clear O_NONBLOCK on the port"),
 	RULE1("ioctl", ARG_EQ32(1, TCGETS), "check that the opened node is a tty"),
+	RULE1("ioctl", ARG_EQ32(1, TIOCEXCL),
+	      "exclusive mode on the port we hold (other opens get EBUSY)"),
+	RULE1("ioctl", ARG_EQ32(1, TIOCNXCL),
+	      "end exclusive mode when we let the port go"),
 
 	/* Processes and signals. */
 	RULE1("kill", ARG_EQ32(1, 0), "is the PID in a lock file alive (signal 0)"),

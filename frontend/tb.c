@@ -19,6 +19,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "drop.h"
 #include "fdpass.h"
@@ -91,6 +92,8 @@ static void tb_backend_config(const struct tb_options *o, const struct drop_targ
 	cfg->peer_uid = t->subj.uid;
 	cfg->peer_gid = t->subj.gid;
 	cfg->subject = t->subj;
+	audit_identity(t->subj.uid, cfg->peer_user, sizeof(cfg->peer_user),
+		       cfg->peer_comm, sizeof(cfg->peer_comm));
 }
 
 /* Wait for PROTO_READY: the backend is confined and serving. */

@@ -1691,3 +1691,28 @@ ParameterizedTest(struct lint_case *c, cli, lint_unreadable)
 	snprintf(want, sizeof(want), "%s%s\n", path, c->err);
 	assert_has(err, want, c->what);
 }
+
+/* ---------------------------------------------------------------- */
+/* The lock directory                                                */
+
+/* A symlink as -l: the backend refuses to start, and says why. */
+Test(cli, lockdir_symlink_refused)
+{
+	char out[OUT_MAX], err[OUT_MAX], link[200];
+	struct args a = { .n = 0 };
+	int st;
+
+	snprintf(link, sizeof(link), "%s/lock-link", env.dir);
+	cr_assert_eq(symlink("lock", link), 0);
+	args_add(&a, "ttybroker"), args_add(&a, "-u"), args_add(&a, "nobody");
+	args_add(&a, "-q"), args_add(&a, "-p"), args_add(&a, env.policy);
+	args_add(&a, "-l"), args_add(&a, link);
+	args_add(&a, "run"), args_add(&a, pty.port), args_add(&a, "--");
+	args_add(&a, "/bin/sh"), args_add(&a, "-c"), args_add(&a, "echo ran");
+	st = run_cmd(&a, out, err);
+	unlink(link); /* before any assertion can leave it behind */
+	cr_assert_eq(st, 71, "stderr: %s", err);
+	assert_has(err, "is a symbolic link", "stderr");
+	cr_assert_null(strstr(out, "ran"), "PROGRAM did not run");
+	assert_lockdir_empty();
+}

@@ -378,6 +378,8 @@ ParameterizedTestParameters(filter, allowed)
 		{ "ioctl TCGETS | 0xdead00000000", SYS_ioctl,
 		  { X_TTY, (long)(TCGETS | 0xdead00000000UL), X_BUF }, 0 },
 		{ "ioctl TCGETS on a file", SYS_ioctl, { X_FILE, TCGETS, X_BUF }, ENOTTY },
+		{ "ioctl TIOCEXCL", SYS_ioctl, { X_TTY, TIOCEXCL }, 0 },
+		{ "ioctl TIOCNXCL", SYS_ioctl, { X_TTY, TIOCNXCL }, 0 },
 		{ "kill signal 0", SYS_kill, { X_SELF, 0 }, 0 },
 		{ "fcntl F_GETFL", SYS_fcntl, { X_TTY, F_GETFL }, 0 },
 		{ "fcntl F_SETFL", SYS_fcntl, { X_TTY, F_SETFL, O_RDWR }, 0 },

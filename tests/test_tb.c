@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -29,6 +30,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -52,6 +54,7 @@
 	"permit nobody pts/* null console ttyNOPE0\n"       \
 	"deny nobody ttyS9\n"
 #define RULE_PERMIT 3
+#define PORT_LOCKS  2    /* LCK..NAME and LK.D.M.m for each port held */
 #define IO_MS       5000 /* failure guard on every wait */
 #define KID_ALARM   30   /* seconds before a stuck child dies of SIGALRM */
 
@@ -358,6 +361,8 @@ static void setup(void)
 	tu_pty_open(&pty, TU_NOBODY);
 }
 
+static void dup_cleanup(void);
+
 static void teardown(void)
 {
 	kid_stop(&kid);
@@ -373,6 +378,7 @@ static void teardown(void)
 		tu_pty_close(&many[i]);
 	if (extra[0])
 		unlink(extra);
+	dup_cleanup();
 	tu_env_fini(&env);
 }
 
@@ -543,7 +549,7 @@ Test(tb, lock_file_and_release)
 	snprintf(want, sizeof(want), "%10d\n", (int)kid.pid);
 	read_text(lock, got, sizeof(got));
 	cr_assert_str_eq(got, want, "lock file holds the frontend's pid");
-	cr_assert_eq(lock_count(), 1);
+	cr_assert_eq(lock_count(), PORT_LOCKS);
 	kid_tell("release");
 	kid_expect("released");
 	cr_assert(tu_wait_path(lock, false, IO_MS), "release removes %s", lock);
@@ -591,7 +597,7 @@ Test(tb, open_twice_is_busy)
 	snprintf(want, sizeof(want), "%10d\n", (int)kid.pid);
 	read_text(lock, got, sizeof(got));
 	cr_assert_str_eq(got, want, "the first holder's lock file is untouched");
-	cr_assert_eq(lock_count(), 1, "and nothing else is in the lock dir");
+	cr_assert_eq(lock_count(), PORT_LOCKS, "and nothing else is in the lock dir");
 	kid_tell("bye");
 	kid_finish();
 	cr_assert_eq(lock_count(), 0);
@@ -916,7 +922,7 @@ ParameterizedTest(struct bad_case *c, tb, malformed)
 {
 	kid_start(malformed_child, c);
 	kid_expect("opened");
-	cr_assert_eq(lock_count(), 1);
+	cr_assert_eq(lock_count(), PORT_LOCKS);
 	kid_tell("send");
 	kid_expect("dropped");
 	cr_assert_eq(lock_count(), 0, "%s: lock file left behind", c->name);
@@ -1590,4 +1596,359 @@ Test(tb, reply_failure_is_explained)
 	read_text(extra, log, sizeof(log));
 	cr_assert(strstr(log, "too many descriptors in flight for the backend's user"),
 		  "backend log: %s", log);
+}
+
+/* ------------------------------------------------------------------ */
+/* 14. Lock directory, duplicate nodes, exclusive mode                 */
+
+static void lockdir_link_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = arg, .user = "nobody",
+		.log = TB_LOG_QUIET,
+	};
+	struct tb_broker *b = (void *)1;
+
+	CHK_EQ(tb_init(&o, &b), -ECHILD);
+	CHK(b == NULL);
+	CHK_EQ(children_of(getpid(), NULL), 0);
+}
+
+/* A symlink as the lock directory is refused at startup, not followed. */
+Test(tb, lockdir_symlink_refused)
+{
+	snprintf(extra, sizeof(extra), "%s/lock-link", env.dir);
+	cr_assert_eq(symlink("lock", extra), 0);
+	kid_start(lockdir_link_child, extra);
+	kid_finish();
+	cr_assert_eq(lock_count(), 0, "nothing was created through the link");
+}
+
+/* While the broker holds the port, nobody else (without CAP_SYS_ADMIN) opens it. */
+static void excl_child(const void *arg)
+{
+	int fd, fd2;
+
+	(void)arg;
+	kid_init();
+	fd = tb_open(k_b, pty.port, 0, NULL);
+	CHK(fd >= 0);
+	errno = 0;
+	fd2 = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	CHK(fd2 == -1 && errno == EBUSY);
+	CHK_EQ(tb_release(k_b, fd), 0);
+	say("released");
+	hear("again");
+	/* Released: the pty slave (its master still open) is not exclusive. */
+	fd2 = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	CHK(fd2 >= 0);
+	close(fd2);
+	tb_shutdown(k_b);
+}
+
+Test(tb, held_port_is_exclusive)
+{
+	char lock[256];
+
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	kid_start(excl_child, NULL);
+	kid_expect("released");
+	cr_assert(tu_wait_path(lock, false, IO_MS), "release removes %s", lock);
+	kid_tell("again");
+	kid_finish();
+}
+
+/*
+ * Private /dev/pts with two more names for the test pty.  A pty slave only
+ * opens through a devpts inode (another mknod'ed node fails with EIO), so
+ * the names are bind mounts of the real node, and this VM's only serial
+ * port is the console: the different-inode case is in test_lock.c.
+ */
+struct dup_nodes {
+	char dir[160];   /* env.dir/pts, bind-mounted over /dev/pts */
+	char a[200], b[200];
+};
+
+static void dup_paths(struct dup_nodes *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "%s/pts", env.dir);
+	snprintf(d->a, sizeof(d->a), "%s/7000", d->dir);
+	snprintf(d->b, sizeof(d->b), "%s/7001", d->dir);
+}
+
+/* Remove what duplicate_node_is_busy made, even when it failed midway. */
+static void dup_cleanup(void)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	unlink(d.a);
+	unlink(d.b);
+	rmdir(d.dir);
+}
+
+/*
+ * In the child, before tb_init: a mount namespace of its own in which
+ * /dev/pts holds "7000" and "7001", both the test pty's node.
+ */
+static void dup_namespace(void)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	CHK(unshare(CLONE_NEWNS) == 0);
+	CHK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	CHK(mount(pty.path, d.a, NULL, MS_BIND, NULL) == 0);
+	CHK(mount(pty.path, d.b, NULL, MS_BIND, NULL) == 0);
+	CHK(mount(d.dir, "/dev/pts", NULL, MS_BIND | MS_REC, NULL) == 0);
+}
+
+/* Two frontends: the first holds pts/7000, the second asks for pts/7001. */
+static void dup_child(const void *arg)
+{
+	struct tb_status st;
+	int go[2], fd;
+	pid_t first = getpid(), g;
+	char c;
+
+	(void)arg;
+	dup_namespace();
+	CHK(pipe(go) == 0);
+	g = fork();
+	CHK(g >= 0);
+	if (g == 0) {
+		close(go[1]);
+		CHK(read(go[0], &c, 1) == 1);
+		kid_init();
+		memset(&st, 0, sizeof(st));
+		CHK_EQ(tb_open(k_b, "pts/7001", 0, &st), -EBUSY);
+		CHK_EQ(st.reason, TB_R_BUSY);
+		CHK_EQ(st.holder, TB_HOLDER_LOCKFILE);
+		CHK_EQ(st.holder_pid, first);
+		say("second refused");
+		tb_shutdown(k_b);
+		_exit(0);
+	}
+	close(go[0]);
+	kid_init();
+	fd = tb_open(k_b, "pts/7000", 0, &st);
+	CHK(fd >= 0);
+	/* The same program asking again, under the other name: itself. */
+	CHK_EQ(tb_open(k_b, "pts/7001", 0, &st), -EBUSY);
+	CHK_EQ(st.holder, TB_HOLDER_SELF);
+	CHK_EQ(st.holder_pid, getpid());
+	CHK(write(go[1], "g", 1) == 1);
+	CHK(tu_wait(g, IO_MS * 2) == 0);
+	say("first held");
+	CHK_EQ(tb_release(k_b, fd), 0);
+	tb_shutdown(k_b);
+}
+
+Test(tb, duplicate_node_is_busy)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	cr_assert_eq(mkdir(d.dir, 0755), 0);
+	close(open(d.a, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	close(open(d.b, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	kid_start(dup_child, NULL);
+	kid_expect("second refused");
+	kid_expect("first held");
+	kid_finish();
+	cr_assert_eq(lock_count(), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 15. Who holds a busy port, end to end                              */
+
+enum holder_case { HOLD_LCK, HOLD_FLOCK, HOLD_EXCL, HOLD_SELF };
+
+ParameterizedTestParameters(tb, busy_holder)
+{
+	static enum holder_case cases[] = { HOLD_LCK, HOLD_FLOCK, HOLD_EXCL, HOLD_SELF };
+
+	return cr_make_param_array(enum holder_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Ask for the port (twice for HOLD_SELF) and report holder and pid. */
+static void busy_holder_child(const void *arg)
+{
+	const enum holder_case *c = arg;
+	struct tb_status st;
+	int r;
+
+	kid_init();
+	if (*c == HOLD_SELF)
+		CHK(tb_open(k_b, pty.port, 0, NULL) >= 0);
+	memset(&st, 0, sizeof(st));
+	r = tb_open(k_b, pty.port, 0, &st);
+	say("%d %d %d %d", r, (int)st.reason, (int)st.holder, st.holder_pid);
+	hear("bye");
+	tb_shutdown(k_b);
+}
+
+ParameterizedTest(enum holder_case *c, tb, busy_holder)
+{
+	static const int want[] = { [HOLD_LCK] = TB_HOLDER_LOCKFILE,
+				    [HOLD_FLOCK] = TB_HOLDER_FLOCK,
+				    [HOLD_EXCL] = TB_HOLDER_EXCL,
+				    [HOLD_SELF] = TB_HOLDER_SELF };
+	char lock[256], line[128], pidline[32];
+	int r, reason, holder, hpid, fd = -1;
+
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	if (*c == HOLD_LCK) {
+		snprintf(pidline, sizeof(pidline), "%10d\n", (int)getpid());
+		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, pidline, 11), 11);
+		close(fd);
+		fd = -1;
+	} else if (*c != HOLD_SELF) {
+		fd = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		if (*c == HOLD_FLOCK)
+			cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+		else
+			cr_assert_eq(ioctl(fd, TIOCEXCL), 0);
+	}
+	kid_start(busy_holder_child, c);
+	kid_line(line, sizeof(line));
+	cr_assert_eq(sscanf(line, "%d %d %d %d", &r, &reason, &holder, &hpid), 4, "%s", line);
+	cr_assert_eq(r, -EBUSY);
+	cr_assert_eq(reason, TB_R_BUSY);
+	cr_assert_eq(holder, want[*c], "holder %d, want %d", holder, want[*c]);
+	if (*c == HOLD_LCK)
+		cr_assert_eq(hpid, (int)getpid());
+	else if (*c == HOLD_SELF)
+		cr_assert_eq(hpid, (int)kid.pid);
+	else
+		cr_assert_eq(hpid, 0);
+	kid_tell("bye");
+	kid_finish();
+	if (fd >= 0) {
+		ioctl(fd, TIOCNXCL);
+		close(fd);
+	}
+	if (*c == HOLD_LCK)
+		unlink(lock);
+	cr_assert_eq(lock_count(), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 16. Audit lines                                                     */
+
+/* Send the child's stderr (and so its backend's) to PATH. */
+static void stderr_to(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	CHK(fd >= 0);
+	CHK(dup2(fd, 2) == 2);
+	close(fd);
+}
+
+/* Permit, deny by a rule, deny by no rule, release, permit, EOF; stderr only. */
+static void audit_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = env.lockdir,
+		.user = "nobody", .log = TB_LOG_STDERR | TB_LOG_QUIET,
+	};
+	int fd;
+
+	stderr_to(arg);
+	CHK(prctl(PR_SET_NAME, "tb aud\x01t", 0, 0, 0) == 0);
+	CHK_EQ(tb_init(&o, &k_b), 0);
+	fd = tb_open(k_b, pty.port, 0, NULL);
+	CHK(fd >= 0);
+	CHK_EQ(tb_open(k_b, "ttyS9", 0, NULL), -EACCES);
+	CHK_EQ(tb_open(k_b, "ttyUSB7", 0, NULL), -EACCES);
+	CHK_EQ(tb_release(k_b, fd), 0);
+	CHK(tb_open(k_b, pty.port, 0, NULL) >= 0); /* ended by EOF, not released */
+	tb_shutdown(k_b);
+}
+
+/* The audit lines (from "uid=") of file PATH, at most MAX, into OUT. */
+static int audit_lines(const char *path, char out[][512], int max)
+{
+	char buf[8192], *save = NULL, *at;
+	int n = 0;
+
+	read_text(path, buf, sizeof(buf));
+	for (char *l = strtok_r(buf, "\n", &save); l && n < max;
+	     l = strtok_r(NULL, "\n", &save))
+		if ((at = strstr(l, "uid=")) && strstr(l, " verdict="))
+			snprintf(out[n++], 512, "%s", at);
+	return n;
+}
+
+Test(tb, audit_line_fields)
+{
+	char lines[8][512], want[6][512], who[128];
+	int n;
+
+	pid_t kp;
+
+	snprintf(extra, sizeof(extra), "%s/audit.log", env.dir);
+	kid_start(audit_child, extra);
+	kp = kid.pid;
+	kid_finish();
+	snprintf(who, sizeof(who), "uid=%d user=nobody pid=%d comm=tb\\x20aud\\x01t",
+		 TU_NOBODY, (int)kp);
+	snprintf(want[0], 512, "%s port=%s verdict=permit reason=ok rule=%s:3 why=\"granted\"",
+		 who, pty.port, env.policy);
+	snprintf(want[1], 512, "%s port=ttyS9 verdict=refuse reason=denied rule=%s:4 "
+		 "why=\"deny rule\"", who, env.policy);
+	snprintf(want[2], 512, "%s port=ttyUSB7 verdict=refuse reason=denied rule=none "
+		 "why=\"no matching rule\"", who);
+	snprintf(want[3], 512, "%s port=%s verdict=release reason=ok rule=%s:3 "
+		 "why=\"released\"", who, pty.port, env.policy);
+	memcpy(want[4], want[0], sizeof(want[0]));
+	memcpy(want[5], want[3], sizeof(want[3]));
+	n = audit_lines(extra, lines, 8);
+	cr_assert_eq(n, 6, "one audit line per decision and release, got %d", n);
+	for (int i = 0; i < 6; i++)
+		cr_assert_str_eq(lines[i], want[i]);
+}
+
+/* No syslog listening: one warning, and the audit lines on stderr instead. */
+static void nosyslog_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = env.lockdir,
+		.user = "nobody", .log = 0, /* syslog only */
+	};
+	struct stat st;
+	int fd;
+
+	stderr_to(arg);
+	CHK(unshare(CLONE_NEWNS) == 0);
+	CHK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	if (lstat("/dev/log", &st) == 0) /* hide a real syslog socket */
+		CHK(mount("/dev/null", "/dev/log", NULL, MS_BIND, NULL) == 0);
+	CHK_EQ(tb_init(&o, &k_b), 0);
+	fd = tb_open(k_b, pty.port, 0, NULL);
+	CHK(fd >= 0);
+	CHK_EQ(tb_release(k_b, fd), 0);
+	tb_shutdown(k_b);
+}
+
+Test(tb, audit_without_syslog_goes_to_stderr)
+{
+	char lines[8][512], text[8192];
+	const char *first;
+
+	snprintf(extra, sizeof(extra), "%s/audit.log", env.dir);
+	kid_start(nosyslog_child, extra);
+	kid_finish();
+	read_text(extra, text, sizeof(text));
+	first = strstr(text, "no syslog at /dev/log");
+	cr_assert_not_null(first, "says audit lines are not going to syslog: '%s'", text);
+	cr_assert_null(strstr(first + 1, "no syslog at"), "says it once");
+	cr_assert_eq(audit_lines(extra, lines, 8), 2, "permit and release on stderr: '%s'",
+		     text);
+	cr_assert_not_null(strstr(lines[0], "verdict=permit"));
+	cr_assert_not_null(strstr(lines[1], "verdict=release"));
 }
