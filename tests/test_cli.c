@@ -27,6 +27,7 @@
 #include <sched.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -489,6 +490,7 @@ Test(cli, run_program_descriptors)
 Test(cli, run_lock_file)
 {
 	char out[OUT_MAX], err[OUT_MAX], lock[256], want[32], got[64], again[64];
+	char holder[96];
 	struct stat before, after;
 	struct args a;
 	int po, pe;
@@ -505,7 +507,10 @@ Test(cli, run_lock_file)
 	args_run(&a, pty.port, "exit 0");
 	cr_assert_eq(run_cmd(&a, out, err), 75, "second run: %s", err);
 	assert_one_line(err);
-	assert_has(err, "busy", "stderr");
+	/* Who holds it: the first frontend, by its LCK.. file. */
+	snprintf(holder, sizeof(holder), "port busy: held by ttybroker (pid %d), LCK.. file",
+		 (int)pid);
+	assert_has(err, holder, "stderr");
 	cr_assert(read_small(lock, again, sizeof(again)));
 	cr_assert_str_eq(again, got, "the refused run changed the lock file");
 	cr_assert_eq(lstat(lock, &after), 0);
@@ -557,8 +562,25 @@ Test(cli, run_refused_when_flocked)
 	args_run(&a, pty.port, "exit 0");
 	cr_assert_eq(run_cmd(&a, out, err), 75, "stderr: %s", err);
 	assert_one_line(err);
-	assert_has(err, "busy", "stderr");
+	assert_has(err, "port busy: held with flock() by another program", "stderr");
 	assert_lockdir_empty();
+}
+
+/* Somebody else's TIOCEXCL on the port makes run busy, and says so. */
+Test(cli, run_refused_when_exclusive)
+{
+	char out[OUT_MAX], err[OUT_MAX];
+	struct args a;
+
+	policy_subst("permit nobody @PTY@\n");
+	extra_fd = open_slave();
+	cr_assert_eq(ioctl(extra_fd, TIOCEXCL), 0, "TIOCEXCL: %s", strerror(errno));
+	args_run(&a, pty.port, "exit 0");
+	cr_assert_eq(run_cmd(&a, out, err), 75, "stderr: %s", err);
+	assert_one_line(err);
+	assert_has(err, "port busy: in exclusive mode (TIOCEXCL)", "stderr");
+	assert_lockdir_empty();
+	cr_assert_eq(ioctl(extra_fd, TIOCNXCL), 0);
 }
 
 /* PROGRAM killed: status 128+9, the lock goes, the port can be had again. */
@@ -694,10 +716,10 @@ ParameterizedTestParameters(cli, refusals)
 		{ "absent", "ttyUSB99", "permit * ttyUSB*\n", POL_OK, SHAPE_RUN, false, 69, "no such device" },
 		{ "/dev/null", "null", "permit * null\n", POL_OK, SHAPE_RUN, false, 69, "not a serial tty" },
 		/* policy file: 78 */
-		{ "policy 0666", "@PTY@", "permit nobody @PTY@\n", POL_MODE_0666, SHAPE_RUN, false, 78, "policy file" },
-		{ "policy of nobody", "@PTY@", "permit nobody @PTY@\n", POL_OWNER_NOBODY, SHAPE_RUN, false, 78, "policy file" },
-		{ "policy missing", "@PTY@", "", POL_MISSING, SHAPE_RUN, false, 78, "policy file" },
-		{ "policy syntax", "@PTY@", "permit nobody @PTY@\nfrobnicate all\n", POL_OK, SHAPE_RUN, false, 78, "policy file" },
+		{ "policy 0666", "@PTY@", "permit nobody @PTY@\n", POL_MODE_0666, SHAPE_RUN, false, 78, "ttybroker.conf: writable by group or others" },
+		{ "policy of nobody", "@PTY@", "permit nobody @PTY@\n", POL_OWNER_NOBODY, SHAPE_RUN, false, 78, "ttybroker.conf: not owned by root" },
+		{ "policy missing", "@PTY@", "", POL_MISSING, SHAPE_RUN, false, 78, "ttybroker.conf: no such file" },
+		{ "policy syntax", "@PTY@", "permit nobody @PTY@\nfrobnicate all\n", POL_OK, SHAPE_RUN, false, 78, "ttybroker.conf:2: " },
 		/* usage: 64 */
 		{ "no PROGRAM", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_NO_PROGRAM, false, 64, "usage" },
 		{ "no --", "@PTY@", "permit nobody @PTY@\n", POL_OK, SHAPE_NO_DASHDASH, false, 64, "missing '--'" },
