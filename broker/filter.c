@@ -24,11 +24,13 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 
 #include "filter.h"
+#include "log.h"
 
 /* The bits of an int argument the kernel uses. */
 #define LOW32 0xffffffffULL
@@ -101,6 +103,8 @@ static const struct filter_rule filter_table[] = {
 	RULE("rt_sigreturn", "return from the SIGTERM handler"),
 	RULE("restart_syscall", "the kernel resuming an interrupted call"),
 	RULE("exit_group", "exit(3)"),
+	RULE1("prctl", ARG_EQ32(0, PR_GET_SECCOMP),
+	      "check, right after loading it, that the filter is in force"),
 
 	/* Time, when the vDSO cannot answer. */
 	RULE("clock_gettime", "syslog(3) timestamps without the vDSO"),
@@ -179,6 +183,16 @@ static void filter_prime_libc(void)
 	errno = saved;
 }
 
+int filter_verify(void)
+{
+	int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+
+	if (mode < 0)
+		return -errno;
+	return mode == 2 ? 0 : -EPERM;
+}
+
+#ifndef TB_UNFILTERED
 int filter_load(void)
 {
 	scmp_filter_ctx ctx;
@@ -190,5 +204,18 @@ int filter_load(void)
 		return -errno;
 	r = seccomp_load(ctx);
 	seccomp_release(ctx);
-	return r;
+	if (r < 0)
+		return r;
+	/* Never serve believing in a filter that is not there. */
+	return filter_verify();
 }
+#else
+/* The sanitizer/valgrind build: say so, load nothing. */
+int filter_load(void)
+{
+	filter_prime_libc();
+	log_warnx("unfiltered build: no seccomp filter (for sanitizers and valgrind only, "
+		  "never for production)");
+	return 0;
+}
+#endif
