@@ -82,7 +82,7 @@ PC         := $(B)/ttybroker.pc
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
 
 .PHONY: all check bench install uninstall clean demo check-sanitize check-valgrind \
-        sanitize-run
+        sanitize-run valgrind-run
 all: $(STATIC) $(SHARED) $(CLI) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
@@ -98,6 +98,9 @@ $(B)/tests/%.o: tests/%.c
 $(B)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIE -c -o $@ $<
+
+# Keep test and bench objects: make would delete them as intermediates.
+.PRECIOUS: $(B)/tests/%.o $(B)/bench/%.o
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
@@ -151,6 +154,15 @@ sanitize-run: all $(TESTS)
 	  tail -n 2 $$log; \
 	  if grep -E '$(SAN_PATTERN)' $$log; then echo "$$t: sanitizer report, see $$log"; fail=1; fi; \
 	done; exit $$fail
+
+# bench_cycles under valgrind memcheck (scripts/check-valgrind): the bench,
+# the frontend and the backend each without leak or descriptor left open,
+# and the backend's RssAnon flat.  CYCLES=N to change the count.
+check-valgrind:
+	$(MAKE) VALGRIND=1 valgrind-run
+
+valgrind-run: all $(B)/bench/bench_cycles
+	scripts/check-valgrind $(B)/bench/bench_cycles $(CYCLES) $(B)/valgrind-logs
 
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do TTYBROKER_BIN=$(abspath $(CLI)) $$b || exit 1; done

@@ -51,10 +51,15 @@ scmp_filter_ctx filter_build(void);
 /*
  * Load the libc state the filter would refuse to load later, build and
  * load the backend filter, then check with filter_verify() that it is in
- * force.  0 or -errno.  In a TB_UNFILTERED build: logs a warning, loads
- * nothing and returns 0.
+ * force.  0 or -errno.  In a TB_UNFILTERED build: loads nothing, returns 0.
  */
 int filter_load(void);
+
+/*
+ * In a TB_UNFILTERED build, log a warning that there is no filter (to the
+ * backend's configured sinks, once it is serving); otherwise nothing.
+ */
+void filter_build_warn(void);
 
 /*
  * Is a seccomp filter in force on this process (PR_GET_SECCOMP says 2)?
