@@ -51,12 +51,14 @@ LIBS       := -lcap-ng -lseccomp
 # Test-only builds without the seccomp filter (never installed; the backend
 # warns at start and --version says so).
 ifeq ($(SANITIZE),1)
+UNFILTERED := 1
 CPPFLAGS   += -DTB_UNFILTERED
 SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
               -fno-omit-frame-pointer
 ALL_CFLAGS += $(SAN_FLAGS)
 LDFLAGS    += $(SAN_FLAGS)
 else ifeq ($(VALGRIND),1)
+UNFILTERED := 1
 CPPFLAGS   += -DTB_UNFILTERED
 endif
 
@@ -171,6 +173,8 @@ demo: all
 	$(CLI) demo
 
 install: all
+	@if [ -n "$(UNFILTERED)" ]; then \
+	  echo "install: refusing to install an unfiltered (SANITIZE/VALGRIND) build" >&2; exit 1; fi
 	$(INSTALL) -d $(DESTDIR)$(BINDIR) $(DESTDIR)$(LIBDIR) $(DESTDIR)$(INCLUDEDIR) \
 	  $(DESTDIR)$(PCDIR) $(DESTDIR)$(MANDIR)/man1 $(DESTDIR)$(MANDIR)/man3 $(DESTDIR)$(MANDIR)/man5
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/ttybroker
