@@ -137,9 +137,9 @@ check: all $(TESTS)
 # Any sanitizer report fails the run: the reporting process exits with 86
 # (halt_on_error) and the report, which goes to stderr (the backend's
 # stderr is the test's), is looked for in each test binary's output too,
-# in case a test swallowed that status.  LeakSanitizer checks the test
-# processes; it cannot check processes that dropped privileges (see
-# docs/DESIGN.md), nor the backend, which ends with _exit().
+# in case a test swallowed that status.  LeakSanitizer checks every process
+# that ends through exit(), the ttybroker command after its drop to nobody
+# included; not the backend, which ends with _exit() (check-valgrind does).
 SAN_LOGS      = $(B)/sanitize-logs
 SAN_PATTERN   = ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer
 check-sanitize:

@@ -183,6 +183,11 @@ static void filter_prime_libc(void)
 	errno = saved;
 }
 
+/*
+ * After seccomp_load(): the kernel's own word that a filter is in force,
+ * so that nothing (a library or kernel that accepted the load without
+ * applying it, a misbuilt binary) lets the backend serve unfiltered.
+ */
 int filter_verify(void)
 {
 	int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
