@@ -1,6 +1,7 @@
 # SPDX-License-Identifier: MIT
 # ttybroker - privilege-separated serial-port broker.
 # Targets: all check bench install uninstall clean demo
+#          fuzz-build, fuzz [FUZZ_SECONDS=30]: libFuzzer harnesses (fuzz/fuzz.mk)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -128,4 +129,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+include fuzz/fuzz.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
