@@ -66,6 +66,7 @@ static inline void fuzz_fds_check(const struct fuzz_fds *before)
 
 static char fuzz_tmp[64];
 
+/* nftw callback: remove one entry, children first; errors are ignored. */
 static inline int fuzz_rm_one(const char *path, const struct stat *st,
 			      int type, struct FTW *ftw)
 {
