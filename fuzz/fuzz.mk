@@ -5,6 +5,7 @@
 #   make fuzz-build                 build every harness into $(FZ)/
 #   make fuzz [FUZZ_SECONDS=30]     build, then run each harness for N seconds;
 #                                   fails on any crash, leak or sanitizer report
+#   make fuzz FUZZ_NAMES='proto policy'   only these harnesses
 #   make fuzz-clean                 remove $(FZ)/ (make clean does too)
 #
 # The library sources are compiled again with clang and
