@@ -9,6 +9,7 @@
 # SANITIZE=1 and VALGRIND=1 define TB_UNFILTERED: the backend's seccomp filter is
 # compiled out (it kills the sanitizer runtime and valgrind).  Test builds only;
 # see docs/DESIGN.md "Sanitizer and valgrind builds".
+#          fuzz-build, fuzz [FUZZ_SECONDS=30]: libFuzzer harnesses (fuzz/fuzz.mk)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -239,4 +240,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+include fuzz/fuzz.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)
