@@ -173,7 +173,7 @@ sanitize-run: all $(TESTS)
 	@set -e; logs=$(SAN_LOGS); rm -rf $$logs; mkdir -p $$logs; \
 	export ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
 	       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86 \
-	       TTYBROKER_BIN=$(abspath $(CLI)); \
+	       TTYBROKER_BIN=$(abspath $(CLI)) TB_DOC_CFLAGS='$(SAN_FLAGS)'; \
 	fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; log=$$logs/$${t##*/}.log; \
 	  timeout 1200 $$t --jobs 1 > $$log 2>&1 || { echo "$$t failed"; fail=1; }; \
