@@ -13,12 +13,14 @@
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
 LIBDIR     ?= $(PREFIX)/lib
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 ifeq ($(SANITIZE),1)
 B          ?= build-sanitize
@@ -87,11 +89,12 @@ STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
 CLI        := $(B)/ttybroker
 PC         := $(B)/ttybroker.pc
+UNITS      := $(B)/systemd/ttybroker.service $(B)/systemd/ttybroker.socket
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
 
 .PHONY: all check check-docs bench install uninstall clean demo check-sanitize check-valgrind \
         sanitize-run valgrind-run
-all: $(STATIC) $(SHARED) $(CLI) $(PC)
+all: $(STATIC) $(SHARED) $(CLI) $(PC) $(UNITS)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -144,6 +147,18 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 $(PC): ttybroker.pc.in Makefile
 	@mkdir -p $(@D)
 	$(PC_SED) $< > $@
+
+# systemd units (systemd/): ExecStart names the installed daemon, so
+# install writes them again with its own SBINDIR, as for ttybroker.pc.
+UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g'
+
+$(B)/systemd/ttybroker.service: systemd/ttybroker.service.in Makefile
+	@mkdir -p $(@D)
+	$(UNIT_SED) $< > $@
+
+$(B)/systemd/ttybroker.socket: systemd/ttybroker.socket
+	@mkdir -p $(@D)
+	cp $< $@
 
 # Every test binary runs; the integration tests need root to create ptys,
 # chown them and drop to nobody.  TTYBROKER_BIN points them at the build.
@@ -202,7 +217,7 @@ demo: all
 # linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
 # of the loader's directories (/usr/local/lib is, on Debian).
 INST_DIRS  = $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
-             $(MANDIR)/man5 $(DATADIR)/ttybroker
+             $(MANDIR)/man5 $(DATADIR)/ttybroker $(SYSTEMDUNITDIR)
 INST_LIST  = $(DATADIR)/ttybroker/dirs
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
@@ -225,12 +240,16 @@ install: all
 	$(PC_SED) ttybroker.pc.in > $(DESTDIR)$(PCDIR)/ttybroker.pc
 	chmod 0644 $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	$(INSTALL) -m 0644 systemd/ttybroker.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(UNIT_SED) systemd/ttybroker.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service
 	@$(LDCONFIG_RUN)
 
 uninstall:
 	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.socket
 	@if [ -f "$(DESTDIR)$(INST_LIST)" ]; then \
 	  dirs=$$(sort -r "$(DESTDIR)$(INST_LIST)"); rm -f "$(DESTDIR)$(INST_LIST)"; \
 	  for d in $$dirs; do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done; \
