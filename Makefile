@@ -94,7 +94,7 @@ MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
 
 .PHONY: all check check-docs bench install uninstall clean demo check-sanitize check-valgrind \
         sanitize-run valgrind-run
-all: $(STATIC) $(SHARED) $(CLI) $(PC) $(UNITS)
+all: $(STATIC) $(SHARED) $(CLI) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -151,6 +151,8 @@ $(PC): ttybroker.pc.in Makefile
 # systemd units (systemd/): ExecStart names the installed daemon, so
 # install writes them again with its own SBINDIR, as for ttybroker.pc.
 UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g'
+
+all: $(UNITS)
 
 $(B)/systemd/ttybroker.service: systemd/ttybroker.service.in Makefile
 	@mkdir -p $(@D)
@@ -217,8 +219,9 @@ demo: all
 # linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
 # of the loader's directories (/usr/local/lib is, on Debian).
 INST_DIRS  = $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
-             $(MANDIR)/man5 $(DATADIR)/ttybroker $(SYSTEMDUNITDIR)
+             $(MANDIR)/man5 $(DATADIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
+INST_DIRS += $(SYSTEMDUNITDIR)
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
 
