@@ -74,7 +74,9 @@ CLI_SRC    := $(wildcard frontend/cli*.c)
 LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard common/*.c policy/*.c broker/*.c frontend/*.c))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
-BENCH_SRC  := $(wildcard bench/*.c)
+# Code every bench program links (not a program itself).
+BENCH_UTIL := bench/benchutil.c
+BENCH_SRC  := $(filter-out $(BENCH_UTIL),$(wildcard bench/*.c))
 # Small programs the tests run (e.g. installed setuid in a temp dir).
 TPROG_SRC  := $(wildcard tests/helper/*.c)
 
@@ -136,8 +138,9 @@ $(B)/tests/helper/%: tests/helper/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIE -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
-$(B)/bench/%: $(B)/bench/%.o $(STATIC)
-	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
+BENCH_UOBJ := $(BENCH_UTIL:%.c=$(B)/%.o)
+$(B)/bench/%: $(B)/bench/%.o $(BENCH_UOBJ) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(BENCH_UOBJ) $(STATIC) $(LIBS)
 
 # install writes its own ttybroker.pc: the PREFIX given to install is the
 # one that counts, whatever PREFIX the build had.
