@@ -91,7 +91,6 @@ STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
 CLI        := $(B)/ttybroker
 PC         := $(B)/ttybroker.pc
-UNITS      := $(B)/systemd/ttybroker.service $(B)/systemd/ttybroker.socket
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
 
 .PHONY: all check check-docs bench install uninstall clean demo check-sanitize check-valgrind \
@@ -154,6 +153,7 @@ $(PC): ttybroker.pc.in Makefile
 # systemd units (systemd/): ExecStart names the installed daemon, so
 # install writes them again with its own SBINDIR, as for ttybroker.pc.
 UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g'
+UNITS    := $(B)/systemd/ttybroker.service $(B)/systemd/ttybroker.socket
 
 all: $(UNITS)
 
