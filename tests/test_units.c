@@ -14,6 +14,7 @@
 #include <criterion/criterion.h>
 
 #include <errno.h>
+#include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
@@ -286,8 +287,11 @@ static pid_t start_activated(const struct tu_env *env, const char *sock)
 	return pid;
 }
 
-/* In a child dropped to nobody: connect, PROTO_READY, open PORT, write. */
-static _Noreturn void nobody_client(const char *sock, const char *port)
+/*
+ * In a child dropped to nobody: connect, PROTO_READY, open PORT, write;
+ * then say so on HELD and keep the port until GO closes.
+ */
+static _Noreturn void nobody_client(const char *sock, const char *port, int held, int go)
 {
 	struct sockaddr_un sa = { .sun_family = AF_UNIX };
 	struct pollfd p = { .events = POLLIN };
@@ -319,8 +323,10 @@ static _Noreturn void nobody_client(const char *sock, const char *port)
 	    proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, fd >= 0, &m) < 0 ||
 	    m.hdr.type != PROTO_OPEN_REPLY || m.open_reply.err != 0 || fd < 0)
 		_exit(14);
-	if (write(fd, "from-nobody", 11) != 11)
+	if (write(fd, "from-nobody", 11) != 11 || write(held, "h", 1) != 1)
 		_exit(15);
+	while (read(go, buf, 1) < 0 && errno == EINTR)
+		;
 	_exit(0);
 }
 
@@ -329,9 +335,11 @@ Test(units, activated_daemon_serves_nobody)
 {
 	struct tu_env env;
 	struct tu_pty pty;
-	char sock[160];
+	struct pollfd p = { .events = POLLIN };
+	char sock[160], lockfile[256], c;
+	struct stat lst = { 0 };
 	pid_t daemon_pid, kid;
-	int st;
+	int st, held[2], go[2];
 
 	if (!u.daemon[0])
 		cr_skip_test("no ttybrokerd beside $TTYBROKER_BIN");
@@ -343,10 +351,27 @@ Test(units, activated_daemon_serves_nobody)
 	snprintf(sock, sizeof(sock), "%s/ttybroker.sock", env.dir);
 	daemon_pid = start_activated(&env, sock);
 
+	cr_assert_eq(pipe2(held, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(go, O_CLOEXEC), 0);
 	kid = fork();
 	cr_assert_geq(kid, 0);
-	if (kid == 0)
-		nobody_client(sock, pty.port);
+	if (kid == 0) {
+		close(held[0]);
+		close(go[1]);
+		nobody_client(sock, pty.port, held[1], go[0]);
+	}
+	close(held[1]);
+	close(go[0]);
+	p.fd = held[0];
+	if (poll(&p, 1, WAIT_MS * 2) == 1 && read(held[0], &c, 1) == 1) {
+		/* Under the unit's UMask, the LCK.. file is still readable by all. */
+		tu_lockfile(&env, pty.port, lockfile, sizeof(lockfile));
+		cr_expect_eq(stat(lockfile, &lst), 0, "%s while held", lockfile);
+		cr_expect_eq(lst.st_mode & 07777, 0644, "%s has mode %o", lockfile,
+			     (unsigned int)(lst.st_mode & 07777));
+	}
+	close(held[0]);
+	close(go[1]);
 	st = tu_wait(kid, WAIT_MS * 2);
 	if (st < 0) {
 		kill(kid, SIGKILL);
