@@ -1,10 +1,11 @@
 # SPDX-License-Identifier: MIT
 # ttybroker - privilege-separated serial-port broker.
-# Targets: all check check-docs bench install uninstall clean demo
+# Targets: all check check-docs bench install install-setuid uninstall clean demo
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
@@ -33,7 +34,8 @@ HARDEN_CC  := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
               -fstack-clash-protection -fcf-protection
 HARDEN_LD  := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 CPPFLAGS   += -D_GNU_SOURCE -Icommon -Ipolicy -Ibroker -Ifrontend \
-              -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"'
+              -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              -DTB_LIBEXECDIR='"$(LIBEXECDIR)"'
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(HARDEN_CC) -MMD -MP $(CFLAGS)
 LIBS       := -lcap-ng -lseccomp
 
@@ -45,9 +47,11 @@ LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard common/*.c policy/*.c broker/*.
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
+HELPER_SRC := helper/helper.c
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(B)/%.o)
 TESTS      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCHES    := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
@@ -55,11 +59,12 @@ BENCHES    := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
 STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
 CLI        := $(B)/ttybroker
+HELPER     := $(B)/ttybroker-helper
 PC         := $(B)/ttybroker.pc
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
 
-.PHONY: all check check-docs bench install uninstall clean demo
-all: $(STATIC) $(SHARED) $(CLI) $(PC)
+.PHONY: all check check-docs bench install install-setuid uninstall clean demo
+all: $(STATIC) $(SHARED) $(CLI) $(HELPER) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -85,6 +90,11 @@ $(SHARED): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
+
+# The setuid-root way in (helper/helper.c); libttybroker executes it from
+# LIBEXECDIR/ttybroker when the caller is not root and no daemon answers.
+$(HELPER): $(HELPER_OBJ) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(HELPER_OBJ) $(STATIC) $(LIBS)
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(HELP_OBJ) $(STATIC) $(LIBS) $(CRIT_LIBS)
@@ -131,7 +141,7 @@ demo: all
 # linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
 # of the loader's directories (/usr/local/lib is, on Debian).
 INST_DIRS  = $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
-             $(MANDIR)/man5 $(DATADIR)/ttybroker
+             $(MANDIR)/man5 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
@@ -145,6 +155,7 @@ install: all
 	  for d in $$new; do echo "$$d"; done; } | sort -u > "$(DESTDIR)$(INST_LIST).new"; \
 	mv -f "$(DESTDIR)$(INST_LIST).new" "$(DESTDIR)$(INST_LIST)"
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/ttybroker
+	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libttybroker.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libttybroker.so
@@ -154,7 +165,14 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	@$(LDCONFIG_RUN)
 
+# install-setuid: install, then make the helper setuid-root, so programs
+# that never had root can open ports when no ttybrokerd runs (run as root).
+install-setuid: install
+	chown 0:0 $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+	chmod 4755 $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+
 uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done

@@ -165,6 +165,8 @@ int cli_init(const struct cli *c, struct tb_broker **b)
 	switch (r) {
 	case 0:
 		return 0;
+	case -ENOTCONN:
+		return cli_fail(EX_OSERR, "%s", tb_strerror(r));
 	case -EPERM:
 		return cli_fail(EX_NOPERM, "must be started as root, through sudo or setuid-root");
 	case -EINVAL:
@@ -264,6 +266,15 @@ int main(int argc, char **argv)
 				"(try 'ttybroker --help')");
 	if (c.secure && (c.policy || c.lockdir)) {
 		fprintf(stderr, "ttybroker: -p and -l are ignored when setuid\n");
+		c.policy = c.lockdir = NULL;
+	}
+	/* Without root the daemon or the helper serves, with the built-in paths. */
+	if (!c.secure && geteuid() != 0 && c.user)
+		return cli_fail(EX_USAGE, "-u is only for root (without root, "
+				"ttybroker runs PROGRAM as you)");
+	if (!c.secure && geteuid() != 0 && (c.policy || c.lockdir)) {
+		fprintf(stderr, "ttybroker: -p and -l are ignored when not root: "
+			"the broker uses its own policy and lock directory\n");
 		c.policy = c.lockdir = NULL;
 	}
 	if (c.secure && c.user) {

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "connect.h"
 #include "drop.h"
 #include "fdpass.h"
 #include "lock.h"
@@ -137,14 +138,52 @@ static void tb_reap(struct tb_broker *b)
 	b->backend = -1;
 }
 
+/*
+ * The ways in that need no root (frontend/connect.c): the daemon, else
+ * the helper, or only the one VIA names.  -ENOTCONN if none is there.
+ */
+static int tb_init_connect(unsigned int via, struct tb_broker **out)
+{
+	struct tb_broker *b;
+	pid_t helper = -1;
+	int r;
+
+	if ((r = tb_fix_stdio()) < 0)
+		return r;
+	r = -ENOTCONN;
+	if (via != TB_VIA_HELPER)
+		r = connect_daemon(connect_socket_path());
+	if (r == -ENOTCONN && via != TB_VIA_DAEMON)
+		r = connect_helper(connect_helper_path(), &helper);
+	if (r < 0)
+		return r;
+	if (!(b = tb_alloc())) {
+		close(r);
+		if (helper > 0)
+			while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+				;
+		return -ENOMEM;
+	}
+	b->sock = r;
+	b->backend = helper; /* reaped by tb_shutdown(); a daemon is not ours */
+	*out = b;
+	return 0;
+}
+
 TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out)
 {
+	unsigned int via = opts ? opts->via : TB_VIA_AUTO;
 	struct backend_config cfg;
 	struct drop_target t;
 	struct tb_broker *b;
 	int sv[2], r;
 
 	*out = NULL;
+	if (via > TB_VIA_HELPER)
+		return -EINVAL;
+	if (via == TB_VIA_DAEMON || via == TB_VIA_HELPER ||
+	    (via == TB_VIA_AUTO && geteuid() != 0))
+		return tb_init_connect(via, out);
 	if (geteuid() != 0)
 		return -EPERM;
 	if ((r = tb_fix_stdio()) < 0 ||
