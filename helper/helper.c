@@ -37,6 +37,7 @@
 #include <unistd.h>
 
 #include "backend.h"
+#include "confine.h"
 #include "fdpass.h"
 #include "lock.h"
 #include "log.h"
@@ -57,22 +58,24 @@ struct helper_caller {
  * The caller's limits could starve or kill us half-way (RLIMIT_CPU,
  * RLIMIT_NOFILE 3, RLIMIT_FSIZE 0 truncating a lock file, a tiny
  * RLIMIT_AS or RLIMIT_STACK) or leave a core file with the policy in it.
- * backend_main() later lowers NOFILE to CONFINE_NOFILE.
+ * VAL is what we set; without CAP_SYS_RESOURCE (some containers) a hard
+ * limit cannot be raised, and then it must be at least MIN (what the
+ * backend needs) and the soft limit goes up to it.  backend_main() later
+ * lowers NOFILE to CONFINE_NOFILE.
  */
 static const struct {
 	int res;
-	rlim_t val;
+	const char *name;
+	rlim_t val, min;
 } helper_limits[] = {
-	{ RLIMIT_CPU, RLIM_INFINITY },
-	{ RLIMIT_FSIZE, RLIM_INFINITY },
-	{ RLIMIT_DATA, RLIM_INFINITY },
-	{ RLIMIT_STACK, 8u << 20 },
-	{ RLIMIT_CORE, 0 },
-	{ RLIMIT_NOFILE, 1024 },
-	{ RLIMIT_AS, RLIM_INFINITY },
-	{ RLIMIT_MEMLOCK, 8u << 20 },
-	{ RLIMIT_SIGPENDING, 1024 },
-	{ RLIMIT_RTTIME, RLIM_INFINITY },
+	{ RLIMIT_CPU, "RLIMIT_CPU", RLIM_INFINITY, 0 },
+	{ RLIMIT_FSIZE, "RLIMIT_FSIZE", RLIM_INFINITY, CONFINE_FSIZE_MIN },
+	{ RLIMIT_DATA, "RLIMIT_DATA", RLIM_INFINITY, 64u << 20 },
+	{ RLIMIT_STACK, "RLIMIT_STACK", 8u << 20, 1u << 20 },
+	{ RLIMIT_CORE, "RLIMIT_CORE", 0, 0 },
+	{ RLIMIT_NOFILE, "RLIMIT_NOFILE", 1024, CONFINE_NOFILE },
+	{ RLIMIT_AS, "RLIMIT_AS", RLIM_INFINITY, 256u << 20 },
+	{ RLIMIT_RTTIME, "RLIMIT_RTTIME", RLIM_INFINITY, 0 },
 };
 
 /* One line on stderr, whatever fd 2 is (it may be closed: then nothing). */
@@ -120,16 +123,41 @@ static int helper_become_root(void)
 	return 0;
 }
 
-/* Reset every limit in helper_limits; 0 or -errno (we are root: may raise). */
-static int helper_rlimits(void)
+/* Reset one limit to VAL, or as near as a hard limit we may not raise allows. */
+static int helper_rlimit(int res, rlim_t val, rlim_t min, rlim_t *hard)
+{
+	struct rlimit rl = { val, val };
+
+	if (setrlimit(res, &rl) == 0)
+		return 0;
+	if (errno != EPERM || getrlimit(res, &rl) < 0)
+		return -errno;
+	*hard = rl.rlim_max;
+	if (rl.rlim_max < min)
+		return -ERANGE;
+	rl.rlim_cur = val < rl.rlim_max ? val : rl.rlim_max;
+	return setrlimit(res, &rl) < 0 ? -errno : 0;
+}
+
+/* Reset every limit in helper_limits, or say which one we cannot live with. */
+static void helper_rlimits(void)
 {
 	for (size_t i = 0; i < sizeof(helper_limits) / sizeof(helper_limits[0]); i++) {
-		struct rlimit rl = { helper_limits[i].val, helper_limits[i].val };
+		rlim_t hard = 0;
+		int r = helper_rlimit(helper_limits[i].res, helper_limits[i].val,
+				      helper_limits[i].min, &hard);
 
-		if (setrlimit(helper_limits[i].res, &rl) < 0)
-			return -errno;
+		if (r == -ERANGE) {
+			helper_say(HELPER_NAME ": %s: the hard limit %llu is below %llu",
+				   helper_limits[i].name, (unsigned long long)hard,
+				   (unsigned long long)helper_limits[i].min);
+			_exit(EX_OSERR);
+		}
+		if (r < 0) {
+			helper_say(HELPER_NAME ": %s: %s", helper_limits[i].name, strerror(-r));
+			_exit(EX_OSERR);
+		}
 	}
-	return 0;
 }
 
 /*
@@ -275,10 +303,7 @@ int main(int argc, char **argv)
 			   "(install it with 'make install-setuid')");
 		_exit(EX_OSERR);
 	}
-	if ((r = helper_rlimits()) < 0) {
-		helper_say(HELPER_NAME ": setrlimit: %s", strerror(-r));
-		_exit(EX_OSERR);
-	}
+	helper_rlimits();
 	if ((r = helper_fix_stdio()) < 0) {
 		helper_say(HELPER_NAME ": /dev/null: %s", strerror(-r));
 		_exit(EX_OSERR);
