@@ -357,6 +357,8 @@ static _Noreturn void client_main(int rep, int ctl)
 	r.helper = only_child(getpid());
 	for (int i = 0; i < 3; i++)
 		r.kill_errno[i] = kill(r.helper, sigs[i]) < 0 ? errno : 0;
+	if (r.kill_errno[1] == 0)
+		kill(r.helper, SIGCONT); /* a failing test must not leave it stopped */
 	if (write(rep, &r, sizeof(r)) != sizeof(r) || read(ctl, &c, 1) != 1)
 		_exit(K_CTL);
 	if (c == 'x')
