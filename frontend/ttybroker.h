@@ -8,6 +8,9 @@
  * small privileged backend over a socketpair and then drops the calling
  * process, for good, to its target user.  From then on the program asks
  * for ports by name with tb_open() and gets an open descriptor or an error.
+ * A program that never had root calls tb_init() the same way: it then
+ * reaches a running ttybrokerd or executes the setuid-root ttybroker-helper
+ * and stays as it is (see tb_init() and ttybroker(3)).
  *
  *     struct tb_broker *b;
  *     int fd, r;

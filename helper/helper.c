@@ -10,10 +10,10 @@
  * confines, sends PROTO_READY and serves until EOF.
  *
  * Everything it inherits belongs to the caller and is treated as hostile
- * (docs/DESIGN.md, "The helper"): argv (ignored, argc may be 0), fds 0-2
- * (may be closed), the environment (cleared), rlimits (reset), the umask,
- * and the caller's right to signal a process whose real uid is its own
- * (gone once every uid is 0).  It takes no paths and no options: the
+ * (docs/DESIGN.md, "The helper's threat model"): argv (ignored, argc may
+ * be 0), fds 0-2 (may be closed), the environment (cleared), rlimits
+ * (reset), the umask, the working directory, and the caller's right to
+ * signal a process whose real uid is its own (gone once every uid is 0).  It takes no paths and no options: the
  * policy and lock directory are the built-in ones, the log goes to syslog.
  * The requester is the real uid and gid and the supplementary groups the
  * kernel gave the process, never a name-service answer about them.
@@ -309,7 +309,7 @@ int main(int argc, char **argv)
 		_exit(EX_OSERR);
 	}
 	umask(022);
-	if (clearenv() != 0)
+	if (clearenv() != 0 || chdir("/") < 0) /* and pin none of the caller's mounts */
 		_exit(EX_OSERR);
 	if (close_range(PROTO_HELPER_FD + 1, ~0U, 0) < 0)
 		_exit(EX_OSERR);

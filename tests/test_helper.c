@@ -613,6 +613,7 @@ enum hostile {
 	H_STREAM,        /* an AF_UNIX SOCK_STREAM pair                 */
 	H_LISTENING,     /* a listening SOCK_SEQPACKET socket           */
 	H_NOT_SETUID,    /* the built helper, not setuid                */
+	H_MANY_GROUPS,   /* the caller is in 300 groups                 */
 };
 
 struct hostile_case {
@@ -636,6 +637,7 @@ ParameterizedTestParameters(helper, hostile_start)
 		{ H_STREAM, false, "refused: fd 3 is not a SOCK_SEQPACKET socket" },
 		{ H_LISTENING, false, "refused: fd 3 is a listening socket" },
 		{ H_NOT_SETUID, false, "ttybroker-helper is not setuid-root" },
+		{ H_MANY_GROUPS, false, "refused: uid 65534 is in more than 256 groups" },
 	};
 
 	return cr_make_param_array(struct hostile_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -785,7 +787,21 @@ static _Noreturn void hostile_client(const struct hostile_case *c, int rep, int 
 	pid_t maker = -1, h;
 	char byte;
 
-	drop_nobody();
+	if (c->kind == H_MANY_GROUPS) {
+		/* never truncated: a dropped group could hide a deny rule */
+		gid_t g[300];
+
+		for (size_t i = 0; i < 300; i++)
+			g[i] = (gid_t)(20000 + i);
+		if (setgroups(300, g) < 0)
+			_exit(K_DROP);
+		if (setresgid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0 ||
+		    setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0)
+			_exit(K_DROP);
+		prctl(PR_SET_PDEATHSIG, SIGKILL, 0, 0, 0);
+	} else {
+		drop_nobody();
+	}
 	if (hostile_socket(c->kind, &mine, &theirs, &maker) < 0)
 		_exit(K_SPAWN);
 	h = fork();
@@ -797,6 +813,8 @@ static _Noreturn void hostile_client(const struct hostile_case *c, int rep, int 
 	if (theirs >= 0)
 		close(theirs);
 	if (!c->served) {
+		if (mine >= 0)
+			close(mine); /* a helper that wrongly serves ends on EOF, with 0 */
 		if (waitpid(h, &st, 0) != h)
 			_exit(K_STATUS);
 		_exit(WIFEXITED(st) ? WEXITSTATUS(st) : 128 + WTERMSIG(st));
