@@ -88,7 +88,8 @@ int connect_daemon(const char *path)
 
 /*
  * Would executing PATH give a root helper?  Only a regular file owned by
- * root, setuid, executable by us, on a mount that honours setuid, in a
+ * root, setuid, executable by us (as execve() checks: effective ids), on a
+ * mount that honours setuid, in a
  * process without no_new_privs.  Otherwise -ENOTCONN: there is no helper.
  */
 static int connect_helper_usable(const char *path)
@@ -97,7 +98,7 @@ static int connect_helper_usable(const char *path)
 	struct stat st;
 
 	if (stat(path, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 ||
-	    !(st.st_mode & S_ISUID) || access(path, X_OK) < 0)
+	    !(st.st_mode & S_ISUID) || faccessat(AT_FDCWD, path, X_OK, AT_EACCESS) < 0)
 		return -ENOTCONN;
 	if (statvfs(path, &vfs) < 0 || (vfs.f_flag & ST_NOSUID))
 		return -ENOTCONN;

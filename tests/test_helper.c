@@ -51,6 +51,7 @@
 #include "ttybroker.h"
 
 #define IO_MS     5000 /* failure guard on every wait */
+#define SECURE_UID 64999 /* a uid without a passwd entry */
 #define EX_HELPER 71   /* what the helper exits with when it refuses */
 #define NO_BROKER "no broker: start ttybrokerd (systemctl enable --now ttybroker.socket) " \
 		  "or install ttybroker-helper setuid-root"
@@ -104,8 +105,8 @@ static void write_file(const char *path, mode_t mode, const char *text)
 	cr_assert_eq(chmod(path, mode), 0);
 }
 
-/* Copy SRC to PATH with MODE and owner UID (group root). */
-static void copy_file(const char *src, const char *path, mode_t mode, uid_t uid)
+/* Copy SRC to PATH with MODE, owner UID and group GID. */
+static void copy_file(const char *src, const char *path, mode_t mode, uid_t uid, gid_t gid)
 {
 	char buf[65536];
 	int in, out;
@@ -118,7 +119,7 @@ static void copy_file(const char *src, const char *path, mode_t mode, uid_t uid)
 	while ((n = read(in, buf, sizeof(buf))) > 0)
 		cr_assert_eq(write(out, buf, (size_t)n), n);
 	close(in);
-	cr_assert_eq(fchown(out, uid, 0), 0);
+	cr_assert_eq(fchown(out, uid, gid), 0);
 	cr_assert_eq(fchmod(out, mode), 0); /* after chown, which clears setuid */
 	close(out);
 }
@@ -141,7 +142,8 @@ static void setup(void)
 	if (vfs.f_flag & ST_NOSUID)
 		cr_skip_test("%s is on a nosuid mount", tmp);
 	snprintf(helper_suid, sizeof(helper_suid), "%s/ttybroker-helper", tmp);
-	copy_file(helper_built, helper_suid, 04755, 0);
+	/* Only group nogroup (our clients) may run it, should a crash leave it. */
+	copy_file(helper_built, helper_suid, 04750, 0, TU_NOBODY);
 	snprintf(nosock, sizeof(nosock), "%s/no.sock", tmp);
 
 	cr_assert_eq(unshare(CLONE_NEWNS), 0, "unshare: %s", strerror(errno));
@@ -564,9 +566,9 @@ ParameterizedTest(enum nobroker *c, helper, no_broker)
 	snprintf(path, sizeof(path), "%s/other-helper", tmp);
 	snprintf(sock, sizeof(sock), "%s", nosock);
 	if (*c == NB_NOT_SETUID)
-		copy_file(helper_built, path, 0755, 0);
+		copy_file(helper_built, path, 0750, 0, TU_NOBODY);
 	if (*c == NB_NOT_ROOTS)
-		copy_file(helper_built, path, 04755, TU_NOBODY);
+		copy_file(helper_built, path, 04750, TU_NOBODY, TU_NOBODY);
 	if (*c == NB_STALE_SOCKET)
 		stale_socket(sock);
 	pid = fork();
@@ -1084,9 +1086,9 @@ ParameterizedTest(struct via_case *c, helper, via)
 }
 
 /*
- * In secure mode (a setgid program) TTYBROKER_HELPER and TTYBROKER_SOCKET
+ * In secure mode (a setuid program) TTYBROKER_HELPER and TTYBROKER_SOCKET
  * are not honoured: the same command that works through the helper as
- * plain nobody finds no broker when it is setgid.
+ * plain nobody finds no broker when it is setuid (to a user other than root).
  */
 Test(helper, secure_mode_ignores_env)
 {
@@ -1098,14 +1100,15 @@ Test(helper, secure_mode_ignores_env)
 	if (tu_exists("/run/ttybroker.sock") || tu_exists(TB_LIBEXECDIR "/ttybroker"))
 		cr_skip_test("a broker is installed on this machine");
 	snprintf(sg, sizeof(sg), "%s/ttybroker-sg", tmp);
-	copy_file(cli, sg, 02755, 0); /* the command, setgid root: AT_SECURE */
+	/* The command, setuid to a uid no one has and no file uses: AT_SECURE. */
+	copy_file(cli, sg, 04755, SECURE_UID, 0);
 	cr_assert_eq(pipe2(pe, O_CLOEXEC), 0);
 	pid = cli_spawn(sg, argv, helper_suid, pe[1]);
 	close(pe[1]);
 	drain(pe[0], err, sizeof(err));
 	close(pe[0]);
 	st = tu_wait(pid, IO_MS);
-	cr_assert_eq(st, 71, "setgid ttybroker run exits %d; stderr:\n%s", st, err);
+	cr_assert_eq(st, 71, "setuid ttybroker run exits %d; stderr:\n%s", st, err);
 	cr_assert_not_null(strstr(err, NO_BROKER), "stderr:\n%s", err);
 	unlink(sg);
 	cr_assert_eq(children_left(), 0, "processes left running");
