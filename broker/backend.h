@@ -15,6 +15,8 @@
 #include "policy.h"
 
 #define BACKEND_MAX_SESSIONS 32
+/* Seconds the backend waits to send one reply before dropping the frontend. */
+#define BACKEND_SEND_TIMEOUT 5
 
 struct backend_config {
 	const char *policy_path;

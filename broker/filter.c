@@ -24,11 +24,15 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
 
+#include <linux/sockios.h>
+
 #include "filter.h"
+#include "log.h"
 
 /* The bits of an int argument the kernel uses. */
 #define LOW32 0xffffffffULL
@@ -66,6 +70,9 @@ static const struct filter_rule filter_table[] = {
 	/* The frontend connection. */
 	RULE("recvmsg", "requests, with SCM_CREDENTIALS, from the frontend"),
 	RULE("sendmsg", "replies to the frontend, the port fd with SCM_RIGHTS"),
+	RULE1("ioctl", ARG_EQ32(1, SIOCOUTQ),
+	      "is a reply still unread when a request comes (SIOCOUTQ)"),
+	RULE("ppoll", "wait for a request or the frontend's exit (its pidfd)"),
 
 	/* Names, nodes and lock files: always relative, never following. */
 	RULE1("openat", ARG_EQ32(2, OPEN_DIR),
@@ -94,6 +101,10 @@ static const struct filter_rule filter_table[] = {
 	RULE1("fcntl", ARG_EQ32(1, F_GETFL), "read the port's status flags"),
 	RULE1("fcntl", ARG_EQ32(1, F_SETFL), "clear O_NONBLOCK on the port"),
 	RULE1("ioctl", ARG_EQ32(1, TCGETS), "check that the opened node is a tty"),
+	RULE1("ioctl", ARG_EQ32(1, TIOCEXCL),
+	      "exclusive mode on the port we hold (other opens get EBUSY)"),
+	RULE1("ioctl", ARG_EQ32(1, TIOCNXCL),
+	      "end exclusive mode when we let the port go"),
 
 	/* Processes and signals. */
 	RULE1("kill", ARG_EQ32(1, 0), "is the PID in a lock file alive (signal 0)"),
@@ -101,6 +112,8 @@ static const struct filter_rule filter_table[] = {
 	RULE("rt_sigreturn", "return from the SIGTERM handler"),
 	RULE("restart_syscall", "the kernel resuming an interrupted call"),
 	RULE("exit_group", "exit(3)"),
+	RULE1("prctl", ARG_EQ32(0, PR_GET_SECCOMP),
+	      "check, right after loading it, that the filter is in force"),
 
 	/* Time, when the vDSO cannot answer. */
 	RULE("clock_gettime", "syslog(3) timestamps without the vDSO"),
@@ -179,6 +192,21 @@ static void filter_prime_libc(void)
 	errno = saved;
 }
 
+/*
+ * After seccomp_load(): the kernel's own word that a filter is in force,
+ * so that nothing (a library or kernel that accepted the load without
+ * applying it, a misbuilt binary) lets the backend serve unfiltered.
+ */
+int filter_verify(void)
+{
+	int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+
+	if (mode < 0)
+		return -errno;
+	return mode == 2 ? 0 : -EPERM;
+}
+
+#ifndef TB_UNFILTERED
 int filter_load(void)
 {
 	scmp_filter_ctx ctx;
@@ -190,5 +218,26 @@ int filter_load(void)
 		return -errno;
 	r = seccomp_load(ctx);
 	seccomp_release(ctx);
-	return r;
+	if (r < 0)
+		return r;
+	/* Never serve believing in a filter that is not there. */
+	return filter_verify();
 }
+
+void filter_build_warn(void)
+{
+}
+#else
+/* The sanitizer/valgrind build: load nothing (filter_build_warn says so). */
+int filter_load(void)
+{
+	filter_prime_libc();
+	return 0;
+}
+
+void filter_build_warn(void)
+{
+	log_warnx("unfiltered build: no seccomp filter (for sanitizers and valgrind only, "
+		  "never for production)");
+}
+#endif

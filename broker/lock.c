@@ -7,9 +7,12 @@
  * then published with linkat(2), so nobody ever reads a partial PID from
  * us.  A stale file (dead PID, or unreadable and old) is reclaimed under
  * flock(2) on the stale file itself and re-checked once that is held, so
- * that of several reclaimers only one wins.  Everything is relative to one
- * directory fd and uses few syscalls, to fit the backend's seccomp
- * allow-list.  Nothing here logs: errors go back to the caller.
+ * that of several reclaimers only one wins.  For a port whose node is
+ * known, the same file is also linked as LK.fff.MMM.mmm (lockdev's and
+ * Taylor UUCP's SVR4 name, by device number), so another node of the same
+ * device is busy too; both names are taken or neither.  Everything is
+ * relative to one directory fd and uses few syscalls, to fit the backend's
+ * seccomp allow-list.  Nothing here logs: errors go back to the caller.
  */
 #include <errno.h>
 #include <fcntl.h>
@@ -21,6 +24,7 @@
 #include <string.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -93,7 +97,7 @@ static int parse_ascii(const char *buf, size_t len, pid_t *pid)
  * native-endian binary form, which must look like a real PID.  A PID that
  * is not positive is no PID: kill(0 or -n, 0) would probe process groups.
  */
-static int parse_pid(const char *buf, size_t len, pid_t *pid)
+int lock_parse_pid(const char *buf, size_t len, pid_t *pid)
 {
 	int32_t bin;
 	pid_t v;
@@ -191,7 +195,7 @@ static int read_pid_fd(int fd, pid_t *pid, struct stat *st)
 		return (int)n;
 	if (n > LOCK_READ_MAX)
 		return -EINVAL;
-	return parse_pid(buf, (size_t)n, pid);
+	return lock_parse_pid(buf, (size_t)n, pid);
 }
 
 /* lock_read_pid, also giving the file's stat in *ST. */
@@ -237,6 +241,8 @@ static bool pid_alive(pid_t pid)
  * Verdict on a lock file from read_pid_fd's result R, its PID and stat:
  * 0 if stale, -EBUSY if held, else R.  Unreadable content may be a locker
  * between O_EXCL creation and write(2), so it is stale only once old.
+ * A PID from another PID namespace cannot be told from a dead one here:
+ * such a lock looks stale (docs/DESIGN.md, "Lock file").
  */
 static int judge(int r, pid_t pid, const struct stat *st)
 {
@@ -291,12 +297,13 @@ out:
  * (stale file removed, or NAME changed or vanished); -EBUSY; -EPERM for a
  * non-regular NAME; or -errno.
  */
-static int try_link(int dirfd, const char *tmp, const char *name)
+static int try_link(int dirfd, const char *tmp, const char *name, pid_t *holder)
 {
 	struct stat st;
 	pid_t pid = 0;
 	int r;
 
+	*holder = 0;
 	if (linkat(dirfd, tmp, dirfd, name, 0) == 0)
 		return 0;
 	if (errno != EEXIST)
@@ -304,6 +311,8 @@ static int try_link(int dirfd, const char *tmp, const char *name)
 	r = peek_pid(dirfd, name, &pid, &st);
 	if (r == -ENOENT)
 		return -EAGAIN;
+	if (r == 0)
+		*holder = pid;
 	r = judge(r, pid, &st);
 	if (r < 0)
 		return r;
@@ -344,6 +353,52 @@ static int tmp_create(int dirfd, const char *tmp, pid_t pid, struct stat *st)
 	return r;
 }
 
+int lock_devname(const struct stat *node, char *out, size_t outlen)
+{
+	int n;
+
+	if (!node || !out || !(S_ISCHR(node->st_mode) || S_ISBLK(node->st_mode)))
+		return -EINVAL;
+	n = snprintf(out, outlen, "LK.%03u.%03u.%03u", major(node->st_dev),
+		     major(node->st_rdev), minor(node->st_rdev));
+	if (n < 0 || (size_t)n >= outlen)
+		return -ENAMETOOLONG;
+	return 0;
+}
+
+/*
+ * Publish TMP as NAME, retrying while stale files are reclaimed.  On
+ * -EBUSY, *HOLDER is the PID that holds it (0 if unreadable).
+ */
+static int link_name(int dirfd, const char *tmp, const char *name, pid_t *holder)
+{
+	int r = -EAGAIN;
+
+	for (int tries = 0; tries < LOCK_TRIES && r == -EAGAIN; tries++)
+		r = try_link(dirfd, tmp, name, holder);
+	if (r == -EAGAIN) {
+		*holder = 0;
+		r = -EBUSY;
+	}
+	if (r != -EBUSY)
+		*holder = 0;
+	return r;
+}
+
+/* Unlink NAME if it still is the file DEV:INO.  0, -ESTALE or -errno. */
+static int unlink_ours(int dirfd, const char *name, dev_t dev, ino_t ino)
+{
+	struct stat st;
+
+	if (fstatat(dirfd, name, &st, AT_SYMLINK_NOFOLLOW) < 0)
+		return -errno;
+	if (st.st_dev != dev || st.st_ino != ino)
+		return -ESTALE;
+	if (unlinkat(dirfd, name, 0) < 0)
+		return -errno;
+	return 0;
+}
+
 /*
  * Besides the header's contract: -EINVAL for PID <= 0 or an empty KNAME,
  * -ENAMETOOLONG, and -EPERM when LCK..KNAME exists but is not a regular
@@ -352,18 +407,25 @@ static int tmp_create(int dirfd, const char *tmp, pid_t pid, struct stat *st)
  * file is DIRFD/.LTMP..LCK..KNAME.<getpid()>, so two threads of one process
  * must not lock the same port at once.
  */
-int lock_acquire(int dirfd, const char *kname, pid_t pid, struct lock_file *lf)
+int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
+		      pid_t pid, struct lock_file *lf, pid_t *holder)
 {
-	char name[LOCK_NAME_MAX], tmp[LOCK_TMP_MAX];
+	char name[LOCK_NAME_MAX], devname[LOCK_DEVNAME_MAX] = "";
+	char tmp[LOCK_TMP_MAX];
+	pid_t who = 0;
 	struct stat st;
-	int r, n, tries;
+	int r, n;
 
+	if (holder)
+		*holder = 0;
 	if (!lf)
 		return -EINVAL;
 	memset(lf, 0, sizeof(*lf));
 	if (pid <= 0)
 		return -EINVAL;
 	r = lock_name(kname, name, sizeof(name));
+	if (r == 0 && node)
+		r = lock_devname(node, devname, sizeof(devname));
 	if (r < 0)
 		return r;
 	n = snprintf(tmp, sizeof(tmp), LOCK_TMP_PREFIX "%s.%d", name,
@@ -374,37 +436,43 @@ int lock_acquire(int dirfd, const char *kname, pid_t pid, struct lock_file *lf)
 	if (r < 0)
 		return r;
 
-	for (tries = 0; tries < LOCK_TRIES; tries++) {
-		r = try_link(dirfd, tmp, name);
-		if (r != -EAGAIN)
-			break;
+	r = link_name(dirfd, tmp, name, &who);
+	if (r == 0 && devname[0]) {
+		r = link_name(dirfd, tmp, devname, &who);
+		if (r < 0) /* both or neither */
+			unlink_ours(dirfd, name, st.st_dev, st.st_ino);
 	}
-	if (r == -EAGAIN)
-		r = -EBUSY;
 	if (r == 0) {
 		memcpy(lf->name, name, strlen(name) + 1);
+		memcpy(lf->devname, devname, strlen(devname) + 1);
 		lf->dev = st.st_dev;
 		lf->ino = st.st_ino;
 	}
+	if (holder)
+		*holder = who;
 	unlinkat(dirfd, tmp, 0);
 	return r;
 }
 
-/* -ESTALE, leaving it, if the file is no longer the one we created. */
+int lock_acquire(int dirfd, const char *kname, pid_t pid, struct lock_file *lf)
+{
+	return lock_acquire_port(dirfd, kname, NULL, pid, lf, NULL);
+}
+
+/* -ESTALE, leaving it, for a file that is no longer the one we created. */
 int lock_release(int dirfd, const struct lock_file *lf)
 {
-	struct stat st;
+	int r = 0, r2;
 
 	if (!lf || !memchr(lf->name, '\0', sizeof(lf->name)) ||
-	    !name_ok(lf->name))
+	    !name_ok(lf->name) ||
+	    !memchr(lf->devname, '\0', sizeof(lf->devname)) ||
+	    (lf->devname[0] && !name_ok(lf->devname)))
 		return -EINVAL;
-	if (fstatat(dirfd, lf->name, &st, AT_SYMLINK_NOFOLLOW) < 0)
-		return -errno;
-	if (st.st_dev != lf->dev || st.st_ino != lf->ino)
-		return -ESTALE;
-	if (unlinkat(dirfd, lf->name, 0) < 0)
-		return -errno;
-	return 0;
+	if (lf->devname[0])
+		r = unlink_ours(dirfd, lf->devname, lf->dev, lf->ino);
+	r2 = unlink_ours(dirfd, lf->name, lf->dev, lf->ino);
+	return r < 0 ? r : r2;
 }
 
 int lock_flock(int fd)

@@ -5,6 +5,10 @@
  *  - a UUCP/FHS lock file LOCKDIR/LCK..NAME ('/' in NAME becomes '_', as
  *    minicom does) holding the holder's PID as "%10d\n", written atomically
  *    (temporary file, then link(2));
+ *  - for a port whose node is known, an SVR4 lock file LOCKDIR/LK.DDD.MMM.mmm
+ *    (major of the node's file system, major and minor of the device, as
+ *    lockdev and Taylor UUCP name it) with the same content, so that a
+ *    second node with the same device number under another name is busy too;
  *  - flock(LOCK_EX|LOCK_NB) on the open port, as picocom and tio take.
  *
  * All lock-file operations are relative to a directory fd, so the backend
@@ -14,17 +18,24 @@
 #define TB_LOCK_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
 #define LOCK_DEFAULT_DIR "/run/lock"
 #define LOCK_NAME_MAX    160 /* "LCK.." + port name + NUL, with room */
+#define LOCK_DEVNAME_MAX 40  /* "LK." + three numbers + NUL, with room */
 #define LOCK_READ_MAX    64  /* bytes read from somebody else's lock file */
 /* A lock file without a readable PID is stale only once it is this old. */
 #define LOCK_UNREADABLE_GRACE 10 /* seconds */
 
-/* A lock file we created: its name and identity, to remove only our own. */
+/*
+ * Lock files we created: their names and identity (both names are links to
+ * one file), to remove only our own.  DEVNAME is "" when only the LCK..
+ * file was taken.
+ */
 struct lock_file {
 	char name[LOCK_NAME_MAX];
+	char devname[LOCK_DEVNAME_MAX];
 	dev_t dev;
 	ino_t ino;
 };
@@ -40,7 +51,28 @@ int lock_name(const char *kname, char *out, size_t outlen);
  */
 int lock_acquire(int dirfd, const char *kname, pid_t pid, struct lock_file *lf);
 
-/* Remove LF's file if it is still the one we created.  Returns 0 or -errno. */
+/*
+ * "LK.000.004.064" for a node on a file system with major 0 whose device
+ * is 4:64: "LK.%03u.%03u.%03u" of major(st_dev), major(st_rdev) and
+ * minor(st_rdev).  Returns 0, -EINVAL (not a device) or -ENAMETOOLONG.
+ */
+int lock_devname(const struct stat *node, char *out, size_t outlen);
+
+/*
+ * lock_acquire for a port whose pinned node is NODE: LCK..KNAME and then
+ * LK.DDD.MMM.mmm (lock_devname), both links to one file holding PID, with
+ * the same stale rules for each.  Both are taken or neither: if the second
+ * is busy, the first is removed again.  NODE may be NULL (LCK.. only).  On
+ * -EBUSY, *HOLDER (if not NULL) is the live holder's PID, or 0 when the
+ * busy file holds no readable PID; otherwise it is set to 0.
+ */
+int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
+		      pid_t pid, struct lock_file *lf, pid_t *holder);
+
+/*
+ * Remove LF's files (the LK.. one first) if they are still the one we
+ * created.  Returns 0 or the first -errno.
+ */
 int lock_release(int dirfd, const struct lock_file *lf);
 
 /*
@@ -50,6 +82,12 @@ int lock_release(int dirfd, const struct lock_file *lf);
  * content holds no PID.
  */
 int lock_read_pid(int dirfd, const char *name, pid_t *pid);
+
+/*
+ * The PID in lock-file content BUF (LEN bytes, as lock_read_pid reads it):
+ * 0 and *PID (> 0), or -EINVAL.  Pure, for the fuzzer (fuzz/fuzz_lockpid.c).
+ */
+int lock_parse_pid(const char *buf, size_t len, pid_t *pid);
 
 /* flock(LOCK_EX|LOCK_NB) on FD: 0, -EBUSY if somebody holds it, or -errno. */
 int lock_flock(int fd);

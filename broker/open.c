@@ -190,6 +190,26 @@ static int open_sysfs_is_tty(const struct open_env *env, dev_t rdev)
 	return strcmp(base ? base + 1 : target, "tty") == 0;
 }
 
+/*
+ * Is this device virtual: does /sys/dev/char/M:m point below
+ * /devices/virtual/ (ttynull, ttyprintk, console, VTs...), not at real
+ * hardware?  Unknown (no sysfs, no link) counts as virtual: fail closed.
+ */
+static int open_sysfs_is_virtual(const struct open_env *env, dev_t rdev)
+{
+	char path[32], target[256];
+	ssize_t n;
+
+	if (env->sysfd < 0)
+		return 1;
+	snprintf(path, sizeof(path), "%u:%u", major(rdev), minor(rdev));
+	n = readlinkat(env->sysfd, path, target, sizeof(target) - 1);
+	if (n <= 0)
+		return 1;
+	target[n] = '\0';
+	return strstr(target, "/devices/virtual/") != NULL;
+}
+
 enum open_class open_classify(const struct open_env *env, const struct stat *st)
 {
 	unsigned int maj = major(st->st_rdev), min = minor(st->st_rdev);
@@ -205,8 +225,12 @@ enum open_class open_classify(const struct open_env *env, const struct stat *st)
 			return OPEN_CLASS_REFUSED;
 	if (maj >= 136 && maj <= 143)
 		return OPEN_CLASS_PTY; /* devpts nodes have no sysfs entry */
-	return open_sysfs_is_tty(env, st->st_rdev) ? OPEN_CLASS_SERIAL
-						   : OPEN_CLASS_NOTTY;
+	if (!open_sysfs_is_tty(env, st->st_rdev))
+		return OPEN_CLASS_NOTTY;
+	/* A tty with no hardware behind it (ttynull, ttyprintk...) is no port. */
+	if (open_sysfs_is_virtual(env, st->st_rdev))
+		return OPEN_CLASS_REFUSED;
+	return OPEN_CLASS_SERIAL;
 }
 
 int open_device(const struct open_env *env, const char *kname,
@@ -235,4 +259,9 @@ int open_device(const struct open_env *env, const char *kname,
 fail:
 	close(fd);
 	return r;
+}
+
+int open_exclusive(int fd, int on)
+{
+	return ioctl(fd, on ? TIOCEXCL : TIOCNXCL) < 0 ? -errno : 0;
 }

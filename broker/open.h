@@ -28,7 +28,8 @@ struct open_env {
 enum open_class {
 	OPEN_CLASS_SERIAL,  /* a tty that may be handed out                   */
 	OPEN_CLASS_PTY,     /* UNIX98 pty slave: only to its owner, by pts/N  */
-	OPEN_CLASS_REFUSED, /* console, VT, /dev/tty, ptmx, legacy or master pty */
+	OPEN_CLASS_REFUSED, /* console, VT, /dev/tty, ptmx, legacy or master pty,
+			       or a virtual tty (ttynull, ttyprintk...)       */
 	OPEN_CLASS_NOTTY,   /* not a tty character device                     */
 };
 
@@ -61,5 +62,15 @@ enum open_class open_classify(const struct open_env *env, const struct stat *st)
  */
 int open_device(const struct open_env *env, const char *kname,
 		const struct stat *pinned);
+
+/*
+ * Put the tty open on FD in exclusive mode (TIOCEXCL), or take it out
+ * (TIOCNXCL).  In exclusive mode every other open(2) of the device fails
+ * with EBUSY unless the opener has CAP_SYS_ADMIN, whatever node it names.
+ * Exclusive mode outlives a close while the tty stays allocated (a pty
+ * slave whose master is open), so a holder clears it before it lets go.
+ * 0 or -errno.
+ */
+int open_exclusive(int fd, int on);
 
 #endif

@@ -7,8 +7,11 @@
  */
 #include <errno.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/socket.h>
 #include <unistd.h>
+
+#include <linux/sockios.h>
 
 #include "fdpass.h"
 
@@ -136,4 +139,18 @@ int fdpass_want_creds(int sock)
 	if (setsockopt(sock, SOL_SOCKET, SO_PASSCRED, &on, sizeof(on)) < 0)
 		return -errno;
 	return 0;
+}
+
+/*
+ * The kernel frees a datagram's memory (and drops its descriptors from the
+ * sender's in-flight count) when the receiver reads it, so SIOCOUTQ on the
+ * sending end is nonzero exactly while something sent is still queued.
+ */
+int fdpass_unread(int sock)
+{
+	int n = 0;
+
+	if (ioctl(sock, SIOCOUTQ, &n) < 0)
+		return -errno;
+	return n;
 }

@@ -37,4 +37,12 @@ ssize_t fdpass_recv(int sock, void *buf, size_t cap, int *fd,
 /* Turn on SO_PASSCRED so every datagram received carries credentials. */
 int fdpass_want_creds(int sock);
 
+/*
+ * What this end has sent that the peer has not received yet (SIOCOUTQ:
+ * for AF_UNIX, the kernel memory still charged to SOCK, so not a count of
+ * payload bytes).  0 once the peer has read every message; a negative
+ * errno if the ioctl fails.
+ */
+int fdpass_unread(int sock);
+
 #endif

@@ -20,6 +20,7 @@
 static const char *log_ident = "ttybroker";
 static int log_to = LOG_TO_STDERR;
 static int log_level = LOG_LEVEL_WARN;
+static int log_audit_extra; /* more sinks for audit records only */
 
 void log_init(const char *ident, int sinks, int level)
 {
@@ -43,21 +44,30 @@ int log_sinks(void)
 	return log_to;
 }
 
-/* Format one record and hand it to each sink; ERR >= 0 appends strerror. */
+void log_audit_also(int sinks)
+{
+	log_audit_extra = sinks;
+}
+
+/*
+ * Format one record and hand it to each sink; ERR >= 0 appends strerror.
+ * Audit records (LOG_NOTICE) also go to the extra audit sinks.
+ */
 static void log_emit(int prio, int err, const char *fmt, va_list ap)
 {
+	int to = log_to | (prio == LOG_NOTICE ? log_audit_extra : 0);
 	char msg[1024];
 
-	if (!(log_to & (LOG_TO_STDERR | LOG_TO_SYSLOG)))
+	if (!(to & (LOG_TO_STDERR | LOG_TO_SYSLOG)))
 		return; /* nowhere to go: do not even format it */
 	vsnprintf(msg, sizeof(msg), fmt, ap);
-	if (log_to & LOG_TO_STDERR) {
+	if (to & LOG_TO_STDERR) {
 		if (err >= 0)
 			fprintf(stderr, "%s: %s: %s\n", log_ident, msg, strerror(err));
 		else
 			fprintf(stderr, "%s: %s\n", log_ident, msg);
 	}
-	if (log_to & LOG_TO_SYSLOG) {
+	if (to & LOG_TO_SYSLOG) {
 		if (err >= 0)
 			syslog(prio, "%s: %s", msg, strerror(err));
 		else
@@ -100,6 +110,19 @@ void log_debug(const char *fmt, ...)
 void log_audit(const char *fmt, ...)
 {
 	LOG_BODY(LOG_NOTICE, 0, LOG_LEVEL_WARN);
+}
+
+void log_stderr(const char *fmt, ...)
+{
+	int saved = errno;
+	char msg[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(msg, sizeof(msg), fmt, ap);
+	va_end(ap);
+	fprintf(stderr, "%s: %s\n", log_ident, msg);
+	errno = saved;
 }
 
 void fatal(const char *fmt, ...)

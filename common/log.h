@@ -29,6 +29,10 @@ void log_info(const char *fmt, ...) TB_PRINTF(1, 2);
 void log_debug(const char *fmt, ...) TB_PRINTF(1, 2);
 /* An audit record: always logged, at LOG_NOTICE, to every sink. */
 void log_audit(const char *fmt, ...) TB_PRINTF(1, 2);
+/* Send audit records to SINKS as well as to the configured ones. */
+void log_audit_also(int sinks);
+/* A message for stderr only, whatever the sinks (e.g. "syslog is gone"). */
+void log_stderr(const char *fmt, ...) TB_PRINTF(1, 2);
 /* Log and _exit(EX_OSERR) (71): no atexit handlers, no stdio flush. */
 void fatal(const char *fmt, ...) TB_PRINTF(1, 2) __attribute__((__noreturn__));
 void fatalx(const char *fmt, ...) TB_PRINTF(1, 2) __attribute__((__noreturn__));

@@ -10,6 +10,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
@@ -18,6 +19,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "connect.h"
 #include "drop.h"
@@ -91,6 +93,8 @@ static void tb_backend_config(const struct tb_options *o, const struct drop_targ
 	cfg->peer_uid = t->subj.uid;
 	cfg->peer_gid = t->subj.gid;
 	cfg->subject = t->subj;
+	audit_identity(t->subj.uid, cfg->peer_user, sizeof(cfg->peer_user),
+		       cfg->peer_comm, sizeof(cfg->peer_comm));
 }
 
 /* Wait for PROTO_READY: the backend is confined and serving. */
@@ -241,6 +245,37 @@ static int tb_status_set(struct tb_status *st, enum tb_reason reason, int err)
 	return err;
 }
 
+/*
+ * The program name of process PID into OUT (LEN bytes): /proc/PID/comm,
+ * bounded, without its newline, control bytes shown as '?' (the name is
+ * the holder's choice and ends up on a terminal); "" if it cannot be read.
+ */
+static void tb_read_comm(pid_t pid, char *out, size_t len)
+{
+	char path[32];
+	ssize_t n;
+	int fd;
+
+	out[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	do
+		n = read(fd, out, len - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0) {
+		out[0] = '\0';
+		return;
+	}
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
+	for (char *c = out; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+}
+
 /* Copy what a reply says beyond its verdict into ST. */
 static void tb_status_fill(struct tb_status *st, const struct proto_open_reply *rep)
 {
@@ -249,6 +284,9 @@ static void tb_status_fill(struct tb_status *st, const struct proto_open_reply *
 	st->kname[sizeof(st->kname) - 1] = '\0';
 	st->holder = (enum tb_holder)rep->holder;
 	st->holder_pid = rep->holder_pid;
+	st->holder_comm[0] = '\0';
+	if (rep->holder == PROTO_HOLD_LCK && rep->holder_pid > 0)
+		tb_read_comm(rep->holder_pid, st->holder_comm, sizeof(st->holder_comm));
 	memcpy(st->detail, rep->detail, sizeof(st->detail));
 	st->detail[sizeof(st->detail) - 1] = '\0';
 }

@@ -502,3 +502,30 @@ Test(fdpass, recv_eintr, .timeout = 10)
 	signal(SIGALRM, SIG_DFL);
 	cr_assert_eq(r, -EINTR);
 }
+
+/* ---- what the peer has not read yet ------------------------------------ */
+
+/*
+ * fdpass_unread() is what the backend relies on to refuse pipelined
+ * requests: nonzero while a sent message waits in the peer's queue, with
+ * or without a descriptor, and 0 again as soon as the peer has read it.
+ */
+Test(fdpass, unread_until_received)
+{
+	char buf[16];
+	int fd = -1, f = make_file("unread");
+
+	cr_assert_eq(fdpass_unread(sv[0]), 0, "nothing sent yet");
+	cr_assert_eq(fdpass_send(sv[0], "a", 1, f), 0);
+	cr_assert_gt(fdpass_unread(sv[0]), 0, "a message with an fd is in flight");
+	cr_assert_eq(fdpass_send(sv[0], "b", 1, -1), 0);
+	cr_assert_eq(fdpass_recv(sv[1], buf, sizeof(buf), &fd, NULL), 1);
+	cr_assert_geq(fd, 0);
+	close(fd);
+	cr_assert_gt(fdpass_unread(sv[0]), 0, "the second message is still queued");
+	cr_assert_eq(fdpass_recv(sv[1], buf, sizeof(buf), NULL, NULL), 1);
+	cr_assert_eq(fdpass_unread(sv[0]), 0, "the peer read everything");
+	cr_assert_eq(fdpass_unread(sv[1]), 0, "the reader sent nothing");
+	close(f);
+	cr_assert_eq(fdpass_unread(-1), -EBADF);
+}

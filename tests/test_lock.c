@@ -22,6 +22,7 @@
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <sys/sysmacros.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <time.h>
@@ -398,6 +399,26 @@ Test(lock, read_pid_special)
 	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
 	close(s);
 	cr_assert_eq(lock_read_pid(dfd, "LCK..sock", &pid), -EPERM);
+}
+
+/* The parser alone: only LEN bytes count, *PID is set on success only. */
+Test(lock, parse_pid)
+{
+	int32_t bin = 4242;
+	pid_t pid = -42;
+
+	cr_assert_eq(lock_parse_pid("12345", 3, &pid), 0);
+	cr_assert_eq(pid, 123);
+	pid = -42;
+	cr_assert_eq(lock_parse_pid("12x", 2, &pid), 0);
+	cr_assert_eq(pid, 12);
+	pid = -42;
+	cr_assert_eq(lock_parse_pid("0\n", 2, &pid), -EINVAL);
+	cr_assert_eq(lock_parse_pid("", 0, &pid), -EINVAL);
+	cr_assert_eq(lock_parse_pid("\xff\xff\xff\xff", 4, &pid), -EINVAL);
+	cr_assert_eq(pid, -42);
+	cr_assert_eq(lock_parse_pid((const char *)&bin, sizeof(bin), &pid), 0);
+	cr_assert_eq(pid, 4242);
 }
 
 /* ---- lock_acquire: creation ------------------------------------------- */
@@ -972,4 +993,125 @@ ParameterizedTest(bool *on_pty, lock, flock)
 Test(lock, flock_bad_fd)
 {
 	cr_assert_eq(lock_flock(-1), -EBADF);
+}
+
+/* ---- lock_acquire_port: the device-number lock (LK.D.M.m) -------------- */
+
+/* A character device node's stat: on file system FSMAJ:0, device MAJ:MIN. */
+static struct stat node_stat(unsigned int fsmaj, unsigned int maj, unsigned int min)
+{
+	struct stat st;
+
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFCHR | 0660;
+	st.st_dev = makedev(fsmaj, 0);
+	st.st_rdev = makedev(maj, min);
+	return st;
+}
+
+struct devname_case {
+	unsigned int fsmaj, maj, min;
+	char want[40];
+};
+
+ParameterizedTestParameters(lock, devname)
+{
+	static struct devname_case cases[] = {
+		{ 0, 4, 64, "LK.000.004.064" },     /* ttyS0 on devtmpfs */
+		{ 253, 188, 0, "LK.253.188.000" },  /* ttyUSB0 on a disk */
+		{ 0, 166, 1234, "LK.000.166.1234" },
+	};
+
+	return cr_make_param_array(struct devname_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct devname_case *c, lock, devname)
+{
+	struct stat st = node_stat(c->fsmaj, c->maj, c->min);
+	char out[LOCK_DEVNAME_MAX];
+
+	cr_assert_eq(lock_devname(&st, out, sizeof(out)), 0);
+	cr_assert_str_eq(out, c->want);
+	cr_assert_eq(lock_devname(&st, out, 8), -ENAMETOOLONG);
+	st.st_mode = S_IFREG | 0644;
+	cr_assert_eq(lock_devname(&st, out, sizeof(out)), -EINVAL);
+}
+
+Test(lock, port_takes_both_names)
+{
+	struct stat node = node_stat(0, 4, 64), a, b;
+	struct lock_file lf;
+	pid_t holder = -1;
+
+	cr_assert_eq(lock_acquire_port(dfd, "ttyS0", &node, getpid(), &lf, &holder), 0);
+	cr_assert_eq(holder, 0);
+	cr_assert_str_eq(lf.name, "LCK..ttyS0");
+	cr_assert_str_eq(lf.devname, "LK.000.004.064");
+	assert_holds("LCK..ttyS0", getpid());
+	assert_holds("LK.000.004.064", getpid());
+	a = lstat_at("LCK..ttyS0");
+	b = lstat_at("LK.000.004.064");
+	cr_assert(a.st_ino == b.st_ino && a.st_nlink == 2, "one file, two names");
+	cr_assert_eq(dir_count(NULL), 2);
+	cr_assert_eq(lock_release(dfd, &lf), 0);
+	cr_assert_eq(dir_count(NULL), 0, "release removes both names");
+}
+
+/* Another name for the same device is busy, and says who holds it. */
+Test(lock, port_other_name_same_device)
+{
+	struct stat node = node_stat(0, 4, 64);
+	struct lock_file lf, lf2;
+	pid_t holder = 0;
+
+	cr_assert_eq(lock_acquire_port(dfd, "ttyS0", &node, getpid(), &lf, NULL), 0);
+	cr_assert_eq(lock_acquire_port(dfd, "ttyALIAS", &node, 4242, &lf2, &holder),
+		     -EBUSY);
+	cr_assert_eq(holder, getpid());
+	cr_assert_not(exists_at("LCK..ttyALIAS"), "both or neither");
+	cr_assert_eq(dir_count(NULL), 2);
+	cr_assert_eq(lock_release(dfd, &lf), 0);
+	cr_assert_eq(lock_acquire_port(dfd, "ttyALIAS", &node, getpid(), &lf2, &holder), 0);
+	cr_assert_eq(lock_release(dfd, &lf2), 0);
+	cr_assert_eq(dir_count(NULL), 0);
+}
+
+/* An LK file from lockdev & co: live is busy (holder named), dead is reclaimed. */
+Test(lock, port_foreign_device_lock)
+{
+	struct stat node = node_stat(0, 188, 0);
+	struct lock_file lf;
+	char buf[32];
+	pid_t holder = 0, child;
+	int wfd;
+
+	child = live_child(&wfd);
+	snprintf(buf, sizeof(buf), "%10d\n", (int)child);
+	put_str("LK.000.188.000", buf);
+	cr_assert_eq(lock_acquire_port(dfd, "ttyUSB0", &node, getpid(), &lf, &holder),
+		     -EBUSY);
+	cr_assert_eq(holder, child);
+	assert_only("LK.000.188.000");
+	end_child(child, wfd);
+	cr_assert_eq(lock_acquire_port(dfd, "ttyUSB0", &node, getpid(), &lf, &holder), 0);
+	assert_holds("LK.000.188.000", getpid());
+	cr_assert_eq(lock_release(dfd, &lf), 0);
+	cr_assert_eq(dir_count(NULL), 0);
+}
+
+/* The LCK.. file's holder is reported too. */
+Test(lock, port_busy_names_holder)
+{
+	struct stat node = node_stat(0, 188, 0);
+	struct lock_file lf;
+	char buf[32];
+	pid_t holder = 0;
+
+	snprintf(buf, sizeof(buf), "%10d\n", 1);
+	put_str("LCK..ttyUSB0", buf);
+	cr_assert_eq(lock_acquire_port(dfd, "ttyUSB0", &node, getpid(), &lf, &holder),
+		     -EBUSY);
+	cr_assert_eq(holder, 1);
+	assert_only("LCK..ttyUSB0");
 }

@@ -9,6 +9,7 @@
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <ftw.h>
@@ -691,4 +692,82 @@ Test(open, resolve_symlinked_dirs)
 		     0, "followed a symlinked by-id directory");
 	cr_assert_str_eq(kname, "UNTOUCHED");
 	cr_assert_eq(tu_count_fds(), before, "fd leaked");
+}
+
+/* ---- virtual ttys (ttynull, ttyprintk...) are no serial ports --------- */
+
+/* A fake /sys/dev/char in tdir: 240:0 virtual (ttynull), 240:1 hardware. */
+Test(open, classify_virtual_fake_sysfs)
+{
+	char path[256];
+	struct stat st;
+
+	mk_dirs("sys/devices/virtual/tty/ttynull");
+	mk_dirs("sys/devices/platform/serial8250/tty/ttyS4");
+	mk_dirs("sys/dev/char");
+	mk_link("sys/devices/virtual/tty/ttynull/subsystem", "../../../../class/tty");
+	mk_link("sys/devices/platform/serial8250/tty/ttyS4/subsystem",
+		"../../../../../class/tty");
+	mk_link("sys/dev/char/240:0", "../../devices/virtual/tty/ttynull");
+	mk_link("sys/dev/char/240:1", "../../devices/platform/serial8250/tty/ttyS4");
+	env_on("/dev");
+	close(env.sysfd);
+	snprintf(path, sizeof(path), "%s/sys/dev/char", tdir);
+	env.sysfd = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert_geq(env.sysfd, 0);
+	env.nconsoles = 0;
+	memset(&st, 0, sizeof(st));
+	st.st_mode = S_IFCHR | 0600;
+	st.st_rdev = makedev(240, 0);
+	cr_assert_eq(open_classify(&env, &st), OPEN_CLASS_REFUSED, "virtual tty");
+	st.st_rdev = makedev(240, 1);
+	cr_assert_eq(open_classify(&env, &st), OPEN_CLASS_SERIAL, "hardware tty");
+}
+
+/*
+ * The kernel's own virtual ttys that the major-number rules do not catch
+ * (ttynull has a dynamic major): every one is refused.
+ */
+Test(open, classify_real_virtual_ttys)
+{
+	char link[512], path[300], dev[32];
+	unsigned int maj, min, seen = 0;
+	struct dirent *de;
+	struct stat st;
+	DIR *d = opendir("/sys/class/tty");
+	ssize_t n;
+	FILE *f;
+
+	cr_assert_not_null(d);
+	env_on("/dev");
+	env.nconsoles = 0;
+	while ((de = readdir(d))) {
+		snprintf(path, sizeof(path), "/sys/class/tty/%s", de->d_name);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (!strstr(link, "/devices/virtual/"))
+			continue;
+		snprintf(path, sizeof(path), "/sys/class/tty/%s/dev", de->d_name);
+		if (!(f = fopen(path, "re")))
+			continue;
+		if (!fgets(dev, sizeof(dev), f) || sscanf(dev, "%u:%u", &maj, &min) != 2) {
+			fclose(f);
+			continue;
+		}
+		fclose(f);
+		if ((maj == 4 && min < 64) || maj == 5)
+			continue; /* VTs, tty, console, ptmx: refused by number */
+		memset(&st, 0, sizeof(st));
+		st.st_mode = S_IFCHR | 0600;
+		st.st_rdev = makedev(maj, min);
+		cr_assert_eq(open_classify(&env, &st), OPEN_CLASS_REFUSED,
+			     "%s (%u:%u) is virtual", de->d_name, maj, min);
+		seen++;
+	}
+	closedir(d);
+	if (!seen)
+		cr_skip_test("no virtual tty beyond VTs, tty, console and ptmx on this "
+			     "kernel (no ttynull): see classify_virtual_fake_sysfs");
 }

@@ -21,6 +21,7 @@
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
+#include <sched.h>
 #include <signal.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -28,12 +29,19 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/ioctl.h>
+#include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <linux/sockios.h>
+
+#include "backend.h"
 #include "fdpass.h"
 #include "proto.h"
 #include "testutil.h"
@@ -46,6 +54,7 @@
 	"permit nobody pts/* null console ttyNOPE0\n"       \
 	"deny nobody ttyS9\n"
 #define RULE_PERMIT 3
+#define PORT_LOCKS  2    /* LCK..NAME and LK.D.M.m for each port held */
 #define IO_MS       5000 /* failure guard on every wait */
 #define KID_ALARM   30   /* seconds before a stuck child dies of SIGALRM */
 
@@ -53,12 +62,14 @@ static struct tu_env env;
 static struct tu_pty pty, pty2;  /* pty2: only for the other-owner test */
 static char extra[200];          /* a file a test adds to env.dir, or "" */
 
-/* The frontend child, as the parent sees it. */
-static struct {
+/* A frontend child, as the parent sees it. */
+struct kid_ref {
 	pid_t pid;
 	int up;   /* lines from the child */
 	int down; /* lines to the child */
-} kid = { -1, -1, -1 };
+};
+
+static struct kid_ref kid = { -1, -1, -1 };
 
 /* The child's own ends of the pipes, and its broker. */
 static int k_up = -1, k_down = -1;
@@ -194,16 +205,16 @@ static bool recv_eof(int sock)
 
 typedef void (*kid_fn)(const void *arg);
 
-/* Fork the frontend child running FN(ARG) with pipes to and from it. */
-static void kid_start(kid_fn fn, const void *arg)
+/* Fork a frontend child K running FN(ARG) with pipes to and from it. */
+static void kid_start_ref(struct kid_ref *k, kid_fn fn, const void *arg)
 {
 	int up[2], down[2];
 
 	cr_assert_eq(pipe2(up, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(down, O_CLOEXEC), 0);
-	kid.pid = fork();
-	cr_assert_geq(kid.pid, 0, "fork: %s", strerror(errno));
-	if (kid.pid == 0) {
+	k->pid = fork();
+	cr_assert_geq(k->pid, 0, "fork: %s", strerror(errno));
+	if (k->pid == 0) {
 		close(up[0]);
 		close(down[1]);
 		k_up = up[1];
@@ -216,8 +227,14 @@ static void kid_start(kid_fn fn, const void *arg)
 	}
 	close(up[1]);
 	close(down[0]);
-	kid.up = up[0];
-	kid.down = down[1];
+	k->up = up[0];
+	k->down = down[1];
+}
+
+/* Fork the frontend child running FN(ARG) with pipes to and from it. */
+static void kid_start(kid_fn fn, const void *arg)
+{
+	kid_start_ref(&kid, fn, arg);
 }
 
 /* The child's next line; a FAIL line, EOF or silence fails the test. */
@@ -309,32 +326,59 @@ static void reap_all(void)
 	tu_reap_all(2000);
 }
 
+/* For the flood test: frontends that never read, and their ptys. */
+#define FLOODERS    3
+#define FLOOD_OPENS 32
+static struct tu_pty many[FLOODERS * FLOOD_OPENS];
+static struct kid_ref floods[FLOODERS];
+static int hold_in = -1; /* stdin of the setuid test program, or -1 */
+
+/* Kill and reap frontend child K if it is still there; close its pipes. */
+static void kid_stop(struct kid_ref *k)
+{
+	if (k->pid > 0) {
+		kill(k->pid, SIGKILL);
+		waitpid(k->pid, NULL, 0);
+	}
+	if (k->up >= 0)
+		close(k->up);
+	if (k->down >= 0)
+		close(k->down);
+	k->pid = k->up = k->down = -1;
+}
+
 static void setup(void)
 {
 	cr_assert_eq(prctl(PR_SET_CHILD_SUBREAPER, 1, 0, 0, 0), 0);
 	pty2.master = -1;
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		many[i].master = -1;
+	for (size_t i = 0; i < FLOODERS; i++)
+		floods[i] = (struct kid_ref){ -1, -1, -1 };
 	extra[0] = '\0';
 	tu_env_init(&env);
 	tu_policy(&env, POLICY);
 	tu_pty_open(&pty, TU_NOBODY);
 }
 
+static void dup_cleanup(void);
+
 static void teardown(void)
 {
-	if (kid.pid > 0) {
-		kill(kid.pid, SIGKILL);
-		waitpid(kid.pid, NULL, 0);
-	}
-	if (kid.up >= 0)
-		close(kid.up);
-	if (kid.down >= 0)
-		close(kid.down);
-	kid.pid = kid.up = kid.down = -1;
+	kid_stop(&kid);
+	for (size_t i = 0; i < FLOODERS; i++)
+		kid_stop(&floods[i]);
+	if (hold_in >= 0)
+		close(hold_in); /* the setuid test program ends on EOF */
+	hold_in = -1;
 	reap_all();
 	tu_pty_close(&pty);
 	tu_pty_close(&pty2);
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		tu_pty_close(&many[i]);
 	if (extra[0])
 		unlink(extra);
+	dup_cleanup();
 	tu_env_fini(&env);
 }
 
@@ -505,7 +549,7 @@ Test(tb, lock_file_and_release)
 	snprintf(want, sizeof(want), "%10d\n", (int)kid.pid);
 	read_text(lock, got, sizeof(got));
 	cr_assert_str_eq(got, want, "lock file holds the frontend's pid");
-	cr_assert_eq(lock_count(), 1);
+	cr_assert_eq(lock_count(), PORT_LOCKS);
 	kid_tell("release");
 	kid_expect("released");
 	cr_assert(tu_wait_path(lock, false, IO_MS), "release removes %s", lock);
@@ -553,7 +597,7 @@ Test(tb, open_twice_is_busy)
 	snprintf(want, sizeof(want), "%10d\n", (int)kid.pid);
 	read_text(lock, got, sizeof(got));
 	cr_assert_str_eq(got, want, "the first holder's lock file is untouched");
-	cr_assert_eq(lock_count(), 1, "and nothing else is in the lock dir");
+	cr_assert_eq(lock_count(), PORT_LOCKS, "and nothing else is in the lock dir");
 	kid_tell("bye");
 	kid_finish();
 	cr_assert_eq(lock_count(), 0);
@@ -878,7 +922,7 @@ ParameterizedTest(struct bad_case *c, tb, malformed)
 {
 	kid_start(malformed_child, c);
 	kid_expect("opened");
-	cr_assert_eq(lock_count(), 1);
+	cr_assert_eq(lock_count(), PORT_LOCKS);
 	kid_tell("send");
 	kid_expect("dropped");
 	cr_assert_eq(lock_count(), 0, "%s: lock file left behind", c->name);
@@ -1094,16 +1138,25 @@ static void policy_child(const void *arg)
 	CHK_EQ(tb_open(k_b, pty.port, 0, &st), -EACCES);
 	CHK_EQ(st.reason, TB_R_POLICY);
 	CHK_EQ(tu_count_fds(), n0);
-	say("refused");
+	say("refused %s", st.detail);
 	hear("bye");
 	tb_shutdown(k_b);
 }
 
 ParameterizedTest(enum bad_policy *kind, tb, unsafe_policy)
 {
+	char line[512], want[300];
+
 	spoil_policy(*kind);
+	/* The detail is the first problem found: "FILE: why", or "FILE:LINE: why". */
+	if (*kind == POL_SYNTAX)
+		snprintf(want, sizeof(want), "refused %s:5: ", env.policy);
+	else
+		snprintf(want, sizeof(want), "refused %s: ", env.policy);
 	kid_start(policy_child, NULL);
-	kid_expect("refused");
+	kid_line(line, sizeof(line));
+	cr_assert(strncmp(line, want, strlen(want)) == 0 && strlen(line) > strlen(want),
+		  "detail: '%s', want '%s...'", line, want);
 	cr_assert_eq(lock_count(), 0);
 	kid_tell("bye");
 	kid_finish();
@@ -1113,3 +1166,795 @@ ParameterizedTest(enum bad_policy *kind, tb, unsafe_policy)
  * 9. serial/by-id names need udev's /dev/serial/by-id, which the test
  * cannot create under the real /dev; test_open.c covers resolution.
  */
+
+/* ------------------------------------------------------------------ */
+/* 10. Frontends that do not read their replies                        */
+
+/* Is PID gone or a zombie (it has exited)? */
+static bool proc_ended(pid_t pid)
+{
+	char state[64];
+
+	return !tu_proc_status(pid, "State", state, sizeof(state)) || state[0] == 'Z';
+}
+
+/*
+ * Pipeline FLOOD_OPENS raw PROTO_OPENs for the ptys at ARG and never read
+ * a reply: each granted reply is a descriptor in flight, which the kernel
+ * counts against the backend's user.  Report once the backend has
+ * answered them all or dropped us.
+ */
+static void flood_child(const void *arg)
+{
+	const struct tu_pty *ports = arg;
+	struct proto_open req;
+	int sent = 0, queued = 0;
+	pid_t bp;
+
+	kid_init();
+	bp = backend_of(getpid());
+	CHK(bp > 0);
+	for (int i = 0; i < FLOOD_OPENS; i++) {
+		open_req(&req, ports[i].port);
+		req.hdr.seq = (uint32_t)i + 1;
+		/* Fails once a backend has dropped us: that is the point. */
+		if (send(tb_fd(k_b), &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+			break;
+		sent++;
+	}
+	for (int t = 0; t < IO_MS / 10; t++) {
+		CHK(ioctl(tb_fd(k_b), SIOCINQ, &queued) == 0);
+		if (queued >= FLOOD_OPENS * (int)sizeof(struct proto_open_reply) ||
+		    proc_ended(bp))
+			break;
+		usleep(10000);
+	}
+	say("flooded %d %d %d", sent, queued / (int)sizeof(struct proto_open_reply),
+	    (int)proc_ended(bp));
+	hear("bye");
+	_exit(0); /* still without reading: the exit drops the queue */
+}
+
+/* An unrelated frontend: one ordinary open of the test's pty. */
+static void victim_child(const void *arg)
+{
+	struct tb_status st;
+	int fd;
+
+	(void)arg;
+	kid_init();
+	fd = tb_open(k_b, pty.port, 0, &st);
+	say("%d %d", fd < 0 ? fd : 0, (int)st.reason);
+	hear("bye");
+	tb_shutdown(k_b);
+}
+
+Test(tb, unread_replies_do_not_starve_others, .timeout = 120)
+{
+	int sent, queued[FLOODERS], ended[FLOODERS], r, reason;
+	char line[128];
+
+	for (size_t i = 0; i < sizeof(many) / sizeof(many[0]); i++)
+		tu_pty_open(&many[i], TU_NOBODY);
+	for (int f = 0; f < FLOODERS; f++)
+		kid_start_ref(&floods[f], flood_child, &many[f * FLOOD_OPENS]);
+	for (int f = 0; f < FLOODERS; f++) {
+		cr_assert(read_line(floods[f].up, line, sizeof(line), IO_MS * 3),
+			  "flooder %d said nothing", f);
+		cr_assert_eq(sscanf(line, "flooded %d %d %d", &sent, &queued[f], &ended[f]),
+			     3, "flooder %d: %s", f, line);
+		cr_log_info("flooder %d: sent %d, %d replies unread, backend ended %d",
+			    f, sent, queued[f], ended[f]);
+	}
+	kid_start(victim_child, NULL);
+	kid_line(line, sizeof(line));
+	cr_assert_eq(sscanf(line, "%d %d", &r, &reason), 2, "%s", line);
+	cr_assert_eq(r, 0, "an unrelated frontend's open failed: %d (%s), reason %d",
+		     r, strerror(-r), reason);
+	cr_assert_eq(reason, TB_R_OK);
+	kid_tell("bye");
+	kid_finish();
+	/* How: each flooder was dropped at its second request, one reply unread. */
+	for (int f = 0; f < FLOODERS; f++) {
+		cr_assert_leq(queued[f], 1, "flooder %d was left %d replies", f, queued[f]);
+		cr_assert(ended[f], "flooder %d's backend dropped it", f);
+		cr_assert_eq(write(floods[f].down, "bye\n", 4), 4);
+		cr_assert_eq(tu_wait(floods[f].pid, IO_MS), 0);
+		floods[f].pid = -1;
+	}
+}
+
+/* ------------------------------------------------------------------ */
+/* 11. No root backend outlives its frontend                           */
+
+Test(tb, backend_refuses_a_datagram_socket)
+{
+	struct backend_config cfg;
+	struct pollfd p;
+	char buf[PROTO_MSG_MAX];
+	int sv[2], st;
+	pid_t bp;
+
+	memset(&cfg, 0, sizeof(cfg));
+	cfg.policy_path = env.policy;
+	cfg.lockdir = env.lockdir;
+	cfg.devdir = "/dev";
+	cfg.log_flags = TB_LOG_QUIET;
+	cfg.peer_pid = getpid();
+	cfg.peer_uid = TU_NOBODY;
+	cfg.peer_gid = TU_NOBODY;
+	cfg.subject.uid = TU_NOBODY;
+	cfg.subject.gid = TU_NOBODY;
+	/* A datagram pair never reports the peer's close: no EOF, ever. */
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, sv), 0);
+	cr_assert_eq(fdpass_want_creds(sv[1]), 0);
+	bp = fork();
+	cr_assert_geq(bp, 0);
+	if (bp == 0) {
+		close(sv[0]);
+		backend_main(sv[1], &cfg);
+	}
+	close(sv[1]);
+	p = (struct pollfd){ .fd = sv[0], .events = POLLIN };
+	if (poll(&p, 1, IO_MS) == 1)
+		(void)!recv(sv[0], buf, sizeof(buf), MSG_DONTWAIT); /* READY, if any */
+	close(sv[0]); /* the "frontend" is gone */
+	st = tu_wait(bp, IO_MS);
+	if (st < 0) {
+		kill(bp, SIGKILL);
+		waitpid(bp, NULL, 0);
+	}
+	cr_assert_geq(st, 0, "the backend kept running on a datagram socket");
+	cr_assert_neq(st, 0, "and it refused to start (status %d)", st);
+}
+
+/*
+ * The frontend dies but a forked helper of it still holds the socket, so
+ * the backend sees no EOF: the parent-death signal must end it anyway,
+ * releasing what it held.
+ */
+static void orphan_child(const void *arg)
+{
+	pid_t bp, g;
+
+	(void)arg;
+	kid_init();
+	CHK(tb_open(k_b, pty.port, 0, NULL) >= 0);
+	bp = backend_of(getpid());
+	CHK(bp > 0);
+	g = fork();
+	CHK(g >= 0);
+	if (g == 0) { /* keeps a copy of tb_fd() */
+		alarm(KID_ALARM);
+		pause();
+		_exit(0);
+	}
+	say("%d %d", (int)bp, (int)g);
+	hear("die");
+	_exit(0); /* no tb_shutdown: the frontend just dies */
+}
+
+Test(tb, backend_ends_with_its_frontend_without_eof)
+{
+	char line[64], lock[256];
+	int bp, g, st;
+
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	kid_start(orphan_child, NULL);
+	kid_line(line, sizeof(line));
+	cr_assert_eq(sscanf(line, "%d %d", &bp, &g), 2, "%s", line);
+	cr_assert(tu_exists(lock));
+	kid_tell("die");
+	cr_assert_eq(tu_wait(kid.pid, IO_MS), 0);
+	kid.pid = -1;
+	st = tu_wait(bp, IO_MS); /* orphans come to us, the subreaper */
+	kill(g, SIGKILL);
+	tu_wait(g, IO_MS);
+	cr_assert_eq(st, 0, "the backend outlived its frontend (status %d)", st);
+	cr_assert_not(tu_exists(lock), "and released the port on the way out");
+}
+
+/* Copy SRC to DST as a root-owned setuid-root program. */
+static void copy_setuid(const char *src, const char *dst)
+{
+	char buf[65536];
+	int in, out;
+	ssize_t n;
+
+	in = open(src, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(in, 0, "%s: %s", src, strerror(errno));
+	out = open(dst, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0700);
+	cr_assert_geq(out, 0, "%s: %s", dst, strerror(errno));
+	while ((n = read(in, buf, sizeof(buf))) > 0)
+		cr_assert_eq(write(out, buf, (size_t)n), n);
+	cr_assert_eq(n, 0);
+	close(in);
+	cr_assert_eq(close(out), 0);
+	cr_assert_eq(chown(dst, 0, 0), 0);
+	cr_assert_eq(chmod(dst, 04755), 0);
+}
+
+/*
+ * Installed setuid-root and run by nobody, the backend must be out of
+ * nobody's reach: no SIGSTOP (which would keep it, and its locks, past its
+ * frontend) and no SIGKILL.
+ */
+Test(tb, setuid_backend_ignores_the_users_signals)
+{
+	char src[300], line[64], uids[64];
+	int in[2], out[2], st;
+	pid_t fe, bp, k;
+
+	snprintf(src, sizeof(src), "%s", env.bin);
+	*strrchr(src, '/') = '\0';
+	strncat(src, "/tests/helper/tb_hold", sizeof(src) - strlen(src) - 1);
+	snprintf(extra, sizeof(extra), "%s/tb_hold", env.dir);
+	copy_setuid(src, extra);
+	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
+	fe = fork();
+	cr_assert_geq(fe, 0);
+	if (fe == 0) {
+		gid_t gr = TU_NOBODY;
+
+		if (dup2(in[0], 0) < 0 || dup2(out[1], 1) < 0 || setgroups(1, &gr) < 0 ||
+		    setresgid(gr, gr, gr) < 0 ||
+		    setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0)
+			_exit(126);
+		execl(extra, "tb_hold", (char *)NULL);
+		_exit(127);
+	}
+	close(in[0]);
+	close(out[1]);
+	hold_in = in[1];
+	cr_assert(read_line(out[0], line, sizeof(line), IO_MS), "no word from tb_hold");
+	close(out[0]);
+	cr_assert_str_eq(line, "ready");
+	bp = backend_of(fe);
+	cr_assert_gt(bp, 0);
+	cr_assert(tu_proc_status(bp, "Uid", uids, sizeof(uids)));
+	cr_log_info("backend %d Uid: %s", (int)bp, uids);
+	k = fork();
+	cr_assert_geq(k, 0);
+	if (k == 0) {
+		gid_t gr = TU_NOBODY;
+		int stop, kill9;
+
+		if (setgroups(1, &gr) < 0 || setresgid(gr, gr, gr) < 0 ||
+		    setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0)
+			_exit(126);
+		stop = kill(bp, SIGSTOP) < 0 && errno == EPERM;
+		if (!stop)
+			kill(bp, SIGCONT);
+		kill9 = kill(bp, 0) < 0 && errno == EPERM; /* SIGKILL's check, harmlessly */
+		_exit((stop ? 0 : 1) | (kill9 ? 0 : 2));
+	}
+	st = tu_wait(k, IO_MS);
+	kill(bp, SIGCONT); /* in case it was stopped after all */
+	cr_assert_eq(st, 0, "nobody could signal the root backend (%s%s)",
+		     st & 1 ? "SIGSTOP worked" : "", st & 2 ? " kill(0) worked" : "");
+	close(hold_in); /* tb_hold shuts down and exits */
+	hold_in = -1;
+	cr_assert_eq(tu_wait(fe, IO_MS), 0);
+	cr_assert(proc_ended(bp), "the backend ended with its frontend");
+}
+
+/* The backend never blocks for long sending to a frontend that stops reading. */
+Test(tb, backend_has_a_send_timeout)
+{
+	char line[64], path[64], link[64];
+	struct timeval tv = { 0 };
+	socklen_t len = sizeof(tv);
+	int bp = -1, pidfd, sfd = -1;
+
+	kid_start(init_child, NULL);
+	kid_line(line, sizeof(line));
+	cr_assert_eq(sscanf(line, "backend %d", &bp), 1);
+	pidfd = (int)syscall(SYS_pidfd_open, bp, 0);
+	cr_assert_geq(pidfd, 0, "pidfd_open: %s", strerror(errno));
+	for (int fd = 3; fd < 64 && sfd < 0; fd++) {
+		ssize_t n;
+
+		snprintf(path, sizeof(path), "/proc/%d/fd/%d", bp, fd);
+		n = readlink(path, link, sizeof(link) - 1);
+		if (n <= 0)
+			continue;
+		link[n] = '\0';
+		if (strncmp(link, "socket:", 7) == 0)
+			sfd = (int)syscall(SYS_pidfd_getfd, pidfd, fd, 0);
+	}
+	close(pidfd);
+	cr_assert_geq(sfd, 0, "the backend's socket");
+	cr_assert_eq(getsockopt(sfd, SOL_SOCKET, SO_SNDTIMEO, &tv, &len), 0);
+	close(sfd); /* before the frontend ends: ours would keep its EOF away */
+	cr_assert(tv.tv_sec > 0 || tv.tv_usec > 0, "no send timeout");
+	cr_assert_leq(tv.tv_sec, 30, "send timeout %ld s", (long)tv.tv_sec);
+	kid_tell("bye");
+	kid_finish();
+}
+
+/* ------------------------------------------------------------------ */
+/* 12. Who holds a busy port                                           */
+
+/*
+ * Replace the frontend's backend by a fake one on a fresh socketpair (the
+ * real one sees EOF and leaves) that answers two opens with "busy, lock
+ * file of pid P": first its own pid, with a known comm, then a dead pid.
+ */
+static void holder_child(const void *arg)
+{
+	char buf[PROTO_MSG_MAX];
+	struct tb_status st;
+	union proto_msg m;
+	pid_t fake, dead;
+	int sv[2];
+
+	(void)arg;
+	kid_init();
+	dead = fork();
+	CHK(dead >= 0);
+	if (dead == 0)
+		_exit(0);
+	CHK_EQ(tu_wait(dead, IO_MS), 0);
+	CHK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	fake = fork();
+	CHK(fake >= 0);
+	if (fake == 0) {
+		close(sv[0]);
+		prctl(PR_SET_NAME, "tb-fake-holder", 0, 0, 0);
+		for (int i = 0; i < 2; i++) {
+			struct proto_open_reply rep;
+			ssize_t n = recv(sv[1], buf, sizeof(buf), 0);
+
+			if (n <= 0 || proto_decode(buf, (size_t)n, PROTO_FROM_FRONTEND,
+						   false, &m) < 0 || m.hdr.type != PROTO_OPEN)
+				_exit(2);
+			memset(&rep, 0, sizeof(rep));
+			proto_hdr_init(&rep.hdr, PROTO_OPEN_REPLY, m.hdr.seq);
+			rep.err = -EBUSY;
+			rep.reason = PROTO_R_BUSY;
+			rep.holder = PROTO_HOLD_LCK;
+			rep.holder_pid = i == 0 ? getpid() : dead;
+			if (send(sv[1], &rep, sizeof(rep), MSG_NOSIGNAL) != (ssize_t)sizeof(rep))
+				_exit(3);
+		}
+		_exit(0);
+	}
+	close(sv[1]);
+	CHK(dup2(sv[0], tb_fd(k_b)) == tb_fd(k_b));
+	close(sv[0]);
+	CHK_EQ(tb_open(k_b, pty.port, 0, &st), -EBUSY);
+	CHK_EQ(st.reason, TB_R_BUSY);
+	CHK_EQ(st.holder, TB_HOLDER_LOCKFILE);
+	CHK_EQ(st.holder_pid, fake);
+	say("comm %s", st.holder_comm);
+	CHK_EQ(tb_open(k_b, pty.port, 0, &st), -EBUSY);
+	CHK_EQ(st.holder_pid, dead);
+	say("dead '%s'", st.holder_comm);
+	CHK_EQ(tu_wait(fake, IO_MS), 0);
+	hear("bye");
+	tb_shutdown(k_b);
+}
+
+Test(tb, busy_reply_names_the_holder)
+{
+	kid_start(holder_child, NULL);
+	kid_expect("comm tb-fake-holder");
+	kid_expect("dead ''");
+	kid_tell("bye");
+	kid_finish();
+}
+
+/* ------------------------------------------------------------------ */
+/* 13. A reply that cannot be sent is explained                        */
+
+/* tb_init with the backend's log on stderr, into the file named by ARG. */
+static void logged_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = env.lockdir, .user = "nobody",
+		.log = TB_LOG_QUIET | TB_LOG_STDERR,
+	};
+	struct tb_status st;
+	int fd, r;
+
+	fd = open(arg, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0600);
+	CHK(fd >= 0);
+	CHK(dup2(fd, 2) == 2);
+	close(fd);
+	CHK_EQ(tb_init(&o, &k_b), 0);
+	say("ready");
+	hear("open");
+	r = tb_open(k_b, pty.port, 0, &st);
+	say("%d %d", r, (int)st.reason);
+	hear("bye");
+	tb_shutdown(k_b);
+}
+
+/*
+ * Root's descriptors in flight are over the backend's RLIMIT_NOFILE (the
+ * test, which may, puts them there on a socketpair of its own): the
+ * backend's reply fails with ETOOMANYREFS, and its log must say so.
+ */
+Test(tb, reply_failure_is_explained)
+{
+	char line[128], log[4096];
+	int pump[2], null, r, reason;
+
+	snprintf(extra, sizeof(extra), "%s/backend.log", env.dir);
+	kid_start(logged_child, extra);
+	kid_expect("ready");
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, pump), 0);
+	null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(null, 0);
+	for (int i = 0; i < 80; i++)
+		cr_assert_eq(fdpass_send(pump[0], "x", 1, null), 0);
+	kid_tell("open");
+	kid_line(line, sizeof(line));
+	close(pump[0]); /* the queue, and the descriptors in it, go */
+	close(pump[1]);
+	close(null);
+	cr_assert_eq(sscanf(line, "%d %d", &r, &reason), 2, "%s", line);
+	cr_assert_lt(r, 0, "the open could not have been answered with an fd");
+	cr_assert_eq(reason, TB_R_BROKER);
+	kid_tell("bye");
+	kid_finish();
+	read_text(extra, log, sizeof(log));
+	cr_assert(strstr(log, "too many descriptors in flight for the backend's user"),
+		  "backend log: %s", log);
+}
+
+/* ------------------------------------------------------------------ */
+/* 14. Lock directory, duplicate nodes, exclusive mode                 */
+
+static void lockdir_link_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = arg, .user = "nobody",
+		.log = TB_LOG_QUIET,
+	};
+	struct tb_broker *b = (void *)1;
+
+	CHK_EQ(tb_init(&o, &b), -ECHILD);
+	CHK(b == NULL);
+	CHK_EQ(children_of(getpid(), NULL), 0);
+}
+
+/* A symlink as the lock directory is refused at startup, not followed. */
+Test(tb, lockdir_symlink_refused)
+{
+	snprintf(extra, sizeof(extra), "%s/lock-link", env.dir);
+	cr_assert_eq(symlink("lock", extra), 0);
+	kid_start(lockdir_link_child, extra);
+	kid_finish();
+	cr_assert_eq(lock_count(), 0, "nothing was created through the link");
+}
+
+/* While the broker holds the port, nobody else (without CAP_SYS_ADMIN) opens it. */
+static void excl_child(const void *arg)
+{
+	int fd, fd2;
+
+	(void)arg;
+	kid_init();
+	fd = tb_open(k_b, pty.port, 0, NULL);
+	CHK(fd >= 0);
+	errno = 0;
+	fd2 = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	CHK(fd2 == -1 && errno == EBUSY);
+	CHK_EQ(tb_release(k_b, fd), 0);
+	say("released");
+	hear("again");
+	/* Released: the pty slave (its master still open) is not exclusive. */
+	fd2 = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	CHK(fd2 >= 0);
+	close(fd2);
+	tb_shutdown(k_b);
+}
+
+Test(tb, held_port_is_exclusive)
+{
+	char lock[256];
+
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	kid_start(excl_child, NULL);
+	kid_expect("released");
+	cr_assert(tu_wait_path(lock, false, IO_MS), "release removes %s", lock);
+	kid_tell("again");
+	kid_finish();
+}
+
+/*
+ * Private /dev/pts with two more names for the test pty.  A pty slave only
+ * opens through a devpts inode (another mknod'ed node fails with EIO), so
+ * the names are bind mounts of the real node, and this VM's only serial
+ * port is the console: the different-inode case is in test_lock.c.
+ */
+struct dup_nodes {
+	char dir[160];   /* env.dir/pts, bind-mounted over /dev/pts */
+	char a[200], b[200];
+};
+
+static void dup_paths(struct dup_nodes *d)
+{
+	snprintf(d->dir, sizeof(d->dir), "%s/pts", env.dir);
+	snprintf(d->a, sizeof(d->a), "%s/7000", d->dir);
+	snprintf(d->b, sizeof(d->b), "%s/7001", d->dir);
+}
+
+/* Remove what duplicate_node_is_busy made, even when it failed midway. */
+static void dup_cleanup(void)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	unlink(d.a);
+	unlink(d.b);
+	rmdir(d.dir);
+}
+
+/*
+ * In the child, before tb_init: a mount namespace of its own in which
+ * /dev/pts holds "7000" and "7001", both the test pty's node.
+ */
+static void dup_namespace(void)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	CHK(unshare(CLONE_NEWNS) == 0);
+	CHK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	CHK(mount(pty.path, d.a, NULL, MS_BIND, NULL) == 0);
+	CHK(mount(pty.path, d.b, NULL, MS_BIND, NULL) == 0);
+	CHK(mount(d.dir, "/dev/pts", NULL, MS_BIND | MS_REC, NULL) == 0);
+}
+
+/* Two frontends: the first holds pts/7000, the second asks for pts/7001. */
+static void dup_child(const void *arg)
+{
+	struct tb_status st;
+	int go[2], fd;
+	pid_t first = getpid(), g;
+	char c;
+
+	(void)arg;
+	dup_namespace();
+	CHK(pipe(go) == 0);
+	g = fork();
+	CHK(g >= 0);
+	if (g == 0) {
+		close(go[1]);
+		CHK(read(go[0], &c, 1) == 1);
+		kid_init();
+		memset(&st, 0, sizeof(st));
+		CHK_EQ(tb_open(k_b, "pts/7001", 0, &st), -EBUSY);
+		CHK_EQ(st.reason, TB_R_BUSY);
+		CHK_EQ(st.holder, TB_HOLDER_LOCKFILE);
+		CHK_EQ(st.holder_pid, first);
+		say("second refused");
+		tb_shutdown(k_b);
+		_exit(0);
+	}
+	close(go[0]);
+	kid_init();
+	fd = tb_open(k_b, "pts/7000", 0, &st);
+	CHK(fd >= 0);
+	/* The same program asking again, under the other name: itself. */
+	CHK_EQ(tb_open(k_b, "pts/7001", 0, &st), -EBUSY);
+	CHK_EQ(st.holder, TB_HOLDER_SELF);
+	CHK_EQ(st.holder_pid, getpid());
+	CHK(write(go[1], "g", 1) == 1);
+	CHK(tu_wait(g, IO_MS * 2) == 0);
+	say("first held");
+	CHK_EQ(tb_release(k_b, fd), 0);
+	tb_shutdown(k_b);
+}
+
+Test(tb, duplicate_node_is_busy)
+{
+	struct dup_nodes d;
+
+	dup_paths(&d);
+	cr_assert_eq(mkdir(d.dir, 0755), 0);
+	close(open(d.a, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	close(open(d.b, O_WRONLY | O_CREAT | O_CLOEXEC, 0600));
+	kid_start(dup_child, NULL);
+	kid_expect("second refused");
+	kid_expect("first held");
+	kid_finish();
+	cr_assert_eq(lock_count(), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 15. Who holds a busy port, end to end                              */
+
+enum holder_case { HOLD_LCK, HOLD_FLOCK, HOLD_EXCL, HOLD_SELF };
+
+ParameterizedTestParameters(tb, busy_holder)
+{
+	static enum holder_case cases[] = { HOLD_LCK, HOLD_FLOCK, HOLD_EXCL, HOLD_SELF };
+
+	return cr_make_param_array(enum holder_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Ask for the port (twice for HOLD_SELF) and report holder and pid. */
+static void busy_holder_child(const void *arg)
+{
+	const enum holder_case *c = arg;
+	struct tb_status st;
+	int r;
+
+	kid_init();
+	if (*c == HOLD_SELF)
+		CHK(tb_open(k_b, pty.port, 0, NULL) >= 0);
+	memset(&st, 0, sizeof(st));
+	r = tb_open(k_b, pty.port, 0, &st);
+	say("%d %d %d %d", r, (int)st.reason, (int)st.holder, st.holder_pid);
+	hear("bye");
+	tb_shutdown(k_b);
+}
+
+ParameterizedTest(enum holder_case *c, tb, busy_holder)
+{
+	static const int want[] = { [HOLD_LCK] = TB_HOLDER_LOCKFILE,
+				    [HOLD_FLOCK] = TB_HOLDER_FLOCK,
+				    [HOLD_EXCL] = TB_HOLDER_EXCL,
+				    [HOLD_SELF] = TB_HOLDER_SELF };
+	char lock[256], line[128], pidline[32];
+	int r, reason, holder, hpid, fd = -1;
+
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	if (*c == HOLD_LCK) {
+		snprintf(pidline, sizeof(pidline), "%10d\n", (int)getpid());
+		fd = open(lock, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		cr_assert_geq(fd, 0);
+		cr_assert_eq(write(fd, pidline, 11), 11);
+		close(fd);
+		fd = -1;
+	} else if (*c != HOLD_SELF) {
+		fd = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+		cr_assert_geq(fd, 0);
+		if (*c == HOLD_FLOCK)
+			cr_assert_eq(flock(fd, LOCK_EX | LOCK_NB), 0);
+		else
+			cr_assert_eq(ioctl(fd, TIOCEXCL), 0);
+	}
+	kid_start(busy_holder_child, c);
+	kid_line(line, sizeof(line));
+	cr_assert_eq(sscanf(line, "%d %d %d %d", &r, &reason, &holder, &hpid), 4, "%s", line);
+	cr_assert_eq(r, -EBUSY);
+	cr_assert_eq(reason, TB_R_BUSY);
+	cr_assert_eq(holder, want[*c], "holder %d, want %d", holder, want[*c]);
+	if (*c == HOLD_LCK)
+		cr_assert_eq(hpid, (int)getpid());
+	else if (*c == HOLD_SELF)
+		cr_assert_eq(hpid, (int)kid.pid);
+	else
+		cr_assert_eq(hpid, 0);
+	kid_tell("bye");
+	kid_finish();
+	if (fd >= 0) {
+		ioctl(fd, TIOCNXCL);
+		close(fd);
+	}
+	if (*c == HOLD_LCK)
+		unlink(lock);
+	cr_assert_eq(lock_count(), 0);
+}
+
+/* ------------------------------------------------------------------ */
+/* 16. Audit lines                                                     */
+
+/* Send the child's stderr (and so its backend's) to PATH. */
+static void stderr_to(const char *path)
+{
+	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+
+	CHK(fd >= 0);
+	CHK(dup2(fd, 2) == 2);
+	close(fd);
+}
+
+/* Permit, deny by a rule, deny by no rule, release, permit, EOF; stderr only. */
+static void audit_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = env.lockdir,
+		.user = "nobody", .log = TB_LOG_STDERR | TB_LOG_QUIET,
+	};
+	int fd;
+
+	stderr_to(arg);
+	CHK(prctl(PR_SET_NAME, "tb aud\x01t", 0, 0, 0) == 0);
+	CHK_EQ(tb_init(&o, &k_b), 0);
+	fd = tb_open(k_b, pty.port, 0, NULL);
+	CHK(fd >= 0);
+	CHK_EQ(tb_open(k_b, "ttyS9", 0, NULL), -EACCES);
+	CHK_EQ(tb_open(k_b, "ttyUSB7", 0, NULL), -EACCES);
+	CHK_EQ(tb_release(k_b, fd), 0);
+	CHK(tb_open(k_b, pty.port, 0, NULL) >= 0); /* ended by EOF, not released */
+	tb_shutdown(k_b);
+}
+
+/* The audit lines (from "uid=") of file PATH, at most MAX, into OUT. */
+static int audit_lines(const char *path, char out[][512], int max)
+{
+	char buf[8192], *save = NULL, *at;
+	int n = 0;
+
+	read_text(path, buf, sizeof(buf));
+	for (char *l = strtok_r(buf, "\n", &save); l && n < max;
+	     l = strtok_r(NULL, "\n", &save))
+		if ((at = strstr(l, "uid=")) && strstr(l, " verdict="))
+			snprintf(out[n++], 512, "%s", at);
+	return n;
+}
+
+Test(tb, audit_line_fields)
+{
+	char lines[8][512], want[6][512], who[128];
+	int n;
+
+	pid_t kp;
+
+	snprintf(extra, sizeof(extra), "%s/audit.log", env.dir);
+	kid_start(audit_child, extra);
+	kp = kid.pid;
+	kid_finish();
+	snprintf(who, sizeof(who), "uid=%d user=nobody pid=%d comm=tb\\x20aud\\x01t",
+		 TU_NOBODY, (int)kp);
+	snprintf(want[0], 512, "%s port=%s verdict=permit reason=ok rule=%s:3 why=\"granted\"",
+		 who, pty.port, env.policy);
+	snprintf(want[1], 512, "%s port=ttyS9 verdict=refuse reason=denied rule=%s:4 "
+		 "why=\"deny rule\"", who, env.policy);
+	snprintf(want[2], 512, "%s port=ttyUSB7 verdict=refuse reason=denied rule=none "
+		 "why=\"no matching rule\"", who);
+	snprintf(want[3], 512, "%s port=%s verdict=release reason=ok rule=%s:3 "
+		 "why=\"released\"", who, pty.port, env.policy);
+	memcpy(want[4], want[0], sizeof(want[0]));
+	memcpy(want[5], want[3], sizeof(want[3]));
+	n = audit_lines(extra, lines, 8);
+	cr_assert_eq(n, 6, "one audit line per decision and release, got %d", n);
+	for (int i = 0; i < 6; i++)
+		cr_assert_str_eq(lines[i], want[i]);
+}
+
+/* No syslog listening: one warning, and the audit lines on stderr instead. */
+static void nosyslog_child(const void *arg)
+{
+	struct tb_options o = {
+		.policy = env.policy, .lockdir = env.lockdir,
+		.user = "nobody", .log = 0, /* syslog only */
+	};
+	struct stat st;
+	int fd;
+
+	stderr_to(arg);
+	CHK(unshare(CLONE_NEWNS) == 0);
+	CHK(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL) == 0);
+	if (lstat("/dev/log", &st) == 0) /* hide a real syslog socket */
+		CHK(mount("/dev/null", "/dev/log", NULL, MS_BIND, NULL) == 0);
+	CHK_EQ(tb_init(&o, &k_b), 0);
+	fd = tb_open(k_b, pty.port, 0, NULL);
+	CHK(fd >= 0);
+	CHK_EQ(tb_release(k_b, fd), 0);
+	tb_shutdown(k_b);
+}
+
+Test(tb, audit_without_syslog_goes_to_stderr)
+{
+	char lines[8][512], text[8192];
+	const char *first;
+
+	snprintf(extra, sizeof(extra), "%s/audit.log", env.dir);
+	kid_start(nosyslog_child, extra);
+	kid_finish();
+	read_text(extra, text, sizeof(text));
+	first = strstr(text, "no syslog at /dev/log");
+	cr_assert_not_null(first, "says audit lines are not going to syslog: '%s'", text);
+	cr_assert_null(strstr(first + 1, "no syslog at"), "says it once");
+	cr_assert_eq(audit_lines(extra, lines, 8), 2, "permit and release on stderr: '%s'",
+		     text);
+	cr_assert_not_null(strstr(lines[0], "verdict=permit"));
+	cr_assert_not_null(strstr(lines[1], "verdict=release"));
+}
