@@ -225,17 +225,7 @@ static const char *helper_check_socket(int fd, const struct helper_caller *c,
 	return NULL;
 }
 
-/* Copy S for an audit line: printable ASCII as is, anything else '?'. */
-static void helper_printable(const char *s, size_t n, char *out, size_t outlen)
-{
-	size_t i;
-
-	for (i = 0; i < n && s[i] && i + 1 < outlen; i++)
-		out[i] = s[i] > ' ' && s[i] < 0x7f ? s[i] : '?';
-	out[i] = '\0';
-}
-
-/* The client's program name, for audit only: /proc/PID/comm, or "". */
+/* The client's program name, for audit only (escaped there): /proc/PID/comm, or "". */
 static void helper_peer_comm(pid_t pid, char *out, size_t len)
 {
 	char path[64], buf[32];
@@ -252,8 +242,10 @@ static void helper_peer_comm(pid_t pid, char *out, size_t len)
 	if (n <= 0)
 		return;
 	buf[n] = '\0';
-	buf[strcspn(buf, "\n")] = '\0';
-	helper_printable(buf, sizeof(buf), out, len);
+	n = (ssize_t)strnlen(buf, len - 1);
+	memcpy(out, buf, (size_t)n);
+	out[n] = '\0';
+	out[strcspn(out, "\n")] = '\0';
 }
 
 /* The client's user name, for audit only: its passwd entry, or "". */
@@ -264,7 +256,7 @@ static void helper_peer_user(uid_t uid, char *out, size_t len)
 
 	out[0] = '\0';
 	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		helper_printable(res->pw_name, len, out, len);
+		snprintf(out, len, "%s", res->pw_name);
 }
 
 /* The backend's configuration: built-in paths, syslog, the caller as peer. */
