@@ -58,14 +58,20 @@ static int confine_fsize(void)
 	return confine_setrlimit(RLIMIT_FSIZE, rl.rlim_max);
 }
 
-int confine_rlimits(void)
+/* RLIMIT_CORE 0, RLIMIT_NOFILE NOFILE, RLIMIT_FSIZE reset. */
+static int confine_rlimits_nofile(rlim_t nofile)
 {
 	int r;
 
 	if ((r = confine_setrlimit(RLIMIT_CORE, 0)) < 0 ||
-	    (r = confine_setrlimit(RLIMIT_NOFILE, CONFINE_NOFILE)) < 0)
+	    (r = confine_setrlimit(RLIMIT_NOFILE, nofile)) < 0)
 		return r;
 	return confine_fsize();
+}
+
+int confine_rlimits(void)
+{
+	return confine_rlimits_nofile(CONFINE_NOFILE);
 }
 
 int confine_caps(void)
@@ -115,11 +121,12 @@ static int confine_failed(const char *step, int r)
 	return r;
 }
 
-int confine_backend(int devfd, int lockfd)
+/* Every step, in order, for ROLE (FILTER_ROLE_*) with NOFILE files. */
+static int confine_role(int devfd, int lockfd, unsigned int role, rlim_t nofile)
 {
 	int r;
 
-	if ((r = confine_rlimits()) < 0)
+	if ((r = confine_rlimits_nofile(nofile)) < 0)
 		return confine_failed("rlimits", r);
 	if ((r = confine_caps()) < 0)
 		return confine_failed("capabilities", r);
@@ -130,7 +137,17 @@ int confine_backend(int devfd, int lockfd)
 		log_warnx("confine: kernel without Landlock, file access not restricted");
 	else if (r < 0)
 		return confine_failed("landlock", r);
-	if ((r = confine_seccomp()) < 0)
+	if ((r = filter_load_role(role)) < 0)
 		return confine_failed("seccomp", r);
 	return 0;
+}
+
+int confine_backend(int devfd, int lockfd)
+{
+	return confine_role(devfd, lockfd, FILTER_ROLE_FORK, CONFINE_NOFILE);
+}
+
+int confine_daemon(int devfd, int lockfd, rlim_t nofile)
+{
+	return confine_role(devfd, lockfd, FILTER_ROLE_DAEMON, nofile);
 }
