@@ -311,7 +311,7 @@ static void daemon_accept(struct dengine *d)
 	gid_t groups[POLICY_MAX_GROUPS];
 	struct dclient *c = NULL;
 	struct proto_ready rdy;
-	int fd, pass = 0, pidfd, r;
+	int fd, one = 1, pidfd, r;
 
 	fd = accept4(d->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -331,10 +331,11 @@ static void daemon_accept(struct dengine *d)
 		daemon_refuse(fd, -EUSERS, "connection limit of its uid reached", &uc);
 		return;
 	}
-	/* Set on the listener and inherited: every request carries creds. */
-	len = sizeof(pass);
-	if (getsockopt(fd, SOL_SOCKET, SO_PASSCRED, &pass, &len) < 0 || !pass) {
-		log_warnx("SO_PASSCRED not inherited from the listener");
+	/* Every request must carry the sender's credentials.  Inherited from
+	 * the listener only by connections made after the parent set it: not
+	 * those systemd queued before it started us. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		log_warn("SO_PASSCRED");
 		goto drop;
 	}
 	len = sizeof(groups);
@@ -638,9 +639,8 @@ int daemon_main(const struct daemon_config *cfg)
 		return EX_OSERR;
 	if (bound && lstat(cfg->socket_path, &bound_st) < 0)
 		bound = false;
-	/* Inherited by every accepted socket: each request carries the
-	 * sender's credentials (checked in the engine, which may not call
-	 * setsockopt). */
+	/* Inherited by the connections made from now on; the engine sets it
+	 * on each accepted socket as well (see daemon_accept). */
 	if (setsockopt(d.listener, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
 		log_warn("SO_PASSCRED");
 		goto fail;

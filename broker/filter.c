@@ -147,7 +147,7 @@ static const struct filter_rule filter_table[] = {
 	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PEERGROUPS)),
 	DRULEN("getsockopt", 2, "a pidfd of the client process",
 	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PEERPIDFD)),
-	DRULEN("getsockopt", 2, "SO_PASSCRED came from the listener",
+	DRULEN("setsockopt", 2, "credentials on every message of a client",
 	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PASSCRED)),
 	DRULEN("pidfd_open", 1, "a pidfd where SO_PEERPIDFD is missing",
 	       ARG_EQ32(1, 0)),
