@@ -158,11 +158,13 @@ static int backend_socket_setup(int sock)
 static int backend_setup(struct backend *be)
 {
 	const struct backend_config *cfg = be->cfg;
-	int r = engine_init(&be->eng, cfg->policy_path, cfg->lockdir, cfg->devdir);
+	int r;
 
+	engine_load_policy(&be->eng, cfg->policy_path);
 	/* A policy problem is every request's answer; from here on a problem is
 	 * fatal, and said on stderr too. */
 	log_set_sinks(log_sinks() | LOG_TO_STDERR);
+	r = engine_open_dirs(&be->eng, cfg->lockdir, cfg->devdir);
 	if (r < 0)
 		return r;
 	engine_client_init(&be->client, cfg->peer_pid, cfg->peer_uid, cfg->peer_gid);

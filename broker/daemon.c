@@ -630,7 +630,8 @@ int daemon_main(const struct daemon_config *cfg)
 	bool bound = false;
 	pid_t engine, parent;
 
-	log_init("ttybrokerd", cfg->foreground ? LOG_TO_STDERR : LOG_TO_SYSLOG,
+	/* A startup problem is said on stderr too, detached or not. */
+	log_init("ttybrokerd", cfg->foreground ? LOG_TO_STDERR : LOG_TO_STDERR | LOG_TO_SYSLOG,
 		 cfg->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
 	act = daemon_listen_fds(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), getpid());
 	daemon_sanitize(act == 1);
@@ -650,9 +651,12 @@ int daemon_main(const struct daemon_config *cfg)
 		goto fail;
 	d.eng.max_sessions = cfg->max_ports;
 	audit_init(AUDIT_SYSLOG_PATH);
-	if (!cfg->foreground && daemon(0, 0) < 0) {
-		log_warn("daemon");
-		goto fail_engine;
+	if (!cfg->foreground) {
+		if (daemon(0, 0) < 0) {
+			log_warn("daemon");
+			goto fail_engine;
+		}
+		log_set_sinks(LOG_TO_SYSLOG);
 	}
 	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
 		log_warn("socketpair");

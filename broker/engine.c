@@ -60,8 +60,7 @@ static void engine_policy_error(void *arg, const char *path, unsigned int line,
 		snprintf(e->policy_detail, sizeof(e->policy_detail), "%s: %s", path, msg);
 }
 
-int engine_init(struct engine *e, const char *policy, const char *lockdir,
-		const char *devdir)
+void engine_load_policy(struct engine *e, const char *policy)
 {
 	int r;
 
@@ -79,7 +78,12 @@ int engine_init(struct engine *e, const char *policy, const char *lockdir,
 			snprintf(e->policy_detail, sizeof(e->policy_detail),
 				 "%s: refused: %s", policy, strerror(-r));
 	}
-	r = open_env_init(&e->env, devdir);
+}
+
+int engine_open_dirs(struct engine *e, const char *lockdir, const char *devdir)
+{
+	int r = open_env_init(&e->env, devdir);
+
 	if (r < 0) {
 		errno = -r;
 		log_warn("%s", devdir);
@@ -103,6 +107,13 @@ int engine_init(struct engine *e, const char *policy, const char *lockdir,
 		return r;
 	}
 	return 0;
+}
+
+int engine_init(struct engine *e, const char *policy, const char *lockdir,
+		const char *devdir)
+{
+	engine_load_policy(e, policy);
+	return engine_open_dirs(e, lockdir, devdir);
 }
 
 void engine_fini(struct engine *e)

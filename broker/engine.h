@@ -56,6 +56,10 @@ struct engine_client {
 int engine_init(struct engine *e, const char *policy, const char *lockdir,
 		const char *devdir);
 
+/* engine_init() in two steps (the fork backend logs on stderr between). */
+void engine_load_policy(struct engine *e, const char *policy);
+int engine_open_dirs(struct engine *e, const char *lockdir, const char *devdir);
+
 /* Close what engine_init() opened and free the policy. */
 void engine_fini(struct engine *e);
 
