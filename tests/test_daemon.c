@@ -883,6 +883,69 @@ Test(daemon, connections_per_uid_are_limited)
 	assert_still_serving();
 }
 
+/* 8 uids x 128 connections fill the daemon; the next uid is told so. */
+Test(daemon, total_connections_are_limited, .timeout = 240)
+{
+	enum { NUIDS = DAEMON_MAX_CONN / DAEMON_MAX_PER_UID };
+	pid_t kids[NUIDS];
+	int done[2], hold[2], res[NUIDS], last;
+
+	cr_assert_eq(DAEMON_MAX_CONN % DAEMON_MAX_PER_UID, 0);
+	daemon_start();
+	cr_assert_eq(pipe2(done, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(hold, O_CLOEXEC), 0);
+	for (int u = 0; u < NUIDS; u++) {
+		kids[u] = fork();
+		cr_assert_geq(kids[u], 0);
+		if (kids[u] == 0) {
+			int ok = 0;
+			char c;
+
+			close(hold[1]);
+			drop_to(NOPW_UID + 1 + (uid_t)u);
+			for (int i = 0; i < DAEMON_MAX_PER_UID; i++) {
+				int s = rc_connect(sock_path);
+
+				ok += s >= 0 && rc_ready(s, NULL) == 0;
+			}
+			if (write(done[1], &ok, sizeof(ok)) != sizeof(ok))
+				_exit(1);
+			if (read(hold[0], &c, 1) < 0) /* EOF: the test is done */
+				_exit(1);
+			_exit(0);
+		}
+		if ((size_t)nkid_pids < sizeof(kid_pids) / sizeof(kid_pids[0]))
+			kid_pids[nkid_pids++] = kids[u];
+	}
+	close(done[1]);
+	close(hold[0]);
+	for (int u = 0; u < NUIDS; u++) {
+		cr_assert_eq(read(done[0], &res[u], sizeof(res[u])), (ssize_t)sizeof(res[u]));
+		cr_assert_eq(res[u], DAEMON_MAX_PER_UID, "a uid's connections are all served");
+	}
+	last = rc_connect(sock_path);
+	cr_assert_geq(last, 0);
+	cr_assert_eq(rc_ready(last, NULL), -ENFILE, "connection %d is refused",
+		     DAEMON_MAX_CONN + 1);
+	close(last);
+	close(hold[1]);
+	close(done[0]);
+	for (int u = 0; u < NUIDS; u++)
+		cr_assert_eq(tu_wait(kids[u], WAIT_MS), 0);
+	/* Their connections closed: served again. */
+	for (int i = 0; i < 100; i++) {
+		int s = rc_connect(sock_path);
+		int r = s >= 0 ? rc_ready(s, NULL) : s;
+
+		if (s >= 0)
+			close(s);
+		if (r == 0)
+			break;
+		usleep(20000);
+	}
+	assert_still_serving();
+}
+
 Test(daemon, ports_per_client_are_limited)
 {
 	static struct tu_pty ptys[DAEMON_MAX_PORTS + 1];
