@@ -1,6 +1,15 @@
 # SPDX-License-Identifier: MIT
 # ttybroker - privilege-separated serial-port broker.
 # Targets: all check check-docs bench install uninstall clean demo
+#          check-sanitize  the whole suite against an ASan+UBSan build
+#                          (SANITIZE=1, into build-sanitize/, no seccomp filter)
+#          check-valgrind  CYCLES (default 100000) open/release cycles under
+#                          valgrind memcheck (VALGRIND=1, into build-valgrind/,
+#                          no seccomp filter): no leak, no fd left open, flat RssAnon
+# SANITIZE=1 and VALGRIND=1 define TB_UNFILTERED: the backend's seccomp filter is
+# compiled out (it kills the sanitizer runtime and valgrind).  Test builds only;
+# see docs/DESIGN.md "Sanitizer and valgrind builds".
+#          fuzz-build, fuzz [FUZZ_SECONDS=30]: libFuzzer harnesses (fuzz/fuzz.mk)
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
@@ -12,7 +21,13 @@ MANDIR     ?= $(DATADIR)/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
 DESTDIR    ?=
+ifeq ($(SANITIZE),1)
+B          ?= build-sanitize
+else ifeq ($(VALGRIND),1)
+B          ?= build-valgrind
+endif
 B          ?= build
+CYCLES     ?= 100000
 
 CC         ?= cc
 AR         ?= ar
@@ -37,6 +52,19 @@ CPPFLAGS   += -D_GNU_SOURCE -Icommon -Ipolicy -Ibroker -Ifrontend \
               -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"'
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(HARDEN_CC) -MMD -MP $(CFLAGS)
 LIBS       := -lcap-ng -lseccomp
+# Test-only builds without the seccomp filter (never installed; the backend
+# warns at start and --version says so).
+ifeq ($(SANITIZE),1)
+UNFILTERED := 1
+CPPFLAGS   += -DTB_UNFILTERED
+SAN_FLAGS  := -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+              -fno-omit-frame-pointer
+ALL_CFLAGS += $(SAN_FLAGS)
+LDFLAGS    += $(SAN_FLAGS)
+else ifeq ($(VALGRIND),1)
+UNFILTERED := 1
+CPPFLAGS   += -DTB_UNFILTERED
+endif
 
 CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
@@ -65,7 +93,8 @@ DAEMON     := $(B)/ttybrokerd
 PC         := $(B)/ttybroker.pc
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5 docs/*.8)
 
-.PHONY: all check check-docs bench install uninstall clean demo
+.PHONY: all check check-docs bench install uninstall clean demo check-sanitize check-valgrind \
+        sanitize-run valgrind-run
 all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
@@ -81,6 +110,9 @@ $(B)/tests/%.o: tests/%.c
 $(B)/bench/%.o: bench/%.c
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIE -c -o $@ $<
+
+# Keep test and bench objects: make would delete them as intermediates.
+.PRECIOUS: $(B)/tests/%.o $(B)/bench/%.o
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
@@ -133,6 +165,38 @@ check: all $(TESTS)
 check-docs: all $(B)/tests/test_docs
 	TTYBROKER_BIN=$(abspath $(CLI)) timeout 900 $(B)/tests/test_docs --jobs 1
 
+# Any sanitizer report fails the run: the reporting process exits with 86
+# (halt_on_error) and the report, which goes to stderr (the backend's
+# stderr is the test's), is looked for in each test binary's output too,
+# in case a test swallowed that status.  LeakSanitizer checks every process
+# that ends through exit(), the ttybroker command after its drop to nobody
+# included; not the backend, which ends with _exit() (check-valgrind does).
+SAN_LOGS      = $(B)/sanitize-logs
+SAN_PATTERN   = ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:|SUMMARY: [A-Za-z]*Sanitizer
+check-sanitize:
+	$(MAKE) SANITIZE=1 sanitize-run
+
+sanitize-run: all $(TESTS)
+	@set -e; logs=$(SAN_LOGS); rm -rf $$logs; mkdir -p $$logs; \
+	export ASAN_OPTIONS=halt_on_error=1:exitcode=86:detect_leaks=1:detect_stack_use_after_return=1:strict_string_checks=1 \
+	       UBSAN_OPTIONS=halt_on_error=1:print_stacktrace=1:exitcode=86 \
+	       TTYBROKER_BIN=$(abspath $(CLI)) TB_DOC_CFLAGS='$(SAN_FLAGS)'; \
+	fail=0; for t in $(TESTS); do \
+	  echo "== $$t"; log=$$logs/$${t##*/}.log; \
+	  timeout 1200 $$t --jobs 1 > $$log 2>&1 || { echo "$$t failed"; fail=1; }; \
+	  tail -n 2 $$log; \
+	  if grep -E '$(SAN_PATTERN)' $$log; then echo "$$t: sanitizer report, see $$log"; fail=1; fi; \
+	done; exit $$fail
+
+# bench_cycles under valgrind memcheck (scripts/check-valgrind): the bench,
+# the frontend and the backend each without leak or descriptor left open,
+# and the backend's RssAnon flat.  CYCLES=N to change the count.
+check-valgrind:
+	$(MAKE) VALGRIND=1 valgrind-run
+
+valgrind-run: all $(B)/bench/bench_cycles
+	scripts/check-valgrind $(B)/bench/bench_cycles $(CYCLES) $(B)/valgrind-logs
+
 bench: all $(BENCHES)
 	@for b in $(BENCHES); do TTYBROKER_BIN=$(abspath $(CLI)) $$b || exit 1; done
 
@@ -151,6 +215,8 @@ LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
 
 install: all
+	@if [ -n "$(UNFILTERED)" ]; then \
+	  echo "install: refusing to install an unfiltered (SANITIZE/VALGRIND) build" >&2; exit 1; fi
 	@set -e; new=; for d in $(INST_DIRS); do \
 	  while [ -n "$$d" ] && [ ! -d "$(DESTDIR)$$d" ]; do new="$$new $$d"; d=$${d%/*}; done; \
 	done; \
@@ -183,4 +249,5 @@ uninstall:
 clean:
 	rm -rf $(B)
 
+include fuzz/fuzz.mk
 -include $(shell find $(B) -name '*.d' 2>/dev/null)

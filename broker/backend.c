@@ -32,6 +32,7 @@
 #include "confine.h"
 #include "engine.h"
 #include "fdpass.h"
+#include "filter.h"
 #include "lock.h"
 #include "log.h"
 #include "open.h"
@@ -336,10 +337,14 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 		_exit(EX_OSERR);
 	}
 	log_set_sinks(sinks);
+	filter_build_warn(); /* an unfiltered (sanitizer/valgrind) build says so */
 	if (backend_send_ready(sock, 0) < 0)
 		_exit(EX_OSERR);
 	log_debug("serving frontend pid %d", (int)cfg->peer_pid);
 	backend_loop(&be);
 	engine_client_end(&be.eng, &be.client);
+	/* Leave nothing open (valgrind --track-fds checks, make check-valgrind). */
+	engine_fini(&be.eng);
+	close(sock);
 	_exit(0); /* never the application's atexit handlers */
 }

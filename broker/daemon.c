@@ -35,6 +35,7 @@
 #include "daemon.h"
 #include "engine.h"
 #include "fdpass.h"
+#include "filter.h"
 #include "log.h"
 #include "proto.h"
 
@@ -537,6 +538,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 			   DAEMON_NOFILE(cfg->max_conn, cfg->max_ports));
 	if (r < 0)
 		_exit(EX_OSERR); /* said why; never serve half-confined */
+	filter_build_warn(); /* an unfiltered (sanitizer/valgrind) build says so */
 	log_info("serving on %s (engine pid %d)", cfg->socket_path, (int)getpid());
 	daemon_engine_loop(d);
 	while (d->nclients)

@@ -24,6 +24,7 @@
 #include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/mman.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <termios.h>
 #include <time.h>
@@ -31,6 +32,7 @@
 #include <linux/sockios.h>
 
 #include "filter.h"
+#include "log.h"
 
 /* The bits of an int argument the kernel uses. */
 #define LOW32 0xffffffffULL
@@ -117,6 +119,8 @@ static const struct filter_rule filter_table[] = {
 	RULE("rt_sigreturn", "return from the SIGTERM handler"),
 	RULE("restart_syscall", "the kernel resuming an interrupted call"),
 	RULE("exit_group", "exit(3)"),
+	RULE1("prctl", ARG_EQ32(0, PR_GET_SECCOMP),
+	      "check, right after loading it, that the filter is in force"),
 
 	/* Time, when the vDSO cannot answer. */
 	RULE("clock_gettime", "syslog(3) timestamps without the vDSO"),
@@ -216,6 +220,21 @@ static void filter_prime_libc(void)
 	errno = saved;
 }
 
+/*
+ * After seccomp_load(): the kernel's own word that a filter is in force,
+ * so that nothing (a library or kernel that accepted the load without
+ * applying it, a misbuilt binary) lets the backend serve unfiltered.
+ */
+int filter_verify(void)
+{
+	int mode = prctl(PR_GET_SECCOMP, 0, 0, 0, 0);
+
+	if (mode < 0)
+		return -errno;
+	return mode == 2 ? 0 : -EPERM;
+}
+
+#ifndef TB_UNFILTERED
 int filter_load(void)
 {
 	return filter_load_role(FILTER_ROLE_FORK);
@@ -232,5 +251,32 @@ int filter_load_role(unsigned int role)
 		return -errno;
 	r = seccomp_load(ctx);
 	seccomp_release(ctx);
-	return r;
+	if (r < 0)
+		return r;
+	/* Never serve believing in a filter that is not there. */
+	return filter_verify();
 }
+
+void filter_build_warn(void)
+{
+}
+#else
+/* The sanitizer/valgrind build: load nothing (filter_build_warn says so). */
+int filter_load(void)
+{
+	filter_prime_libc();
+	return 0;
+}
+
+int filter_load_role(unsigned int role)
+{
+	(void)role;
+	return filter_load();
+}
+
+void filter_build_warn(void)
+{
+	log_warnx("unfiltered build: no seccomp filter (for sanitizers and valgrind only, "
+		  "never for production)");
+}
+#endif

@@ -97,7 +97,7 @@ static int parse_ascii(const char *buf, size_t len, pid_t *pid)
  * native-endian binary form, which must look like a real PID.  A PID that
  * is not positive is no PID: kill(0 or -n, 0) would probe process groups.
  */
-static int parse_pid(const char *buf, size_t len, pid_t *pid)
+int lock_parse_pid(const char *buf, size_t len, pid_t *pid)
 {
 	int32_t bin;
 	pid_t v;
@@ -195,7 +195,7 @@ static int read_pid_fd(int fd, pid_t *pid, struct stat *st)
 		return (int)n;
 	if (n > LOCK_READ_MAX)
 		return -EINVAL;
-	return parse_pid(buf, (size_t)n, pid);
+	return lock_parse_pid(buf, (size_t)n, pid);
 }
 
 /* lock_read_pid, also giving the file's stat in *ST. */

@@ -83,6 +83,12 @@ int lock_release(int dirfd, const struct lock_file *lf);
  */
 int lock_read_pid(int dirfd, const char *name, pid_t *pid);
 
+/*
+ * The PID in lock-file content BUF (LEN bytes, as lock_read_pid reads it):
+ * 0 and *PID (> 0), or -EINVAL.  Pure, for the fuzzer (fuzz/fuzz_lockpid.c).
+ */
+int lock_parse_pid(const char *buf, size_t len, pid_t *pid);
+
 /* flock(LOCK_EX|LOCK_NB) on FD: 0, -EBUSY if somebody holds it, or -errno. */
 int lock_flock(int fd);
 

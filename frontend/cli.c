@@ -15,6 +15,7 @@
 
 #include "cli.h"
 #include "drop.h"
+#include "filter.h"
 #include "lock.h"
 #include "policy.h"
 #include "portname.h"
@@ -237,7 +238,7 @@ static int cli_options(struct cli *c, int argc, char **argv)
 		case 'u': c->user = optarg; break;
 		case 'v': c->log |= TB_LOG_STDERR; break;
 		case 'q': c->log |= TB_LOG_QUIET; break;
-		case 'V': printf("ttybroker %s\n", TB_VERSION); exit(0);
+		case 'V': printf("ttybroker %s%s\n", TB_VERSION, FILTER_BUILD_NOTE); exit(0);
 		case 'h': cli_help(); exit(0);
 		default:
 			cli_getopt_error(NULL, ch, argv);

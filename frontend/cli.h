@@ -6,8 +6,10 @@
 #define TB_CLI_H
 
 #include <stddef.h>
+#include <sys/stat.h>
 #include <sys/types.h>
 
+#include "policy.h"
 #include "ttybroker.h"
 
 struct cli {
@@ -22,6 +24,11 @@ int cli_run(const struct cli *c, int argc, char **argv);
 int cli_check(const struct cli *c, int argc, char **argv);
 int cli_lint(const struct cli *c, int argc, char **argv);
 int cli_demo(const struct cli *c, int argc, char **argv);
+
+/* lint's verdict on TEXT read from PATH (cli_lint.c): the number of problems. */
+int cli_lint_judge(const char *path, const char *text, size_t len,
+		   const struct stat *st, policy_error_fn err, void *arg,
+		   struct policy **pol);
 
 /* Print "ttybroker: MSG" to stderr and return CODE. */
 int cli_fail(int code, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

@@ -207,16 +207,7 @@ int cli_lint(const struct cli *c, int argc, char **argv)
 	text = lint_read(argv[1], &len, &st, why, sizeof(why));
 	if (!text)
 		return cli_fail(EX_CONFIG, "%s: %s", argv[1], why);
-	if (len > POLICY_MAX_SIZE)
-		cli_policy_error(&errors, argv[1], 0, "larger than the 1 MiB limit");
-	else if (policy_parse(text, len, argv[1], cli_policy_error, &errors, &pol) < 0 &&
-		 !errors)
-		cli_policy_error(&errors, argv[1], 0, "cannot parse");
-	if (st.st_uid != 0)
-		cli_policy_error(&errors, argv[1], 0, "not owned by root: would be refused");
-	if (st.st_mode & (S_IWGRP | S_IWOTH))
-		cli_policy_error(&errors, argv[1], 0,
-				 "writable by group or others: would be refused");
+	errors = cli_lint_judge(argv[1], text, len, &st, cli_policy_error, NULL, &pol);
 	if (!errors)
 		printf("%s: ok, %zu rule%s\n", argv[1], pol->nrules, pol->nrules == 1 ? "" : "s");
 	policy_free(pol);

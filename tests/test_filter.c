@@ -141,6 +141,18 @@ static void teardown(void)
 
 TestSuite(filter, .init = setup, .fini = teardown, .timeout = 60);
 
+/*
+ * In a TB_UNFILTERED build (make SANITIZE=1 / VALGRIND=1) filter_load()
+ * loads nothing: the tests of the loaded filter are skipped, with why;
+ * the table, the documentation and filter_verify() are still tested.
+ */
+static void need_filter(void)
+{
+	if (!FILTER_LOADED)
+		cr_skip_test("unfiltered build (TB_UNFILTERED, make SANITIZE=1 or VALGRIND=1): "
+			     "filter_load() loads no seccomp filter to test");
+}
+
 /* ---- running things under the filter ---------------------------------- */
 
 /* Wait for PID; kill it if it outlives the guard.  The raw wait status. */
@@ -356,6 +368,9 @@ ParameterizedTestParameters(filter, forbidden)
 		{ "lseek", SYS_lseek, { X_FILE, 0, SEEK_SET }, 0 },
 		{ "rt_sigaction", SYS_rt_sigaction, { SIGTERM, 0, X_BUF, 8 }, 0 },
 		{ "prctl", SYS_prctl, { PR_GET_DUMPABLE }, 0 },
+		{ "prctl PR_SET_DUMPABLE", SYS_prctl, { PR_SET_DUMPABLE, 1 }, 0 },
+		{ "prctl PR_GET_SECCOMP in the high half only", SYS_prctl,
+		  { (long)((unsigned long)PR_GET_SECCOMP << 32) }, 0 },
 		{ "exit (threads only)", SYS_exit, { 0 }, 0 },
 	};
 
@@ -364,6 +379,7 @@ ParameterizedTestParameters(filter, forbidden)
 
 ParameterizedTest(struct call *c, filter, forbidden)
 {
+	need_filter();
 	assert_killed(run_forked(call_filtered, c), c->what);
 }
 
@@ -420,6 +436,7 @@ ParameterizedTestParameters(filter, allowed)
 		{ "munmap", SYS_munmap, { X_MAP, 4096 }, 0 },
 		{ "restart_syscall with nothing to restart", SYS_restart_syscall, { 0 }, EINTR },
 		{ "exit_group", SYS_exit_group, { 0 }, 0 },
+		{ "prctl PR_GET_SECCOMP", SYS_prctl, { PR_GET_SECCOMP }, 0 },
 	};
 
 	return cr_make_param_array(struct call, calls, sizeof(calls) / sizeof(calls[0]));
@@ -427,6 +444,7 @@ ParameterizedTestParameters(filter, allowed)
 
 ParameterizedTest(struct call *c, filter, allowed)
 {
+	need_filter();
 	assert_survived(run_forked(call_filtered, c), c->what);
 }
 
@@ -471,7 +489,10 @@ Test(filter, i386_int80_killed)
 	 * architecture check can stop that one.
 	 */
 	static const long nrs[] = { 20, 0 };
-	int st = run_forked(int80_plain, NULL);
+	int st;
+
+	need_filter();
+	st = run_forked(int80_plain, NULL);
 
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
 		cr_skip_test("no IA32 emulation in this kernel");
@@ -494,7 +515,10 @@ static int x32_call(const void *arg)
 Test(filter, x32_killed)
 {
 	bool filtered = false;
-	int st = run_forked(x32_call, &filtered);
+	int st;
+
+	need_filter();
+	st = run_forked(x32_call, &filtered);
 
 	/* Without the filter: the pid, or ENOSYS without x32 support. */
 	cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "unfiltered x32 getpid died");
@@ -549,6 +573,7 @@ static int libc_filtered(const void *arg)
 
 Test(filter, syslog_strerror_localtime)
 {
+	need_filter();
 	assert_survived(run_forked(libc_filtered, NULL), "syslog, strerror, localtime");
 }
 
@@ -589,6 +614,7 @@ Test(filter, sigterm_handler_returns)
 	pid_t pid;
 	char c;
 
+	need_filter();
 	cr_assert_eq(pipe2(in, O_CLOEXEC), 0);
 	cr_assert_eq(pipe2(out, O_CLOEXEC), 0);
 	pid = fork();
@@ -635,10 +661,74 @@ Test(filter, peer_identity_only_in_the_daemon_role)
 	struct role_call d_groups = { FILTER_ROLE_DAEMON, SO_PEERGROUPS };
 	struct role_call d_other = { FILTER_ROLE_DAEMON, SO_RCVBUF };
 
+	need_filter();
 	assert_killed(run_forked(call_role, &fork_cred), "fork role SO_PEERCRED");
 	assert_survived(run_forked(call_role, &d_cred), "daemon role SO_PEERCRED");
 	assert_survived(run_forked(call_role, &d_groups), "daemon role SO_PEERGROUPS");
 	assert_killed(run_forked(call_role, &d_other), "daemon role SO_RCVBUF");
+}
+
+/* ---- is the filter really in force ------------------------------------ */
+
+/* Grandchild: what filter_verify() says, 0 or its -errno negated. */
+static int verify_plain(const void *arg)
+{
+	(void)arg;
+	return -filter_verify();
+}
+
+/*
+ * A process without a filter must not pass for a filtered one: this is
+ * what makes a normal build refuse to serve if seccomp_load() ever
+ * "succeeded" without a filter in force.
+ */
+Test(filter, verify_refuses_no_filter)
+{
+	int st = run_forked(verify_plain, NULL);
+
+	cr_assert(WIFEXITED(st), "filter_verify killed the unfiltered process");
+	cr_assert_eq(WEXITSTATUS(st), EPERM, "filter_verify without a filter: %d, want -EPERM",
+		     -WEXITSTATUS(st));
+}
+
+/* Grandchild: filter_load() (which verifies), then verify again. */
+static int verify_loaded(const void *arg)
+{
+	(void)arg;
+	if (filter_load() < 0)
+		return EXIT_NOLOAD;
+	return -filter_verify();
+}
+
+Test(filter, verify_accepts_loaded_filter)
+{
+	need_filter();
+	assert_survived(run_forked(verify_loaded, NULL), "filter_verify under the filter");
+}
+
+/*
+ * `ttybroker -V` says whether this is an unfiltered build (and a normal
+ * build says nothing of the kind).
+ */
+Test(filter, version_names_unfiltered_build)
+{
+	const char *bin = getenv("TTYBROKER_BIN");
+	char cmd[512], out[256] = "";
+	FILE *p;
+
+	if (!bin)
+		bin = "build/ttybroker";
+	snprintf(cmd, sizeof(cmd), "'%s' -V", bin);
+	p = popen(cmd, "re");
+	cr_assert_not_null(p, "%s: %s", cmd, strerror(errno));
+	if (!fgets(out, sizeof(out), p))
+		out[0] = '\0';
+	cr_assert_eq(pclose(p), 0, "%s failed: %s", cmd, out);
+	cr_assert(strncmp(out, "ttybroker ", 10) == 0, "%s: %s", cmd, out);
+	if (FILTER_LOADED)
+		cr_assert_null(strstr(out, "unfiltered"), "normal build says: %s", out);
+	else
+		cr_assert_not_null(strstr(out, FILTER_BUILD_NOTE), "unfiltered build says: %s", out);
 }
 
 /* ---- the table and its documentation ---------------------------------- */

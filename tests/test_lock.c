@@ -401,6 +401,26 @@ Test(lock, read_pid_special)
 	cr_assert_eq(lock_read_pid(dfd, "LCK..sock", &pid), -EPERM);
 }
 
+/* The parser alone: only LEN bytes count, *PID is set on success only. */
+Test(lock, parse_pid)
+{
+	int32_t bin = 4242;
+	pid_t pid = -42;
+
+	cr_assert_eq(lock_parse_pid("12345", 3, &pid), 0);
+	cr_assert_eq(pid, 123);
+	pid = -42;
+	cr_assert_eq(lock_parse_pid("12x", 2, &pid), 0);
+	cr_assert_eq(pid, 12);
+	pid = -42;
+	cr_assert_eq(lock_parse_pid("0\n", 2, &pid), -EINVAL);
+	cr_assert_eq(lock_parse_pid("", 0, &pid), -EINVAL);
+	cr_assert_eq(lock_parse_pid("\xff\xff\xff\xff", 4, &pid), -EINVAL);
+	cr_assert_eq(pid, -42);
+	cr_assert_eq(lock_parse_pid((const char *)&bin, sizeof(bin), &pid), 0);
+	cr_assert_eq(pid, 4242);
+}
+
 /* ---- lock_acquire: creation ------------------------------------------- */
 
 Test(lock, acquire_creates)
