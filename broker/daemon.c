@@ -539,7 +539,11 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	if (r < 0)
 		_exit(EX_OSERR); /* said why; never serve half-confined */
 	filter_build_warn(); /* an unfiltered (sanitizer/valgrind) build says so */
-	log_info("serving on %s (engine pid %d)", cfg->socket_path, (int)getpid());
+	if (d->listener == DAEMON_LISTEN_FD)
+		log_info("serving on fd %d from socket activation (engine pid %d)",
+			 DAEMON_LISTEN_FD, (int)getpid());
+	else
+		log_info("serving on %s (engine pid %d)", cfg->socket_path, (int)getpid());
 	daemon_engine_loop(d);
 	while (d->nclients)
 		daemon_client_end(d, d->nclients - 1);

@@ -1074,12 +1074,47 @@ Test(daemon, parent_ends_with_its_engine)
 	cr_assert_not(tu_exists(sock_path), "the socket file is removed");
 }
 
-Test(daemon, sigterm_removes_the_socket)
+Test(daemon, sigterm_releases_everything_and_removes_the_socket)
 {
+	struct tu_pty pty;
+	struct kid k;
+
+	tu_pty_open(&pty, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
 	daemon_start();
+	kid_start(&k, TU_NOBODY, pty.port);
+	cr_assert_eq(kid_read(&k), PROTO_R_OK);
+	cr_assert_gt(lock_count(), 0);
 	cr_assert(tu_exists(sock_path));
-	daemon_stop_now();
+	kill(daemon_pid, SIGTERM);
+	cr_assert_eq(tu_wait(daemon_pid, WAIT_MS), 0, "exit status 0 after SIGTERM");
+	daemon_pid = -1;
+	cr_assert_eq(lock_count(), 0, "the engine released the client's port first");
 	cr_assert_not(tu_exists(sock_path));
+	kid_end(&k);
+	tu_pty_close(&pty);
+}
+
+/* SIGHUP (reload's signal) neither ends the daemon nor drops a client. */
+Test(daemon, sighup_keeps_serving)
+{
+	struct tu_pty pty;
+	struct kid k;
+
+	tu_pty_open(&pty, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&k, TU_NOBODY, pty.port);
+	cr_assert_eq(kid_read(&k), PROTO_R_OK);
+	kill(daemon_pid, SIGHUP);
+	usleep(200000);
+	cr_assert_eq(waitpid(daemon_pid, NULL, WNOHANG), 0, "the daemon is still there");
+	cr_assert_eq(lock_pid(pty.port), k.pid, "the client still holds its port");
+	assert_still_serving();
+	cr_assert_eq(write(k.cmd, "r", 1), 1);
+	cr_assert_eq(kid_read(&k), 'R');
+	kid_end(&k);
+	tu_pty_close(&pty);
 }
 
 /* ---- the socket path ---------------------------------------------------- */
