@@ -57,6 +57,7 @@ struct dengine {
 	const struct daemon_config *cfg;
 	struct engine eng;
 	int listener;
+	bool activated;           /* the listener came from socket activation */
 	int parent;               /* our end of the socketpair with the parent */
 	unsigned int nclients;
 	struct dclient **clients; /* cfg->max_conn slots, the first nclients used */
@@ -539,7 +540,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	if (r < 0)
 		_exit(EX_OSERR); /* said why; never serve half-confined */
 	filter_build_warn(); /* an unfiltered (sanitizer/valgrind) build says so */
-	if (d->listener == DAEMON_LISTEN_FD)
+	if (d->activated)
 		log_info("serving on fd %d from socket activation (engine pid %d)",
 			 DAEMON_LISTEN_FD, (int)getpid());
 	else
@@ -642,6 +643,7 @@ int daemon_main(const struct daemon_config *cfg)
 	act = daemon_listen_fds(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), getpid());
 	daemon_sanitize(act == 1);
 	d.listener = daemon_listener(cfg, act, &bound);
+	d.activated = act == 1;
 	if (d.listener < 0)
 		return EX_OSERR;
 	if (bound && lstat(cfg->socket_path, &bound_st) < 0)

@@ -464,6 +464,18 @@ static void end_to_end(uid_t uid)
 	cr_assert_eq(kid_read(&k), 'R');
 	cr_assert_eq(lock_count(), 0, "release removes the lock files");
 	kid_end(&k);
+	{
+		char line[512], want[300];
+		bool seen = false;
+		FILE *f = fopen(log_path, "re");
+
+		cr_assert_not_null(f);
+		snprintf(want, sizeof(want), "serving on %s ", sock_path);
+		while (fgets(line, sizeof(line), f))
+			seen |= strstr(line, want) != NULL;
+		fclose(f);
+		cr_assert(seen, "the log names the socket it serves");
+	}
 	tu_pty_close(&pty);
 }
 
