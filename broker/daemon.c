@@ -474,6 +474,31 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 	return 0;
 }
 
+/*
+ * One message on the parent channel (either end).  The hook for reload:
+ * the parent will send the re-checked policy here, and the engine apply
+ * it with engine_set_policy().  Today no message is defined: one is
+ * logged and ignored.  Returns 0, or -1 when the other process is gone.
+ */
+static int daemon_channel_read(int chan)
+{
+	char buf[PROTO_MSG_MAX];
+	/* Readable (ppoll said so): recvmsg, the call the filter allows. */
+	ssize_t n = fdpass_recv(chan, buf, sizeof(buf), NULL, NULL);
+
+	if (n == -EINTR || n == -EAGAIN)
+		return 0;
+	if (n == 0 || n == -ECONNRESET)
+		return -1;
+	if (n < 0) {
+		errno = (int)-n;
+		log_warn("parent channel: message ignored");
+		return 0;
+	}
+	log_warnx("parent channel: message of %zd bytes ignored", n);
+	return 0;
+}
+
 /* The engine's loop: until SIGTERM or the parent's end. */
 static void daemon_engine_loop(struct dengine *d)
 {
@@ -496,9 +521,7 @@ static void daemon_engine_loop(struct dengine *d)
 				continue;
 			fatal("ppoll");
 		}
-		if (d->pfd[0].revents) {
-			/* Reload will read the re-checked policy here; today
-			 * only the parent's end comes. */
+		if (d->pfd[0].revents && daemon_channel_read(d->parent) < 0) {
 			log_warnx("the privileged parent is gone: ending");
 			return;
 		}
@@ -603,8 +626,10 @@ static int daemon_parent_loop(pid_t engine, int chan)
 			daemon_parent_reload(chan);
 		}
 		if (daemon_child || p.revents) {
-			if (waitpid(engine, &st, WNOHANG) == engine || p.revents) {
-				if (p.revents && waitpid(engine, &st, 0) < 0)
+			bool gone = p.revents && daemon_channel_read(chan) < 0;
+
+			if (waitpid(engine, &st, WNOHANG) == engine || gone) {
+				if (gone && waitpid(engine, &st, 0) < 0)
 					st = 0;
 				log_warnx("the engine process ended (%s %d): exiting",
 					  WIFSIGNALED(st) ? "signal" : "status",
