@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # ttybroker - privilege-separated serial-port broker.
-# Targets: all check check-docs bench install uninstall clean demo
+# Targets: all check check-docs bench install install-setuid uninstall clean demo
 #          check-sanitize  the whole suite against an ASan+UBSan build
 #                          (SANITIZE=1, into build-sanitize/, no seccomp filter)
 #          check-valgrind  CYCLES (default 100000) open/release cycles under
@@ -15,6 +15,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
@@ -49,7 +50,8 @@ HARDEN_CC  := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
               -fstack-clash-protection -fcf-protection
 HARDEN_LD  := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 CPPFLAGS   += -D_GNU_SOURCE -Icommon -Ipolicy -Ibroker -Ifrontend \
-              -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"'
+              -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              -DTB_LIBEXECDIR='"$(LIBEXECDIR)"'
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(HARDEN_CC) -MMD -MP $(CFLAGS)
 LIBS       := -lcap-ng -lseccomp
 # Test-only builds without the seccomp filter (never installed; the backend
@@ -76,11 +78,13 @@ LIB_SRC    := $(filter-out $(CLI_SRC) $(DAEMON_SRC),$(wildcard common/*.c policy
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
+HELPER_SRC := helper/helper.c
 # Small programs the tests run (e.g. installed setuid in a temp dir).
 TPROG_SRC  := $(wildcard tests/helper/*.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(B)/%.o)
 TESTS      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCHES    := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
@@ -90,12 +94,13 @@ STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
 CLI        := $(B)/ttybroker
 DAEMON     := $(B)/ttybrokerd
+HELPER     := $(B)/ttybroker-helper
 PC         := $(B)/ttybroker.pc
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5 docs/*.8)
 
-.PHONY: all check check-docs bench install uninstall clean demo check-sanitize check-valgrind \
-        sanitize-run valgrind-run
-all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(PC)
+.PHONY: all check check-docs bench install install-setuid uninstall clean demo check-sanitize \
+        check-valgrind sanitize-run valgrind-run
+all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(HELPER) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -127,6 +132,11 @@ $(CLI): $(CLI_OBJ) $(STATIC)
 
 $(DAEMON): $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC) $(LIBS)
+
+# The setuid-root way in (helper/helper.c); libttybroker executes it from
+# LIBEXECDIR/ttybroker when the caller is not root and no daemon answers.
+$(HELPER): $(HELPER_OBJ) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(HELPER_OBJ) $(STATIC) $(LIBS)
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC) | $(TPROGS)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(HELP_OBJ) $(STATIC) $(LIBS) $(CRIT_LIBS)
@@ -209,7 +219,7 @@ demo: all
 # linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
 # of the loader's directories (/usr/local/lib is, on Debian).
 INST_DIRS  = $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
-             $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker
+             $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
@@ -226,6 +236,7 @@ install: all
 	mv -f "$(DESTDIR)$(INST_LIST).new" "$(DESTDIR)$(INST_LIST)"
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/ttybroker
 	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/ttybrokerd
+	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libttybroker.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libttybroker.so
@@ -235,7 +246,14 @@ install: all
 	for m in $(MANS); do s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
 	@$(LDCONFIG_RUN)
 
+# install-setuid: install, then make the helper setuid-root, so programs
+# that never had root can open ports when no ttybrokerd runs (run as root).
+install-setuid: install
+	chown 0:0 $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+	chmod 4755 $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+
 uninstall:
+	rm -f $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(SBINDIR)/ttybrokerd \
 	  $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc

@@ -74,7 +74,7 @@ static void backend_sanitize(int sock)
 	sigset_t none;
 	int null;
 
-	if (sock > 2 && close_range(3, (unsigned int)sock - 1, 0) < 0)
+	if (sock > 3 && close_range(3, (unsigned int)sock - 1, 0) < 0)
 		fatal("close_range");
 	if (close_range((unsigned int)sock + 1, ~0U, 0) < 0)
 		fatal("close_range");

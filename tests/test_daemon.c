@@ -897,16 +897,24 @@ Test(daemon, connections_per_uid_are_limited)
 
 			ok += s >= 0 && rc_ready(s, NULL) == 0;
 		}
-		last = rc_connect(sock_path);
+		/* The next one, through the library: it passes the reason on. */
+		{
+			struct tb_options o = { .via = TB_VIA_DAEMON };
+			struct tb_broker *b = NULL;
+
+			setenv("TTYBROKER_SOCKET", sock_path, 1);
+			last = tb_init(&o, &b);
+		}
 		res[0] = ok == DAEMON_MAX_PER_UID;
-		res[1] = last >= 0 ? rc_ready(last, NULL) : last;
+		res[1] = last;
 		_exit(write(st[1], res, sizeof(res)) == sizeof(res) ? 0 : 1);
 	}
 	close(st[1]);
 	cr_assert_eq(read(st[0], res, sizeof(res)), (ssize_t)sizeof(res));
 	close(st[0]);
 	cr_assert_eq(res[0], 1, "%d connections of one uid are served", DAEMON_MAX_PER_UID);
-	cr_assert_eq(res[1], -EUSERS, "the next one is refused in PROTO_READY");
+	cr_assert_eq(res[1], -EUSERS, "the next tb_init() is refused with the reason, not %d",
+		     res[1]);
 	cr_assert_str_eq(tb_strerror(-EUSERS),
 			 "too many connections to the broker for this user");
 	cr_assert_eq(tu_wait(kid, WAIT_MS), 0);
