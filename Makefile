@@ -13,6 +13,7 @@
 
 PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
+SBINDIR    ?= $(PREFIX)/sbin
 LIBDIR     ?= $(PREFIX)/lib
 LIBEXECDIR ?= $(PREFIX)/libexec
 INCLUDEDIR ?= $(PREFIX)/include
@@ -71,7 +72,9 @@ CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
 CLI_SRC    := $(wildcard frontend/cli*.c)
-LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard common/*.c policy/*.c broker/*.c frontend/*.c))
+# Programs' main(): never in the library.
+DAEMON_SRC := broker/ttybrokerd.c
+LIB_SRC    := $(filter-out $(CLI_SRC) $(DAEMON_SRC),$(wildcard common/*.c policy/*.c broker/*.c frontend/*.c))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 BENCH_SRC  := $(wildcard bench/*.c)
@@ -90,13 +93,14 @@ TPROGS     := $(TPROG_SRC:tests/helper/%.c=$(B)/tests/helper/%)
 STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
 CLI        := $(B)/ttybroker
+DAEMON     := $(B)/ttybrokerd
 HELPER     := $(B)/ttybroker-helper
 PC         := $(B)/ttybroker.pc
-MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
+MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5 docs/*.8)
 
 .PHONY: all check check-docs bench install install-setuid uninstall clean demo check-sanitize \
         check-valgrind sanitize-run valgrind-run
-all: $(STATIC) $(SHARED) $(CLI) $(HELPER) $(PC)
+all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(HELPER) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -125,6 +129,9 @@ $(SHARED): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
+
+$(DAEMON): $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC) $(LIBS)
 
 # The setuid-root way in (helper/helper.c); libttybroker executes it from
 # LIBEXECDIR/ttybroker when the caller is not root and no daemon answers.
@@ -211,8 +218,8 @@ demo: all
 # With an empty DESTDIR the loader cache is refreshed (ldconfig): a program
 # linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
 # of the loader's directories (/usr/local/lib is, on Debian).
-INST_DIRS  = $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
-             $(MANDIR)/man5 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
+INST_DIRS  = $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
+             $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
@@ -228,6 +235,7 @@ install: all
 	  for d in $$new; do echo "$$d"; done; } | sort -u > "$(DESTDIR)$(INST_LIST).new"; \
 	mv -f "$(DESTDIR)$(INST_LIST).new" "$(DESTDIR)$(INST_LIST)"
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/ttybroker
+	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/ttybrokerd
 	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
@@ -246,7 +254,8 @@ install-setuid: install
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
-	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(LIBDIR)/libttybroker.* \
+	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(SBINDIR)/ttybrokerd \
+	  $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	@if [ -f "$(DESTDIR)$(INST_LIST)" ]; then \

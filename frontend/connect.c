@@ -40,8 +40,13 @@ const char *connect_helper_path(void)
 	return connect_env("TTYBROKER_HELPER", CONNECT_HELPER_DEFAULT);
 }
 
-/* Wait for PROTO_READY: the backend behind SOCK is confined and serving. */
-static int connect_wait_ready(int sock)
+/*
+ * Wait for PROTO_READY on SOCK, for every way in.  A backend that could
+ * not start said why on stderr, so to the caller that is one error,
+ * -ECHILD; a daemon's refusal for one of its limits is passed on as it
+ * is (-EUSERS, -ENFILE, -E2BIG), because tb_strerror() can say which.
+ */
+int connect_wait_ready(int sock)
 {
 	char buf[PROTO_MSG_MAX];
 	union proto_msg msg;
@@ -51,13 +56,20 @@ static int connect_wait_ready(int sock)
 		n = fdpass_recv(sock, buf, sizeof(buf), NULL, NULL);
 	while (n == -EINTR);
 	if (n == 0)
-		return -ECONNRESET;
+		return -ECONNRESET; /* died before it was ready, unexplained */
 	if (n < 0)
 		return (int)n;
 	if (proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &msg) < 0 ||
 	    msg.hdr.type != PROTO_READY)
 		return -EPROTO;
-	return msg.ready.err < 0 ? -ECHILD : 0;
+	switch (msg.ready.err) {
+	case 0:
+		return 0;
+	case -EUSERS: case -ENFILE: case -E2BIG:
+		return msg.ready.err;
+	default:
+		return -ECHILD;
+	}
 }
 
 int connect_daemon(const char *path)

@@ -23,10 +23,17 @@ const char *connect_socket_path(void);
 const char *connect_helper_path(void);
 
 /*
+ * Wait for PROTO_READY on SOCK: 0, -ECHILD (the backend could not start;
+ * it said why on stderr), -EUSERS, -ENFILE or -E2BIG (a daemon's limit),
+ * -ECONNRESET (hung up first), -EPROTO, or another negative errno.
+ */
+int connect_wait_ready(int sock);
+
+/*
  * Connect to a daemon listening on PATH (AF_UNIX, SOCK_SEQPACKET) and wait
  * for its PROTO_READY.  Returns the socket (close-on-exec), -ENOTCONN if no
  * daemon listens there (no such file, nobody accepting, not allowed to
- * connect), -ECHILD if it says it cannot serve, -ECONNRESET if it hangs up
+ * connect), what connect_wait_ready() returns if it cannot serve, -ECONNRESET if it hangs up
  * first, or another negative errno.
  */
 int connect_daemon(const char *path);

@@ -97,27 +97,6 @@ static void tb_backend_config(const struct tb_options *o, const struct drop_targ
 		       cfg->peer_comm, sizeof(cfg->peer_comm));
 }
 
-/* Wait for PROTO_READY: the backend is confined and serving. */
-static int tb_wait_ready(struct tb_broker *b)
-{
-	char buf[PROTO_MSG_MAX];
-	union proto_msg msg;
-	ssize_t n;
-
-	do
-		n = fdpass_recv(b->sock, buf, sizeof(buf), NULL, NULL);
-	while (n == -EINTR);
-	if (n == 0)
-		return -ECONNRESET; /* backend died during startup, unexplained */
-	if (n < 0)
-		return (int)n;
-	if (proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &msg) < 0 ||
-	    msg.hdr.type != PROTO_READY)
-		return -EPROTO;
-	/* The backend said why on stderr; to the caller it is one error. */
-	return msg.ready.err < 0 ? -ECHILD : 0;
-}
-
 /* The parent after fork: drop for good, then wait for the backend. */
 static int tb_frontend_start(struct tb_broker *b, const struct drop_target *t)
 {
@@ -128,7 +107,7 @@ static int tb_frontend_start(struct tb_broker *b, const struct drop_target *t)
 		errno = -r;
 		fatal("cannot drop privileges to uid %u", (unsigned int)t->subj.uid);
 	}
-	return tb_wait_ready(b);
+	return connect_wait_ready(b->sock);
 }
 
 static void tb_reap(struct tb_broker *b)
