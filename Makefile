@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: MIT
 # ttybroker - privilege-separated serial-port broker.
-# Targets: all check check-docs bench install uninstall clean demo
+# Targets: all check check-docs bench install install-setuid uninstall clean demo
 #          check-sanitize  the whole suite against an ASan+UBSan build
 #                          (SANITIZE=1, into build-sanitize/, no seccomp filter)
 #          check-valgrind  CYCLES (default 100000) open/release cycles under
@@ -15,6 +15,7 @@ PREFIX     ?= /usr/local
 BINDIR     ?= $(PREFIX)/bin
 SBINDIR    ?= $(PREFIX)/sbin
 LIBDIR     ?= $(PREFIX)/lib
+LIBEXECDIR ?= $(PREFIX)/libexec
 INCLUDEDIR ?= $(PREFIX)/include
 DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
@@ -50,7 +51,8 @@ HARDEN_CC  := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
               -fstack-clash-protection -fcf-protection
 HARDEN_LD  := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 CPPFLAGS   += -D_GNU_SOURCE -Icommon -Ipolicy -Ibroker -Ifrontend \
-              -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"'
+              -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"' \
+              -DTB_LIBEXECDIR='"$(LIBEXECDIR)"'
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(HARDEN_CC) -MMD -MP $(CFLAGS)
 LIBS       := -lcap-ng -lseccomp
 # Test-only builds without the seccomp filter (never installed; the backend
@@ -71,17 +73,21 @@ CRIT_CFLAGS := $(shell $(PKG_CONFIG) --cflags criterion 2>/dev/null)
 CRIT_LIBS   := $(shell $(PKG_CONFIG) --libs criterion 2>/dev/null || echo -lcriterion)
 
 CLI_SRC    := $(wildcard frontend/cli*.c)
-LIB_SRC    := $(filter-out $(CLI_SRC),$(wildcard common/*.c policy/*.c broker/*.c frontend/*.c))
+# Programs' main(): never in the library.
+DAEMON_SRC := broker/ttybrokerd.c
+LIB_SRC    := $(filter-out $(CLI_SRC) $(DAEMON_SRC),$(wildcard common/*.c policy/*.c broker/*.c frontend/*.c))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
 # Code every bench program links (not a program itself).
 BENCH_UTIL := bench/benchutil.c
 BENCH_SRC  := $(filter-out $(BENCH_UTIL),$(wildcard bench/*.c))
+HELPER_SRC := helper/helper.c
 # Small programs the tests run (e.g. installed setuid in a temp dir).
 TPROG_SRC  := $(wildcard tests/helper/*.c)
 
 LIB_OBJ    := $(LIB_SRC:%.c=$(B)/%.o)
 CLI_OBJ    := $(CLI_SRC:%.c=$(B)/%.o)
+HELPER_OBJ := $(HELPER_SRC:%.c=$(B)/%.o)
 HELP_OBJ   := $(TEST_HELP:%.c=$(B)/%.o)
 TESTS      := $(TEST_SRC:tests/%.c=$(B)/tests/%)
 BENCHES    := $(BENCH_SRC:bench/%.c=$(B)/bench/%)
@@ -90,12 +96,14 @@ TPROGS     := $(TPROG_SRC:tests/helper/%.c=$(B)/tests/helper/%)
 STATIC     := $(B)/libttybroker.a
 SHARED     := $(B)/libttybroker.so.$(SOVERSION)
 CLI        := $(B)/ttybroker
+DAEMON     := $(B)/ttybrokerd
+HELPER     := $(B)/ttybroker-helper
 PC         := $(B)/ttybroker.pc
-MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5)
+MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5 docs/*.8)
 
-.PHONY: all check check-docs bench install uninstall clean demo check-sanitize check-valgrind \
-        sanitize-run valgrind-run
-all: $(STATIC) $(SHARED) $(CLI) $(PC)
+.PHONY: all check check-docs bench install install-setuid uninstall clean demo check-sanitize \
+        check-valgrind sanitize-run valgrind-run
+all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(HELPER) $(PC)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -124,6 +132,14 @@ $(SHARED): $(LIB_OBJ)
 
 $(CLI): $(CLI_OBJ) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(CLI_OBJ) $(STATIC) $(LIBS)
+
+$(DAEMON): $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC) $(LIBS)
+
+# The setuid-root way in (helper/helper.c); libttybroker executes it from
+# LIBEXECDIR/ttybroker when the caller is not root and no daemon answers.
+$(HELPER): $(HELPER_OBJ) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(HELPER_OBJ) $(STATIC) $(LIBS)
 
 $(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC) | $(TPROGS)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(HELP_OBJ) $(STATIC) $(LIBS) $(CRIT_LIBS)
@@ -221,8 +237,8 @@ demo: all
 # With an empty DESTDIR the loader cache is refreshed (ldconfig): a program
 # linked against the new libttybroker.so.0 then finds it, if LIBDIR is one
 # of the loader's directories (/usr/local/lib is, on Debian).
-INST_DIRS  = $(BINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
-             $(MANDIR)/man5 $(DATADIR)/ttybroker
+INST_DIRS  = $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
+             $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
 INST_DIRS += $(SYSTEMDUNITDIR)
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
@@ -239,6 +255,8 @@ install: all
 	  for d in $$new; do echo "$$d"; done; } | sort -u > "$(DESTDIR)$(INST_LIST).new"; \
 	mv -f "$(DESTDIR)$(INST_LIST).new" "$(DESTDIR)$(INST_LIST)"
 	$(INSTALL) -m 0755 $(CLI) $(DESTDIR)$(BINDIR)/ttybroker
+	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/ttybrokerd
+	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libttybroker.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libttybroker.so
@@ -251,8 +269,16 @@ install: all
 	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service
 	@$(LDCONFIG_RUN)
 
+# install-setuid: install, then make the helper setuid-root, so programs
+# that never had root can open ports when no ttybrokerd runs (run as root).
+install-setuid: install
+	chown 0:0 $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+	chmod 4755 $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+
 uninstall:
-	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(LIBDIR)/libttybroker.* \
+	rm -f $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(SBINDIR)/ttybrokerd \
+	  $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
 	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.socket

@@ -1,6 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * backend.c - startup and request loop of the privileged backend.
+ * backend.c - the fork way in: startup and request loop of the backend
+ * that tb_init() forks for one frontend.  The checks, locks and audit are
+ * the engine's (engine.c), shared with the daemon and the helper.
  *
  * Order (see docs/DESIGN.md): sanitize the inherited process, load the
  * policy and open /dev, /sys/dev/char and the lock directory while still
@@ -28,6 +30,7 @@
 #include "audit.h"
 #include "backend.h"
 #include "confine.h"
+#include "engine.h"
 #include "fdpass.h"
 #include "filter.h"
 #include "lock.h"
@@ -37,35 +40,12 @@
 #include "proto.h"
 #include "ttybroker.h"
 
-struct session {
-	uint32_t handle;   /* 0 = free slot */
-	int fd;            /* our copy of the port: holds the flock */
-	struct lock_file lf;
-	dev_t rdev;        /* the port's device number, to spot a second open */
-	unsigned int rule; /* the policy line that permitted it, for the audit */
-	char kname[PROTO_PORT_MAX];
-};
-
 struct backend {
 	int sock;
 	int frontend;        /* pidfd of the frontend, or -1 */
 	const struct backend_config *cfg;
-	struct policy *pol;  /* NULL: policy missing, invalid or unsafe */
-	char policy_detail[PROTO_DETAIL_MAX]; /* first policy error, for replies */
-	struct open_env env;
-	int lockfd;
-	uint32_t next_handle;
-	struct session sessions[BACKEND_MAX_SESSIONS];
-};
-
-/* One request's outcome, for the reply and the audit line. */
-struct outcome {
-	int err;
-	uint32_t reason;
-	unsigned int rule;
-	const char *why;
-	uint32_t holder;   /* PROTO_HOLD_* when busy */
-	pid_t holder_pid;
+	struct engine eng;
+	struct engine_client client;
 };
 
 static volatile sig_atomic_t backend_stop;
@@ -94,7 +74,7 @@ static void backend_sanitize(int sock)
 	sigset_t none;
 	int null;
 
-	if (sock > 2 && close_range(3, (unsigned int)sock - 1, 0) < 0)
+	if (sock > 3 && close_range(3, (unsigned int)sock - 1, 0) < 0)
 		fatal("close_range");
 	if (close_range((unsigned int)sock + 1, ~0U, 0) < 0)
 		fatal("close_range");
@@ -175,316 +155,25 @@ static int backend_socket_setup(int sock)
 	return 0;
 }
 
-/* Log each policy problem; keep the first as the detail of every refusal. */
-static void backend_policy_error(void *arg, const char *path, unsigned int line,
-				 const char *msg)
-{
-	struct backend *be = arg;
-
-	if (line)
-		log_warnx("policy %s:%u: %s", path, line, msg);
-	else
-		log_warnx("policy %s: %s", path, msg);
-	if (be->policy_detail[0])
-		return;
-	if (line)
-		snprintf(be->policy_detail, sizeof(be->policy_detail), "%s:%u: %s",
-			 path, line, msg);
-	else
-		snprintf(be->policy_detail, sizeof(be->policy_detail), "%s: %s", path, msg);
-}
-
 /* Everything that needs full privilege or the name service, done once. */
 static int backend_setup(struct backend *be)
 {
 	const struct backend_config *cfg = be->cfg;
 	int r;
 
-	tzset(); /* read /etc/localtime now: syslog needs it, Landlock forbids it later */
-	r = policy_load(cfg->policy_path, backend_policy_error, be, &be->pol);
-	if (r < 0) {
-		log_warnx("policy %s refused: nothing will be permitted",
-			  cfg->policy_path);
-		be->pol = NULL;
-		if (!be->policy_detail[0])
-			snprintf(be->policy_detail, sizeof(be->policy_detail),
-				 "%s: refused: %s", cfg->policy_path, strerror(-r));
-	}
+	engine_load_policy(&be->eng, cfg->policy_path);
 	/* A policy problem is every request's answer; from here on a problem is
 	 * fatal, and said on stderr too. */
 	log_set_sinks(log_sinks() | LOG_TO_STDERR);
-	r = open_env_init(&be->env, cfg->devdir);
-	if (r < 0) {
-		errno = -r;
-		log_warn("%s", cfg->devdir);
+	r = engine_open_dirs(&be->eng, cfg->lockdir, cfg->devdir);
+	if (r < 0)
 		return r;
-	}
-	/* Never through a symlink: whoever could swap it would choose where
-	 * root creates and removes files.  Only the last component is checked;
-	 * the directories above it are the admin's (/var/lock -> /run/lock is
-	 * fine as long as the path given is the real directory). */
-	be->lockfd = open(cfg->lockdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-	if (be->lockfd < 0) {
-		struct stat lst;
-
-		r = -errno;
-		if (lstat(cfg->lockdir, &lst) == 0 && S_ISLNK(lst.st_mode))
-			log_warnx("lock directory %s is a symbolic link: refusing it "
-				  "(give the directory it points to)", cfg->lockdir);
-		else
-			log_warn("lock directory %s", cfg->lockdir);
-		return r;
-	}
+	engine_client_init(&be->client, cfg->peer_pid, cfg->peer_uid, cfg->peer_gid);
+	be->client.subject = cfg->subject;
+	snprintf(be->client.user, sizeof(be->client.user), "%s", cfg->peer_user);
+	snprintf(be->client.comm, sizeof(be->client.comm), "%s", cfg->peer_comm);
 	audit_init(AUDIT_SYSLOG_PATH); /* says so on stderr if nobody listens */
 	return 0;
-}
-
-static struct session *session_free_slot(struct backend *be)
-{
-	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
-		if (be->sessions[i].handle == 0)
-			return &be->sessions[i];
-	return NULL;
-}
-
-static struct session *session_find(struct backend *be, uint32_t handle)
-{
-	for (size_t i = 0; handle && i < BACKEND_MAX_SESSIONS; i++)
-		if (be->sessions[i].handle == handle)
-			return &be->sessions[i];
-	return NULL;
-}
-
-/* A handle no live session has; never 0. */
-static uint32_t session_new_handle(struct backend *be)
-{
-	uint32_t h;
-
-	do {
-		h = be->next_handle++;
-	} while (h == 0 || session_find(be, h));
-	return h;
-}
-
-/* The frontend, for audit lines. */
-static struct audit_peer audit_who(const struct backend *be)
-{
-	const struct backend_config *cfg = be->cfg;
-
-	return (struct audit_peer){ .uid = cfg->peer_uid, .pid = cfg->peer_pid,
-				    .user = cfg->peer_user, .comm = cfg->peer_comm };
-}
-
-/* The release of session S, in the same format as the decision. */
-static void audit_release(struct backend *be, const struct session *s)
-{
-	struct audit_peer who = audit_who(be);
-	struct audit_event ev = {
-		.port = s->kname, .verdict = "release",
-		.reason = proto_reason_name(PROTO_R_OK),
-		.policy = be->cfg->policy_path, .rule = s->rule, .why = "released",
-	};
-
-	audit_log(&who, &ev);
-}
-
-/*
- * Drop a session's lock files and its copy of the port (and so its flock),
- * with an audit line: on release, on EOF, or when the reply failed.
- */
-static void session_end(struct backend *be, struct session *s)
-{
-	int r;
-
-	audit_release(be, s);
-	r = lock_release(be->lockfd, &s->lf);
-
-	if (r < 0 && r != -ENOENT) {
-		errno = -r;
-		log_warn("removing %s", s->lf.name);
-	}
-	if (s->fd >= 0) {
-		open_exclusive(s->fd, 0); /* a pty slave would stay exclusive */
-		close(s->fd);
-	}
-	memset(s, 0, sizeof(*s));
-	s->fd = -1;
-}
-
-static int outcome_set(struct outcome *o, int err, uint32_t reason, const char *why)
-{
-	o->err = err;
-	o->reason = reason;
-	o->why = why;
-	return err;
-}
-
-/* Map an errno from opening the device to a reason. */
-static int outcome_from_open(struct outcome *o, int err)
-{
-	switch (err) {
-	case -EBUSY:
-		return outcome_set(o, err, PROTO_R_BUSY, "device busy (exclusive)");
-	case -ESTALE:
-		return outcome_set(o, -ENODEV, PROTO_R_NODEV, "node changed while opening");
-	case -ENOTTY:
-		return outcome_set(o, err, PROTO_R_NOTTY, "not a tty");
-	case -ENOENT: case -ENXIO: case -ENODEV: case -EIO:
-		return outcome_set(o, err, PROTO_R_NODEV, "device absent");
-	default:
-		return outcome_set(o, err, PROTO_R_BROKER, "open failed");
-	}
-}
-
-/* Name, by-id resolution and policy: the checks that never touch the device. */
-static int decide(struct backend *be, const char *name, char *kname,
-		  struct outcome *o)
-{
-	struct policy_verdict v;
-	int r;
-
-	if (portname_check(name) < 0)
-		return outcome_set(o, -EINVAL, PROTO_R_NAME, "malformed port name");
-	r = open_resolve(&be->env, name, kname, PROTO_PORT_MAX);
-	if (r < 0)
-		return outcome_set(o, r == -EINVAL ? -ENOTTY : r,
-				   r == -EINVAL ? PROTO_R_NOTTY : PROTO_R_NODEV,
-				   "by-id link does not resolve to a tty name");
-	if (!be->pol)
-		return outcome_set(o, -EACCES, PROTO_R_POLICY, "policy invalid or unsafe");
-	policy_eval(be->pol, &be->cfg->subject, kname, &v);
-	o->rule = v.line;
-	if (!v.permit)
-		return outcome_set(o, -EACCES, PROTO_R_DENIED,
-				   v.line ? "deny rule" : "no matching rule");
-	return 0;
-}
-
-/* Pin the node and check its class and, for a pty, its owner. */
-static int vet(struct backend *be, const char *kname, uid_t uid,
-	       struct stat *st, struct outcome *o)
-{
-	int pin = open_pin(&be->env, kname, st);
-
-	if (pin < 0)
-		return outcome_set(o, pin, PROTO_R_NODEV, "no such device");
-	close(pin);
-	switch (open_classify(&be->env, st)) {
-	case OPEN_CLASS_NOTTY:
-		return outcome_set(o, -ENOTTY, PROTO_R_NOTTY, "not a serial tty");
-	case OPEN_CLASS_REFUSED:
-		return outcome_set(o, -EPERM, PROTO_R_CLASS, "console, VT or pty master");
-	case OPEN_CLASS_PTY:
-		if (strncmp(kname, "pts/", 4) != 0 || st->st_uid != uid)
-			return outcome_set(o, -EPERM, PROTO_R_CLASS,
-					   "pseudo-terminal of another user");
-		break;
-	case OPEN_CLASS_SERIAL:
-		break;
-	}
-	return 0;
-}
-
-/* Mark O as busy because of HOLDER (PROTO_HOLD_*), held by PID. */
-static int outcome_busy(struct outcome *o, uint32_t holder, pid_t pid, const char *why)
-{
-	o->holder = holder;
-	o->holder_pid = pid;
-	return outcome_set(o, -EBUSY, PROTO_R_BUSY, why);
-}
-
-/* A session of ours that already holds the device RDEV, or NULL. */
-static struct session *session_by_rdev(struct backend *be, dev_t rdev)
-{
-	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
-		if (be->sessions[i].handle && be->sessions[i].rdev == rdev)
-			return &be->sessions[i];
-	return NULL;
-}
-
-/*
- * Our own sessions, lock files (LCK..NAME and LK.D.M.m), open, verify,
- * flock, exclusive mode: fills S on success, leaves nothing on failure.
- * A busy port says who holds it in O.
- */
-static int acquire(struct backend *be, const char *kname, const struct stat *st,
-		   uint32_t flags, struct session *s, struct outcome *o)
-{
-	pid_t holder = 0;
-	int r, fd;
-
-	/* Before the lock file: our own LCK.. would look held by "another". */
-	if (session_by_rdev(be, st->st_rdev))
-		return outcome_busy(o, PROTO_HOLD_SELF, be->cfg->peer_pid,
-				    "already open by this program");
-	r = lock_acquire_port(be->lockfd, kname, st, be->cfg->peer_pid, &s->lf,
-			      &holder);
-	if (r == -EBUSY)
-		return outcome_busy(o, PROTO_HOLD_LCK, holder,
-				    "lock file held by a live process");
-	if (r < 0)
-		return outcome_set(o, r, PROTO_R_BROKER, "cannot write lock file");
-	fd = open_device(&be->env, kname, st);
-	if (fd < 0) {
-		if (fd == -EBUSY)
-			outcome_busy(o, PROTO_HOLD_EXCL, 0, "device busy (exclusive)");
-		else
-			outcome_from_open(o, fd);
-		goto fail_lockfile;
-	}
-	r = lock_flock(fd);
-	if (r == -EBUSY) {
-		outcome_busy(o, PROTO_HOLD_FLOCK, 0, "flock held by another process");
-		goto fail_fd;
-	}
-	if (r < 0) {
-		outcome_set(o, r, PROTO_R_BROKER, "flock");
-		goto fail_fd;
-	}
-	/* Ours now: no other open of the device, under any name, without
-	 * CAP_SYS_ADMIN (another broker backend has none). */
-	r = open_exclusive(fd, 1);
-	if (r < 0) {
-		outcome_set(o, r, PROTO_R_BROKER, "TIOCEXCL");
-		goto fail_fd;
-	}
-	if (!(flags & PROTO_OPEN_NONBLOCK)) {
-		int fl = fcntl(fd, F_GETFL);
-
-		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
-			outcome_set(o, -errno, PROTO_R_BROKER, "fcntl");
-			goto fail_excl;
-		}
-	}
-	s->fd = fd;
-	s->rdev = st->st_rdev;
-	s->rule = o->rule;
-	snprintf(s->kname, sizeof(s->kname), "%s", kname);
-	return 0;
-fail_excl:
-	open_exclusive(fd, 0);
-fail_fd:
-	close(fd);
-fail_lockfile:
-	lock_release(be->lockfd, &s->lf);
-	memset(&s->lf, 0, sizeof(s->lf));
-	return o->err;
-}
-
-/* One audit line for one decision on an open request. */
-static void audit_open(struct backend *be, const char *name, const char *kname,
-		       const struct outcome *o)
-{
-	struct audit_peer who = audit_who(be);
-	struct audit_event ev = {
-		.port = name, .kname = kname,
-		.verdict = o->err ? "refuse" : "permit",
-		.reason = proto_reason_name(o->reason),
-		.policy = be->cfg->policy_path, .rule = o->rule,
-		.why = o->why ? o->why : "granted",
-	};
-
-	audit_log(&who, &ev);
 }
 
 /* Say why a reply could not be sent; the caller drops the frontend. */
@@ -505,55 +194,25 @@ static void backend_send_failed(int r)
 	}
 }
 
-/* Serve one PROTO_OPEN: decide, vet, acquire, reply (with the fd on success). */
+/* Serve one PROTO_OPEN through the engine and send the reply. */
 static int serve_open(struct backend *be, const struct proto_open *req)
 {
 	struct proto_open_reply rep;
-	struct outcome o = { 0 };
-	char kname[PROTO_PORT_MAX] = "";
-	struct session *s = NULL;
-	struct stat st;
-	int r;
+	int fd = engine_open(&be->eng, &be->client, req, &rep);
+	int r = fdpass_send(be->sock, &rep, sizeof(rep), fd);
 
-	memset(&rep, 0, sizeof(rep));
-	proto_hdr_init(&rep.hdr, PROTO_OPEN_REPLY, req->hdr.seq);
-	if (decide(be, req->port, kname, &o) == 0 &&
-	    vet(be, kname, be->cfg->peer_uid, &st, &o) == 0) {
-		s = session_free_slot(be);
-		if (!s)
-			outcome_set(&o, -EMFILE, PROTO_R_BROKER, "too many open ports");
-		else if (acquire(be, kname, &st, req->flags, s, &o) < 0)
-			s = NULL;
-	}
-	audit_open(be, req->port, kname, &o);
-	rep.err = o.err;
-	rep.reason = o.reason;
-	rep.rule = o.rule;
-	rep.holder = o.holder;
-	rep.holder_pid = o.holder_pid;
-	snprintf(rep.kname, sizeof(rep.kname), "%s", kname);
-	if (o.reason == PROTO_R_POLICY)
-		snprintf(rep.detail, sizeof(rep.detail), "%s", be->policy_detail);
-	if (s)
-		rep.handle = s->handle = session_new_handle(be);
-	r = fdpass_send(be->sock, &rep, sizeof(rep), s ? s->fd : -1);
 	if (r < 0) {
 		backend_send_failed(r);
-		if (s)
-			session_end(be, s);
+		if (rep.handle)
+			engine_release(&be->eng, &be->client, rep.handle);
 	}
 	return r;
 }
 
 static void serve_release(struct backend *be, const struct proto_release *req)
 {
-	struct session *s = session_find(be, req->handle);
-
-	if (!s) {
+	if (engine_release(&be->eng, &be->client, req->handle) < 0)
 		log_warnx("release of unknown handle %u ignored", req->handle);
-		return;
-	}
-	session_end(be, s);
 }
 
 /* Credentials must be exactly the frontend's, on every message. */
@@ -653,8 +312,7 @@ static int backend_send_ready(int sock, int err)
 
 _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 {
-	struct backend be = { .sock = sock, .cfg = cfg, .lockfd = -1, .next_handle = 1,
-			      .frontend = -1 };
+	struct backend be = { .sock = sock, .cfg = cfg, .frontend = -1 };
 	int sinks = 0, r;
 
 	backend_sanitize(sock);
@@ -669,13 +327,11 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 		errno = -r;
 		fatal("frontend socket");
 	}
-	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
-		be.sessions[i].fd = -1;
 	r = backend_setup(&be);
 	if (r == 0)
 		r = backend_watch_frontend(&be);
 	if (r == 0)
-		r = confine_backend(be.env.devfd, be.lockfd);
+		r = confine_backend(be.eng.env.devfd, be.eng.lockfd);
 	if (r < 0) { /* said why on stderr; never serve half-set-up */
 		backend_send_ready(sock, r);
 		_exit(EX_OSERR);
@@ -686,12 +342,9 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 		_exit(EX_OSERR);
 	log_debug("serving frontend pid %d", (int)cfg->peer_pid);
 	backend_loop(&be);
-	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
-		if (be.sessions[i].handle)
-			session_end(&be, &be.sessions[i]);
+	engine_client_end(&be.eng, &be.client);
 	/* Leave nothing open (valgrind --track-fds checks, make check-valgrind). */
-	open_env_fini(&be.env);
-	close(be.lockfd);
+	engine_fini(&be.eng);
 	close(sock);
 	_exit(0); /* never the application's atexit handlers */
 }

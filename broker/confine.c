@@ -59,31 +59,37 @@ static int confine_fsize(void)
 }
 
 /*
- * RLIMIT_NOFILE to CONFINE_NOFILE, soft and hard.  Lowering a hard limit
- * needs no privilege, but valgrind refuses to change this one's (EPERM):
- * in the valgrind build only, the soft limit is lowered alone then.
+ * RLIMIT_NOFILE to NOFILE, soft and hard.  Lowering a hard limit needs no
+ * privilege, but valgrind refuses to change this one's (EPERM): in the
+ * valgrind build only, the soft limit is set alone then.
  */
-static int confine_nofile(void)
+static int confine_nofile(rlim_t nofile)
 {
-	int r = confine_setrlimit(RLIMIT_NOFILE, CONFINE_NOFILE);
+	int r = confine_setrlimit(RLIMIT_NOFILE, nofile);
 #ifdef TB_UNFILTERED
 	struct rlimit rl;
 
 	if (r == -EPERM && getrlimit(RLIMIT_NOFILE, &rl) == 0) {
-		rl.rlim_cur = CONFINE_NOFILE;
+		rl.rlim_cur = nofile;
 		r = setrlimit(RLIMIT_NOFILE, &rl) < 0 ? -errno : 0;
 	}
 #endif
 	return r;
 }
 
-int confine_rlimits(void)
+/* RLIMIT_CORE 0, RLIMIT_NOFILE NOFILE, RLIMIT_FSIZE reset. */
+static int confine_rlimits_nofile(rlim_t nofile)
 {
 	int r;
 
-	if ((r = confine_setrlimit(RLIMIT_CORE, 0)) < 0 || (r = confine_nofile()) < 0)
+	if ((r = confine_setrlimit(RLIMIT_CORE, 0)) < 0 || (r = confine_nofile(nofile)) < 0)
 		return r;
 	return confine_fsize();
+}
+
+int confine_rlimits(void)
+{
+	return confine_rlimits_nofile(CONFINE_NOFILE);
 }
 
 int confine_caps(void)
@@ -133,11 +139,12 @@ static int confine_failed(const char *step, int r)
 	return r;
 }
 
-int confine_backend(int devfd, int lockfd)
+/* Every step, in order, for ROLE (FILTER_ROLE_*) with NOFILE files. */
+static int confine_role(int devfd, int lockfd, unsigned int role, rlim_t nofile)
 {
 	int r;
 
-	if ((r = confine_rlimits()) < 0)
+	if ((r = confine_rlimits_nofile(nofile)) < 0)
 		return confine_failed("rlimits", r);
 	if ((r = confine_caps()) < 0)
 		return confine_failed("capabilities", r);
@@ -148,7 +155,17 @@ int confine_backend(int devfd, int lockfd)
 		log_warnx("confine: kernel without Landlock, file access not restricted");
 	else if (r < 0)
 		return confine_failed("landlock", r);
-	if ((r = confine_seccomp()) < 0)
+	if ((r = filter_load_role(role)) < 0)
 		return confine_failed("seccomp", r);
 	return 0;
+}
+
+int confine_backend(int devfd, int lockfd)
+{
+	return confine_role(devfd, lockfd, FILTER_ROLE_FORK, CONFINE_NOFILE);
+}
+
+int confine_daemon(int devfd, int lockfd, rlim_t nofile)
+{
+	return confine_role(devfd, lockfd, FILTER_ROLE_DAEMON, nofile);
 }

@@ -56,4 +56,11 @@ int confine_landlock(int devfd, int lockfd);
  */
 int confine_backend(int devfd, int lockfd);
 
+/*
+ * The same steps for the daemon's engine process: its own seccomp table
+ * (FILTER_ROLE_DAEMON) and RLIMIT_NOFILE NOFILE (daemon.c computes it
+ * from its limits).  0 or -errno.
+ */
+int confine_daemon(int devfd, int lockfd, rlim_t nofile);
+
 #endif

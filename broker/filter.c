@@ -60,11 +60,18 @@
 /* open(2) keeps these mode bits (S_IALLUGO): 0644 exactly, never setuid. */
 #define MODE_BITS 07777ULL
 
-/* A rule without, with one, with N argument conditions. */
+/* A rule without, with one, with N argument conditions; D: daemon only. */
 #define RULE(nm, why_) { .name = (nm), .why = (why_) }
 #define RULE1(nm, a, why_) { .name = (nm), .nargs = 1, .args = { a }, .why = (why_) }
 #define RULEN(nm, n, why_, ...) \
 	{ .name = (nm), .nargs = (n), .args = { __VA_ARGS__ }, .why = (why_) }
+#define DRULEN(nm, n, why_, ...) \
+	{ .name = (nm), .nargs = (n), .args = { __VA_ARGS__ }, .why = (why_), \
+	  .roles = FILTER_ROLE_DAEMON }
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
 
 static const struct filter_rule filter_table[] = {
 	/* The frontend connection. */
@@ -133,6 +140,21 @@ static const struct filter_rule filter_table[] = {
 	RULE("brk", "malloc(3) growing and trimming the heap"),
 	RULE1("mmap", ARG_MASKED(2, PROT_EXEC, 0), "malloc(3) of large blocks"),
 	RULE("munmap", "free(3) of large blocks"),
+
+	/* The daemon's engine: clients connect; who they are comes from the
+	 * kernel (broker/daemon.c). */
+	DRULEN("accept4", 1, "accept a client, non-blocking",
+	       ARG_EQ32(3, SOCK_NONBLOCK | SOCK_CLOEXEC)),
+	DRULEN("getsockopt", 2, "the client's pid, uid and gid",
+	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PEERCRED)),
+	DRULEN("getsockopt", 2, "the client's supplementary groups",
+	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PEERGROUPS)),
+	DRULEN("getsockopt", 2, "a pidfd of the client process",
+	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PEERPIDFD)),
+	DRULEN("setsockopt", 2, "credentials on every message of a client",
+	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PASSCRED)),
+	DRULEN("pidfd_open", 1, "a pidfd where SO_PEERPIDFD is missing",
+	       ARG_EQ32(1, 0)),
 };
 
 size_t filter_rules(const struct filter_rule **out)
@@ -154,7 +176,7 @@ static int filter_add(scmp_filter_ctx ctx, const struct filter_rule *rule)
 					    rule->args);
 }
 
-scmp_filter_ctx filter_build(void)
+scmp_filter_ctx filter_build_role(unsigned int role)
 {
 	scmp_filter_ctx ctx = seccomp_init(SCMP_ACT_KILL_PROCESS);
 	int r;
@@ -168,13 +190,19 @@ scmp_filter_ctx filter_build(void)
 	if (r == 0)
 		r = seccomp_attr_set(ctx, SCMP_FLTATR_API_SYSRAWRC, 1);
 	for (size_t i = 0; r == 0 && i < sizeof(filter_table) / sizeof(filter_table[0]); i++)
-		r = filter_add(ctx, &filter_table[i]);
+		if (!filter_table[i].roles || (filter_table[i].roles & role))
+			r = filter_add(ctx, &filter_table[i]);
 	if (r < 0) {
 		seccomp_release(ctx);
 		errno = -r;
 		return NULL;
 	}
 	return ctx;
+}
+
+scmp_filter_ctx filter_build(void)
+{
+	return filter_build_role(FILTER_ROLE_FORK);
 }
 
 /*
@@ -209,11 +237,16 @@ int filter_verify(void)
 #ifndef TB_UNFILTERED
 int filter_load(void)
 {
+	return filter_load_role(FILTER_ROLE_FORK);
+}
+
+int filter_load_role(unsigned int role)
+{
 	scmp_filter_ctx ctx;
 	int r;
 
 	filter_prime_libc();
-	ctx = filter_build();
+	ctx = filter_build_role(role);
 	if (!ctx)
 		return -errno;
 	r = seccomp_load(ctx);
@@ -233,6 +266,12 @@ int filter_load(void)
 {
 	filter_prime_libc();
 	return 0;
+}
+
+int filter_load_role(unsigned int role)
+{
+	(void)role;
+	return filter_load();
 }
 
 void filter_build_warn(void)

@@ -40,12 +40,25 @@ struct filter_rule {
 	unsigned int nargs;
 	struct scmp_arg_cmp args[FILTER_MAX_ARGS];
 	const char *why;
+	unsigned int roles; /* FILTER_ROLE_* mask; 0: every role */
 };
+
+/*
+ * Who loads the filter: the backend forked for one frontend (and the
+ * setuid helper), or the daemon's engine process, which also accepts
+ * connections and asks the kernel who connected.  Rows only one role
+ * needs say so in docs/DESIGN.md ("daemon only: ...").
+ */
+#define FILTER_ROLE_FORK   0x1u
+#define FILTER_ROLE_DAEMON 0x2u
 
 /* The rule table; *OUT points at it.  Returns the number of rules. */
 size_t filter_rules(const struct filter_rule **out);
 
-/* Build the backend filter (not loaded).  Returns NULL and sets errno. */
+/* Build the filter of ROLE (not loaded).  Returns NULL and sets errno. */
+scmp_filter_ctx filter_build_role(unsigned int role);
+
+/* filter_build_role(FILTER_ROLE_FORK). */
 scmp_filter_ctx filter_build(void);
 
 /*
@@ -54,6 +67,9 @@ scmp_filter_ctx filter_build(void);
  * force.  0 or -errno.  In a TB_UNFILTERED build: loads nothing, returns 0.
  */
 int filter_load(void);
+
+/* The same for ROLE's filter.  0 or -errno. */
+int filter_load_role(unsigned int role);
 
 /*
  * In a TB_UNFILTERED build, log a warning that there is no filter (to the

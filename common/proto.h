@@ -24,6 +24,12 @@
 /* One line of explanation in a reply, including the terminating NUL. */
 #define PROTO_DETAIL_MAX 160u
 
+/*
+ * ttybroker-helper (the setuid-root way in) finds its end of the client's
+ * socketpair on this fd; nothing else is passed to it.
+ */
+#define PROTO_HELPER_FD 3
+
 /* Message types. */
 #define PROTO_READY      1u /* backend -> frontend: confined, serving      */
 #define PROTO_OPEN       2u /* frontend -> backend: open a port            */

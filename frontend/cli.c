@@ -41,7 +41,9 @@ static void cli_help(void)
 	       "  -q, --quiet         do not send the audit lines to syslog\n"
 	       "  -h, --help          print this help and exit\n"
 	       "  -V, --version       print the version and exit\n"
-	       "When installed setuid-root, -p, -l and -u are ignored.\n"
+	       "When installed setuid-root, -p, -l and -u are ignored.  Without root,\n"
+	       "a running ttybrokerd or the setuid-root ttybroker-helper serves: -p and -l\n"
+	       "are ignored and -u is an error.\n"
 	       "\n"
 	       "Commands (each takes --help):\n"
 	       "  run PORT -- PROGRAM [ARG...]  run PROGRAM as the user, with PORT on fd 3\n"
@@ -166,6 +168,8 @@ int cli_init(const struct cli *c, struct tb_broker **b)
 	switch (r) {
 	case 0:
 		return 0;
+	case -ENOTCONN:
+		return cli_fail(EX_OSERR, "%s", tb_strerror(r));
 	case -EPERM:
 		return cli_fail(EX_NOPERM, "must be started as root, through sudo or setuid-root");
 	case -EINVAL:
@@ -265,6 +269,15 @@ int main(int argc, char **argv)
 				"(try 'ttybroker --help')");
 	if (c.secure && (c.policy || c.lockdir)) {
 		fprintf(stderr, "ttybroker: -p and -l are ignored when setuid\n");
+		c.policy = c.lockdir = NULL;
+	}
+	/* Without root the daemon or the helper serves, with the built-in paths. */
+	if (!c.secure && geteuid() != 0 && c.user)
+		return cli_fail(EX_USAGE, "-u is only for root (without root, "
+				"ttybroker runs PROGRAM as you)");
+	if (!c.secure && geteuid() != 0 && (c.policy || c.lockdir)) {
+		fprintf(stderr, "ttybroker: -p and -l are ignored when not root: "
+			"the broker uses its own policy and lock directory\n");
 		c.policy = c.lockdir = NULL;
 	}
 	if (c.secure && c.user) {

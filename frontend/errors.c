@@ -23,6 +23,10 @@ TB_EXPORT const char *tb_strerror(int err)
 	case -ECHILD:     return "the broker backend failed to start";
 	case -ECONNRESET: return "lost the connection to the broker backend";
 	case -EPROTO:     return "protocol error talking to the broker backend";
+	case -EUSERS:     return "too many connections to the broker for this user";
+	case -ENFILE:     return "the broker serves as many clients as it may; try again later";
+	case -ENOTCONN:   return "no broker: start ttybrokerd (systemctl enable --now "
+				 "ttybroker.socket) or install ttybroker-helper setuid-root";
 	default:          return strerror(err < 0 ? -err : err);
 	}
 }

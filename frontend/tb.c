@@ -21,6 +21,7 @@
 
 #include "audit.h"
 #include "backend.h"
+#include "connect.h"
 #include "drop.h"
 #include "fdpass.h"
 #include "lock.h"
@@ -96,27 +97,6 @@ static void tb_backend_config(const struct tb_options *o, const struct drop_targ
 		       cfg->peer_comm, sizeof(cfg->peer_comm));
 }
 
-/* Wait for PROTO_READY: the backend is confined and serving. */
-static int tb_wait_ready(struct tb_broker *b)
-{
-	char buf[PROTO_MSG_MAX];
-	union proto_msg msg;
-	ssize_t n;
-
-	do
-		n = fdpass_recv(b->sock, buf, sizeof(buf), NULL, NULL);
-	while (n == -EINTR);
-	if (n == 0)
-		return -ECONNRESET; /* backend died during startup, unexplained */
-	if (n < 0)
-		return (int)n;
-	if (proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &msg) < 0 ||
-	    msg.hdr.type != PROTO_READY)
-		return -EPROTO;
-	/* The backend said why on stderr; to the caller it is one error. */
-	return msg.ready.err < 0 ? -ECHILD : 0;
-}
-
 /* The parent after fork: drop for good, then wait for the backend. */
 static int tb_frontend_start(struct tb_broker *b, const struct drop_target *t)
 {
@@ -127,7 +107,7 @@ static int tb_frontend_start(struct tb_broker *b, const struct drop_target *t)
 		errno = -r;
 		fatal("cannot drop privileges to uid %u", (unsigned int)t->subj.uid);
 	}
-	return tb_wait_ready(b);
+	return connect_wait_ready(b->sock);
 }
 
 static void tb_reap(struct tb_broker *b)
@@ -141,14 +121,52 @@ static void tb_reap(struct tb_broker *b)
 	b->backend = -1;
 }
 
+/*
+ * The ways in that need no root (frontend/connect.c): the daemon, else
+ * the helper, or only the one VIA names.  -ENOTCONN if none is there.
+ */
+static int tb_init_connect(unsigned int via, struct tb_broker **out)
+{
+	struct tb_broker *b;
+	pid_t helper = -1;
+	int r;
+
+	if ((r = tb_fix_stdio()) < 0)
+		return r;
+	r = -ENOTCONN;
+	if (via != TB_VIA_HELPER)
+		r = connect_daemon(connect_socket_path());
+	if (r == -ENOTCONN && via != TB_VIA_DAEMON)
+		r = connect_helper(connect_helper_path(), &helper);
+	if (r < 0)
+		return r;
+	if (!(b = tb_alloc())) {
+		close(r);
+		if (helper > 0)
+			while (waitpid(helper, NULL, 0) < 0 && errno == EINTR)
+				;
+		return -ENOMEM;
+	}
+	b->sock = r;
+	b->backend = helper; /* reaped by tb_shutdown(); a daemon is not ours */
+	*out = b;
+	return 0;
+}
+
 TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out)
 {
+	unsigned int via = opts ? opts->via : TB_VIA_AUTO;
 	struct backend_config cfg;
 	struct drop_target t;
 	struct tb_broker *b;
 	int sv[2], r;
 
 	*out = NULL;
+	if (via > TB_VIA_HELPER)
+		return -EINVAL;
+	if (via == TB_VIA_DAEMON || via == TB_VIA_HELPER ||
+	    (via == TB_VIA_AUTO && geteuid() != 0))
+		return tb_init_connect(via, out);
 	if (geteuid() != 0)
 		return -EPERM;
 	if ((r = tb_fix_stdio()) < 0 ||

@@ -8,6 +8,9 @@
  * small privileged backend over a socketpair and then drops the calling
  * process, for good, to its target user.  From then on the program asks
  * for ports by name with tb_open() and gets an open descriptor or an error.
+ * A program that never had root calls tb_init() the same way: it then
+ * reaches a running ttybrokerd or executes the setuid-root ttybroker-helper
+ * and stays as it is (see tb_init() and ttybroker(3)).
  *
  *     struct tb_broker *b;
  *     int fd, r;
@@ -64,7 +67,15 @@ struct tb_options {
 	const char *user;
 	/* TB_LOG_* flags for the backend's audit and error log. */
 	unsigned int log;
+	/* TB_VIA_*: which way in; TB_VIA_AUTO (0) picks one, see tb_init(). */
+	unsigned int via;
 };
+
+/* Ways to reach the privileged backend (tb_options.via). */
+#define TB_VIA_AUTO   0u /* fork if euid 0, else daemon, else helper */
+#define TB_VIA_FORK   1u /* fork it (needs euid 0) and drop            */
+#define TB_VIA_DAEMON 2u /* connect to ttybrokerd's socket             */
+#define TB_VIA_HELPER 3u /* execute the setuid-root ttybroker-helper   */
 
 #define TB_LOG_STDERR 0x1u /* also log to stderr (audit lines included) */
 #define TB_LOG_QUIET  0x2u /* no syslog: for tests and demos            */
@@ -97,12 +108,20 @@ struct tb_status {
 struct tb_broker;
 
 /*
- * Start the backend and drop privileges.  Must run with effective uid 0.
- * On success *OUT is the broker handle and the process now runs as the
- * target user, with no capabilities and no way back to root.  On failure
- * nothing is left running, but if the backend failed the caller has
- * already dropped privileges; it should exit.  Returns 0, -EPERM (not
- * root), -EINVAL (no target user, or root), -ENOENT (unknown user),
+ * Reach the backend.  With effective uid 0 (TB_VIA_AUTO or TB_VIA_FORK):
+ * fork it and drop privileges; on success *OUT is the broker handle and
+ * the process now runs as the target user, with no capabilities and no
+ * way back to root.  Otherwise (or with TB_VIA_DAEMON/TB_VIA_HELPER) the
+ * process stays as it is and is the requester, by its real uid and its
+ * groups: connect to ttybrokerd ($TTYBROKER_SOCKET, else
+ * /run/ttybroker.sock), else execute the setuid-root helper
+ * ($TTYBROKER_HELPER, else LIBEXECDIR/ttybroker/ttybroker-helper); the
+ * variables count only outside secure mode (AT_SECURE), and policy,
+ * lockdir and user are ignored.  -ENOTCONN if neither is there.  On
+ * failure nothing is left running, but if the backend failed the caller
+ * has already dropped privileges; it should exit.  Returns 0, -EPERM
+ * (TB_VIA_FORK without root), -EINVAL (no target user, or root, or an
+ * unknown via), -ENOENT (unknown user), -ENOTCONN (no broker),
  * -E2BIG (user in more than 256 groups),
  * -ECHILD (the backend could not start or confine itself, e.g. a missing
  * lock directory; it says why on stderr), -ECONNRESET (the backend died

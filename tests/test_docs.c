@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_docs.c - the documentation is tested like code.  Every code block
- * in README.md and in the man pages (sections 1, 3 and 5 in docs/: .EX/.EE
+ * in README.md and in the man pages (sections 1, 3, 5 and 8 in docs/: .EX/.EE
  * and .nf/.fi) carries a marker that says what it is, and is checked for it:
  * C programs are compiled against the built library and header with
  * -Wall -Werror and run on a pty that a private policy permits to nobody;
@@ -83,6 +83,7 @@ struct doc_file {
 
 static struct doc_file doc_files[] = {
 	{ "README.md" }, { "docs/ttybroker.1" }, { "docs/ttybroker.3" }, { "docs/ttybroker.conf.5" },
+	{ "docs/ttybrokerd.8" },
 };
 
 struct doc_block {
@@ -975,7 +976,7 @@ Test(docs, every_page_listed)
 {
 	glob_t g;
 
-	cr_assert_eq(glob("docs/*.[135]", 0, NULL, &g), 0, "run from the repository root");
+	cr_assert_eq(glob("docs/*.[1358]", 0, NULL, &g), 0, "run from the repository root");
 	for (size_t i = 0; i < g.gl_pathc; i++) {
 		bool found = false;
 

@@ -634,6 +634,40 @@ Test(filter, sigterm_handler_returns)
 	assert_survived(st, "SIGTERM handler");
 }
 
+/* ---- roles: the daemon's engine has a few more rows -------------------- */
+
+struct role_call {
+	unsigned int role;
+	int optname;       /* getsockopt(SOL_SOCKET, optname) on a socketpair */
+};
+
+/* Grandchild: load ROLE's filter, then getsockopt; 0 if it returned. */
+static int call_role(const void *arg)
+{
+	const struct role_call *rc = arg;
+	int sp[2], v[64];
+	socklen_t len = sizeof(v);
+
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET, 0, sp) < 0 || filter_load_role(rc->role) < 0)
+		return EXIT_NOLOAD;
+	syscall(SYS_getsockopt, sp[0], SOL_SOCKET, rc->optname, v, &len);
+	return 0;
+}
+
+Test(filter, peer_identity_only_in_the_daemon_role)
+{
+	struct role_call fork_cred = { FILTER_ROLE_FORK, SO_PEERCRED };
+	struct role_call d_cred = { FILTER_ROLE_DAEMON, SO_PEERCRED };
+	struct role_call d_groups = { FILTER_ROLE_DAEMON, SO_PEERGROUPS };
+	struct role_call d_other = { FILTER_ROLE_DAEMON, SO_RCVBUF };
+
+	need_filter();
+	assert_killed(run_forked(call_role, &fork_cred), "fork role SO_PEERCRED");
+	assert_survived(run_forked(call_role, &d_cred), "daemon role SO_PEERCRED");
+	assert_survived(run_forked(call_role, &d_groups), "daemon role SO_PEERGROUPS");
+	assert_killed(run_forked(call_role, &d_other), "daemon role SO_RCVBUF");
+}
+
 /* ---- is the filter really in force ------------------------------------ */
 
 /* Grandchild: what filter_verify() says, 0 or its -errno negated. */
@@ -698,6 +732,22 @@ Test(filter, version_names_unfiltered_build)
 }
 
 /* ---- the table and its documentation ---------------------------------- */
+
+/* Every rule for NAME belongs to the daemon role only. */
+static bool rule_daemon_only(const char *name)
+{
+	const struct filter_rule *t;
+	size_t n = filter_rules(&t);
+	bool any = false;
+
+	for (size_t i = 0; i < n; i++)
+		if (!strcmp(t[i].name, name)) {
+			if (t[i].roles != FILTER_ROLE_DAEMON)
+				return false;
+			any = true;
+		}
+	return any;
+}
 
 static bool rule_has_args(const char *name)
 {
@@ -790,6 +840,10 @@ Test(filter, doc_matches_table)
 		/* "none" exactly when the filter has no argument condition. */
 		cr_assert_eq(!strncmp(rest, " none |", 7), !rule_has_args(name),
 			     "%s: argument filter column disagrees with the table", name);
+		/* A row of one role only says so: "daemon only: ..." */
+		cr_assert_eq(strstr(rest, "| daemon only: ") != NULL, rule_daemon_only(name),
+			     "%s: 'daemon only:' in the doc disagrees with the table's roles",
+			     name);
 		for (size_t i = 0; i < nseen; i++)
 			cr_assert_str_neq(seen[i], name, "%s documented twice", name);
 		cr_assert_lt(nseen, sizeof(seen) / sizeof(seen[0]));

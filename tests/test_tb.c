@@ -1020,6 +1020,12 @@ static void not_root_child(const void *arg)
 	CHK(setgroups(1, &g) == 0);
 	CHK(setresgid(TU_NOBODY, TU_NOBODY, TU_NOBODY) == 0);
 	CHK(setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) == 0);
+	/* Without root: no daemon and no helper here (test_helper.c has them). */
+	setenv("TTYBROKER_SOCKET", "/nonexistent/ttybroker.sock", 1);
+	setenv("TTYBROKER_HELPER", "/nonexistent/ttybroker-helper", 1);
+	CHK_EQ(tb_init(&o, &b), -ENOTCONN);
+	CHK(b == NULL);
+	o.via = TB_VIA_FORK; /* the fork way needs root */
 	CHK_EQ(tb_init(&o, &b), -EPERM);
 	CHK(b == NULL);
 	CHK_EQ(children_of(getpid(), NULL), 0);

@@ -1,0 +1,738 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * daemon.c - ttybrokerd: the listening socket, the privileged parent and
+ * the confined engine process that serves many clients (see daemon.h).
+ *
+ * The engine process never blocks on a client: every client socket is
+ * non-blocking, a reply that cannot be queued at once (EAGAIN: the client
+ * does not read) drops that client, and a request that comes while the
+ * client's previous reply is unread (SIOCOUTQ) drops it too, so each
+ * client has at most one descriptor in flight.  A client's sessions end
+ * when its connection closes or its process exits (its pidfd becomes
+ * readable), whichever comes first.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/pidfd.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <sysexits.h>
+#include <unistd.h>
+
+#include <cap-ng.h>
+
+#include "audit.h"
+#include "confine.h"
+#include "daemon.h"
+#include "engine.h"
+#include "fdpass.h"
+#include "filter.h"
+#include "log.h"
+#include "proto.h"
+
+#ifndef SO_PEERPIDFD
+#define SO_PEERPIDFD 77 /* Linux 6.5 */
+#endif
+
+/* fd 3: the first socket systemd passes (SD_LISTEN_FDS_START). */
+#define DAEMON_LISTEN_FD 3
+
+/* One connected client. */
+struct dclient {
+	int sock;
+	int pidfd;  /* the client process; readable once it exited */
+	struct engine_client ec;
+};
+
+struct dengine {
+	const struct daemon_config *cfg;
+	struct engine eng;
+	int listener;
+	bool activated;           /* the listener came from socket activation */
+	int parent;               /* our end of the socketpair with the parent */
+	unsigned int nclients;
+	struct dclient **clients; /* cfg->max_conn slots, the first nclients used */
+	struct pollfd *pfd;       /* 2 + 2 * max_conn */
+};
+
+static volatile sig_atomic_t daemon_stop, daemon_hup, daemon_child;
+
+static void daemon_on_signal(int sig)
+{
+	if (sig == SIGHUP)
+		daemon_hup = 1;
+	else if (sig == SIGCHLD)
+		daemon_child = 1;
+	else
+		daemon_stop = 1;
+}
+
+/* A decimal number without sign, spaces or leading zeros, up to MAX. */
+static int daemon_parse_uint(const char *s, unsigned long max, unsigned long *out)
+{
+	unsigned long v = 0;
+
+	if (!s || !*s || (s[0] == '0' && s[1]))
+		return -EINVAL;
+	for (; *s; s++) {
+		if (*s < '0' || *s > '9')
+			return -EINVAL;
+		if (v > (max - (unsigned long)(*s - '0')) / 10)
+			return -EINVAL;
+		v = v * 10 + (unsigned long)(*s - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int daemon_listen_fds(const char *listen_pid, const char *listen_fds, pid_t self)
+{
+	unsigned long pid, n;
+
+	if (!listen_pid)
+		return 0;
+	if (daemon_parse_uint(listen_pid, INT_MAX, &pid) < 0 || pid == 0)
+		return -EINVAL;
+	if ((pid_t)pid != self)
+		return 0;
+	if (!listen_fds || daemon_parse_uint(listen_fds, INT_MAX - DAEMON_LISTEN_FD,
+					     &n) < 0)
+		return -EINVAL;
+	if (n > 1)
+		return -E2BIG;
+	return (int)n;
+}
+
+/* 0 when FD is a listening AF_UNIX SOCK_SEQPACKET socket, else -errno. */
+static int daemon_check_listener(int fd)
+{
+	int type = -1, domain = -1, acc = 0;
+	socklen_t len = sizeof(type);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_TYPE, &type, &len) < 0)
+		return -errno;
+	len = sizeof(domain);
+	if (getsockopt(fd, SOL_SOCKET, SO_DOMAIN, &domain, &len) < 0)
+		return -errno;
+	len = sizeof(acc);
+	if (getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &acc, &len) < 0)
+		return -errno;
+	if (type != SOCK_SEQPACKET || domain != AF_UNIX || !acc)
+		return -ESOCKTNOSUPPORT;
+	return 0;
+}
+
+/*
+ * Make room for our socket at PATH: nothing there, or a socket nobody
+ * listens on (a daemon that died), which is removed.  Anything else (a
+ * file, a symlink, which is never followed, a live daemon's socket) is
+ * refused.  /run is root's: nobody else can swap the name between the
+ * check and the unlink.
+ */
+static int daemon_clear_path(const struct sockaddr_un *sa)
+{
+	struct stat st;
+	int probe, r;
+
+	if (lstat(sa->sun_path, &st) < 0)
+		return errno == ENOENT ? 0 : -errno;
+	if (!S_ISSOCK(st.st_mode)) {
+		log_warnx("%s exists and is not a socket: not replacing it", sa->sun_path);
+		return -EEXIST;
+	}
+	probe = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (probe < 0)
+		return -errno;
+	r = connect(probe, (const struct sockaddr *)sa, sizeof(*sa));
+	close(probe);
+	if (r == 0 || errno != ECONNREFUSED) {
+		log_warnx("%s: another daemon is listening on it", sa->sun_path);
+		return -EADDRINUSE;
+	}
+	if (unlink(sa->sun_path) < 0)
+		return -errno;
+	log_info("removed the stale socket %s", sa->sun_path);
+	return 0;
+}
+
+/* Bind and listen on PATH, mode 0666: the policy decides, not the mode. */
+static int daemon_bind(const char *path)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	mode_t old;
+	int fd, r;
+
+	if (strlen(path) >= sizeof(sa.sun_path)) {
+		log_warnx("%s: socket path too long", path);
+		return -ENAMETOOLONG;
+	}
+	memcpy(sa.sun_path, path, strlen(path) + 1);
+	if ((r = daemon_clear_path(&sa)) < 0)
+		return r;
+	fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	if (fd < 0)
+		return -errno;
+	old = umask(0111);
+	r = bind(fd, (const struct sockaddr *)&sa, sizeof(sa));
+	umask(old);
+	if (r < 0 || listen(fd, DAEMON_LISTEN_BACKLOG) < 0) {
+		r = -errno;
+		log_warn("%s", path);
+		close(fd);
+		return r;
+	}
+	return fd;
+}
+
+/*
+ * The listening socket: the one systemd passed (N, from
+ * daemon_listen_fds(); the variables are removed either way) or our own at CFG->socket_path.
+ * *BOUND is set when we created the file (we remove it at exit).
+ */
+static int daemon_listener(const struct daemon_config *cfg, int n, bool *bound)
+{
+	int r;
+
+	unsetenv("LISTEN_PID");
+	unsetenv("LISTEN_FDS");
+	unsetenv("LISTEN_FDNAMES");
+	*bound = false;
+	if (n < 0) {
+		log_warnx("socket activation: %s", n == -E2BIG ?
+			  "more than one socket passed (only one is served)" :
+			  "malformed LISTEN_PID or LISTEN_FDS");
+		return n;
+	}
+	if (n == 1) {
+		if ((r = daemon_check_listener(DAEMON_LISTEN_FD)) < 0) {
+			log_warnx("socket activation: fd %d is not a listening "
+				  "AF_UNIX SOCK_SEQPACKET socket", DAEMON_LISTEN_FD);
+			return r;
+		}
+		if (fcntl(DAEMON_LISTEN_FD, F_SETFD, FD_CLOEXEC) < 0)
+			return -errno;
+		log_debug("socket activation: serving fd %d", DAEMON_LISTEN_FD);
+		return DAEMON_LISTEN_FD;
+	}
+	r = daemon_bind(cfg->socket_path);
+	if (r >= 0)
+		*bound = true;
+	return r;
+}
+
+/*
+ * Leave nothing inherited but fds 0-2 and the activated socket, and take
+ * the signals the parent handles.  SIGPIPE is ignored (replies use
+ * MSG_NOSIGNAL anyway).
+ */
+static void daemon_sanitize(bool activated)
+{
+	struct sigaction sa = { .sa_handler = daemon_on_signal };
+	int null;
+
+	if (close_range(activated ? DAEMON_LISTEN_FD + 1 : DAEMON_LISTEN_FD, ~0U, 0) < 0)
+		fatal("close_range");
+	for (int fd = 0; fd < 3; fd++)
+		if (fcntl(fd, F_GETFD) < 0) {
+			null = open("/dev/null", O_RDWR);
+			if (null != fd)
+				fatal("/dev/null");
+		}
+	umask(022); /* lock files must be readable by minicom & co. */
+	signal(SIGPIPE, SIG_IGN);
+	signal(SIGUSR1, SIG_IGN);
+	signal(SIGUSR2, SIG_IGN);
+	sigemptyset(&sa.sa_mask);
+	if (sigaction(SIGTERM, &sa, NULL) < 0 || sigaction(SIGINT, &sa, NULL) < 0 ||
+	    sigaction(SIGHUP, &sa, NULL) < 0 || sigaction(SIGCHLD, &sa, NULL) < 0)
+		fatal("sigaction");
+}
+
+/* ---- the engine process ---------------------------------------------- */
+
+/* Say no to a new connection with ERR in PROTO_READY, and close it. */
+static void daemon_refuse(int fd, int err, const char *why, const struct ucred *uc)
+{
+	struct proto_ready rdy;
+
+	log_warnx("refusing client pid=%d uid=%u: %s", (int)uc->pid,
+		  (unsigned int)uc->uid, why);
+	memset(&rdy, 0, sizeof(rdy));
+	proto_hdr_init(&rdy.hdr, PROTO_READY, 0);
+	rdy.err = err;
+	rdy.pid = (uint32_t)getpid();
+	fdpass_send(fd, &rdy, sizeof(rdy), -1); /* non-blocking; best effort */
+	close(fd);
+}
+
+static unsigned int daemon_uid_count(const struct dengine *d, uid_t uid)
+{
+	unsigned int n = 0;
+
+	for (unsigned int i = 0; i < d->nclients; i++)
+		n += d->clients[i]->ec.uid == uid;
+	return n;
+}
+
+/*
+ * A pidfd of the client process.  SO_PEERPIDFD (Linux 6.5) names the
+ * process that connected, whatever happened since.  Without it,
+ * pidfd_open(pid) could name another process that reused a dead client's
+ * pid; the connection still ends the sessions by EOF once the client's
+ * last copy of the socket closes, so the only loss is the earlier end on
+ * exit.  Returns the pidfd or -errno (-ESRCH: the client already exited).
+ */
+static int daemon_peer_pidfd(int fd, pid_t pid)
+{
+	int pidfd = -1;
+	socklen_t len = sizeof(pidfd);
+
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERPIDFD, &pidfd, &len) == 0)
+		return pidfd;
+	if (errno != ENOPROTOOPT && errno != EINVAL)
+		return -errno;
+	pidfd = pidfd_open(pid, 0);
+	return pidfd < 0 ? -errno : pidfd;
+}
+
+/* Accept one connection: identity from the kernel, limits, PROTO_READY. */
+static void daemon_accept(struct dengine *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	struct ucred uc = { 0 };
+	socklen_t len = sizeof(uc);
+	gid_t groups[POLICY_MAX_GROUPS];
+	struct dclient *c = NULL;
+	struct proto_ready rdy;
+	int fd, one = 1, pidfd, r;
+
+	fd = accept4(d->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
+	if (fd < 0) {
+		if (errno != EAGAIN && errno != EINTR && errno != ECONNABORTED)
+			log_warn("accept");
+		return;
+	}
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERCRED, &uc, &len) < 0) {
+		log_warn("SO_PEERCRED");
+		goto drop;
+	}
+	if (d->nclients >= cfg->max_conn) {
+		daemon_refuse(fd, -ENFILE, "connection limit reached", &uc);
+		return;
+	}
+	if (daemon_uid_count(d, uc.uid) >= cfg->max_per_uid) {
+		daemon_refuse(fd, -EUSERS, "connection limit of its uid reached", &uc);
+		return;
+	}
+	/* Every request must carry the sender's credentials.  Inherited from
+	 * the listener only by connections made after the parent set it: not
+	 * those systemd queued before it started us. */
+	if (setsockopt(fd, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		log_warn("SO_PASSCRED");
+		goto drop;
+	}
+	len = sizeof(groups);
+	if (getsockopt(fd, SOL_SOCKET, SO_PEERGROUPS, groups, &len) < 0) {
+		if (errno == ERANGE) {
+			daemon_refuse(fd, -E2BIG, "more supplementary groups than "
+				      "the policy can check", &uc);
+			return;
+		}
+		log_warn("SO_PEERGROUPS");
+		goto drop;
+	}
+	pidfd = daemon_peer_pidfd(fd, uc.pid);
+	if (pidfd < 0) {
+		if (pidfd != -ESRCH) {
+			errno = -pidfd;
+			log_warn("pidfd of client %d", (int)uc.pid);
+		}
+		goto drop;
+	}
+	c = calloc(1, sizeof(*c));
+	if (!c) {
+		close(pidfd);
+		log_warn("client");
+		goto drop;
+	}
+	c->sock = fd;
+	c->pidfd = pidfd;
+	engine_client_init(&c->ec, uc.pid, uc.uid, uc.gid);
+	c->ec.subject.ngroups = len / sizeof(gid_t);
+	memcpy(c->ec.subject.groups, groups, len);
+	memset(&rdy, 0, sizeof(rdy));
+	proto_hdr_init(&rdy.hdr, PROTO_READY, 0);
+	rdy.pid = (uint32_t)getpid();
+	r = fdpass_send(fd, &rdy, sizeof(rdy), -1);
+	if (r < 0) {
+		close(pidfd);
+		free(c);
+		goto drop;
+	}
+	d->clients[d->nclients++] = c;
+	log_debug("client pid=%d uid=%u gid=%u connected (%u clients)", (int)uc.pid,
+		  (unsigned int)uc.uid, (unsigned int)uc.gid, d->nclients);
+	return;
+drop:
+	close(fd);
+}
+
+/* End client I: its sessions, its fds, its slot. */
+static void daemon_client_end(struct dengine *d, unsigned int i)
+{
+	struct dclient *c = d->clients[i];
+
+	engine_client_end(&d->eng, &c->ec);
+	close(c->sock);
+	close(c->pidfd);
+	log_debug("client pid=%d gone", (int)c->ec.pid);
+	free(c);
+	d->clients[i] = d->clients[--d->nclients];
+	d->clients[d->nclients] = NULL;
+}
+
+/* Why a reply could not be sent; the caller drops the client. */
+static void daemon_send_failed(const struct dclient *c, int r)
+{
+	switch (r) {
+	case -ETOOMANYREFS:
+		log_warnx("dropping client pid=%d: too many descriptors in flight "
+			  "for the daemon's user", (int)c->ec.pid);
+		break;
+	case -EAGAIN:
+		log_warnx("dropping client pid=%d: it does not read its replies",
+			  (int)c->ec.pid);
+		break;
+	default:
+		errno = -r;
+		log_warn("dropping client pid=%d: cannot send reply", (int)c->ec.pid);
+	}
+}
+
+/*
+ * Read and serve one message of client C.  Returns 0 to keep it, -1 to
+ * end it (EOF, a malformed or forged message, a reply it cannot take).
+ */
+static int daemon_serve(struct dengine *d, struct dclient *c)
+{
+	char buf[PROTO_MSG_MAX];
+	struct proto_open_reply rep;
+	union proto_msg msg;
+	struct ucred cred;
+	ssize_t n;
+	int unread, fd, r;
+
+	n = fdpass_recv(c->sock, buf, sizeof(buf), NULL, &cred);
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n == 0)
+		return -1;
+	if (n < 0) {
+		errno = (int)-n;
+		log_warn("dropping client pid=%d: receive", (int)c->ec.pid);
+		return -1;
+	}
+	if (cred.pid != c->ec.pid || cred.uid != c->ec.uid || cred.gid != c->ec.gid) {
+		log_warnx("dropping client pid=%d: message from pid=%d uid=%u gid=%u",
+			  (int)c->ec.pid, (int)cred.pid, (unsigned int)cred.uid,
+			  (unsigned int)cred.gid);
+		return -1;
+	}
+	unread = fdpass_unread(c->sock);
+	if (unread != 0) {
+		log_warnx("dropping client pid=%d: request sent before reading the "
+			  "previous reply", (int)c->ec.pid);
+		return -1;
+	}
+	if (proto_decode(buf, (size_t)n, PROTO_FROM_FRONTEND, false, &msg) < 0) {
+		log_warnx("dropping client pid=%d: malformed message", (int)c->ec.pid);
+		return -1;
+	}
+	if (msg.hdr.type == PROTO_RELEASE) {
+		if (engine_release(&d->eng, &c->ec, msg.release.handle) < 0)
+			log_warnx("client pid=%d: release of unknown handle %u ignored",
+				  (int)c->ec.pid, msg.release.handle);
+		return 0;
+	}
+	fd = engine_open(&d->eng, &c->ec, &msg.open, &rep);
+	r = fdpass_send(c->sock, &rep, sizeof(rep), fd);
+	if (r < 0) {
+		daemon_send_failed(c, r);
+		if (rep.handle)
+			engine_release(&d->eng, &c->ec, rep.handle);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * One message on the parent channel (either end).  The hook for reload:
+ * the parent will send the re-checked policy here, and the engine apply
+ * it with engine_set_policy().  Today no message is defined: one is
+ * logged and ignored.  Returns 0, or -1 when the other process is gone.
+ */
+static int daemon_channel_read(int chan)
+{
+	char buf[PROTO_MSG_MAX];
+	/* Readable (ppoll said so): recvmsg, the call the filter allows. */
+	ssize_t n = fdpass_recv(chan, buf, sizeof(buf), NULL, NULL);
+
+	if (n == -EINTR || n == -EAGAIN)
+		return 0;
+	if (n == 0 || n == -ECONNRESET)
+		return -1;
+	if (n < 0) {
+		errno = (int)-n;
+		log_warn("parent channel: message ignored");
+		return 0;
+	}
+	log_warnx("parent channel: message of %zd bytes ignored", n);
+	return 0;
+}
+
+/* The engine's loop: until SIGTERM or the parent's end. */
+static void daemon_engine_loop(struct dengine *d)
+{
+	sigset_t none;
+	unsigned int n;
+
+	sigemptyset(&none);
+	while (!daemon_stop) {
+		d->pfd[0] = (struct pollfd){ .fd = d->parent, .events = POLLIN };
+		d->pfd[1] = (struct pollfd){ .fd = d->listener, .events = POLLIN };
+		n = d->nclients;
+		for (unsigned int i = 0; i < n; i++) {
+			d->pfd[2 + 2 * i] = (struct pollfd){ .fd = d->clients[i]->sock,
+							     .events = POLLIN };
+			d->pfd[3 + 2 * i] = (struct pollfd){ .fd = d->clients[i]->pidfd,
+							     .events = POLLIN };
+		}
+		if (ppoll(d->pfd, 2 + 2 * (nfds_t)n, NULL, &none) < 0) {
+			if (errno == EINTR)
+				continue;
+			fatal("ppoll");
+		}
+		if (d->pfd[0].revents && daemon_channel_read(d->parent) < 0) {
+			log_warnx("the privileged parent is gone: ending");
+			return;
+		}
+		/* Backwards: ending client i moves the last one into slot i. */
+		for (unsigned int i = n; i-- > 0;) {
+			struct dclient *c = d->clients[i];
+
+			if (d->pfd[3 + 2 * i].revents) {
+				log_debug("client pid=%d exited", (int)c->ec.pid);
+				daemon_client_end(d, i);
+			} else if (d->pfd[2 + 2 * i].revents && daemon_serve(d, c) < 0) {
+				daemon_client_end(d, i);
+			}
+		}
+		if (d->pfd[1].revents & POLLIN)
+			daemon_accept(d);
+	}
+}
+
+/* The engine process: confine, then serve until told to stop.  Never returns. */
+static _Noreturn void daemon_engine(struct dengine *d)
+{
+	const struct daemon_config *cfg = d->cfg;
+	sigset_t block;
+	int r;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigprocmask(SIG_BLOCK, &block, NULL); /* delivered only inside ppoll */
+	signal(SIGHUP, SIG_IGN);
+	signal(SIGCHLD, SIG_DFL);
+	d->clients = calloc(cfg->max_conn, sizeof(*d->clients));
+	d->pfd = calloc(2 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
+	if (!d->clients || !d->pfd)
+		fatal("client table");
+	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd,
+			   DAEMON_NOFILE(cfg->max_conn, cfg->max_ports));
+	if (r < 0)
+		_exit(EX_OSERR); /* said why; never serve half-confined */
+	filter_build_warn(); /* an unfiltered (sanitizer/valgrind) build says so */
+	if (d->activated)
+		log_info("serving on fd %d from socket activation (engine pid %d)",
+			 DAEMON_LISTEN_FD, (int)getpid());
+	else
+		log_info("serving on %s (engine pid %d)", cfg->socket_path, (int)getpid());
+	daemon_engine_loop(d);
+	while (d->nclients)
+		daemon_client_end(d, d->nclients - 1);
+	_exit(0);
+}
+
+/* ---- the privileged parent ------------------------------------------- */
+
+/*
+ * What the parent keeps: uid 0, to read a root-owned policy on reload, and
+ * nothing else (no capability, not even in the bounding set).
+ */
+static int daemon_parent_drop(void)
+{
+	capng_clear(CAPNG_SELECT_ALL);
+	if (capng_apply(CAPNG_SELECT_ALL) < 0)
+		return -EPERM;
+	if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0)
+		return -errno;
+	return 0;
+}
+
+/*
+ * SIGHUP.  The hook for reload: re-load and re-check the policy here
+ * (policy_load, as at start) and send it to the engine on CHAN.
+ */
+static void daemon_parent_reload(int chan)
+{
+	(void)chan;
+	log_warnx("SIGHUP: reload is not implemented yet; policy unchanged");
+}
+
+/* Wait for the engine's end or a signal; returns the exit status. */
+static int daemon_parent_loop(pid_t engine, int chan)
+{
+	struct pollfd p = { .fd = chan, .events = POLLIN };
+	sigset_t block, none;
+	int st = 0;
+
+	sigemptyset(&block);
+	sigaddset(&block, SIGTERM);
+	sigaddset(&block, SIGINT);
+	sigaddset(&block, SIGHUP);
+	sigaddset(&block, SIGCHLD);
+	sigprocmask(SIG_BLOCK, &block, NULL);
+	sigemptyset(&none);
+	for (;;) {
+		if (daemon_stop) {
+			kill(engine, SIGTERM);
+			while (waitpid(engine, &st, 0) < 0 && errno == EINTR)
+				;
+			return 0;
+		}
+		if (daemon_hup) {
+			daemon_hup = 0;
+			daemon_parent_reload(chan);
+		}
+		if (daemon_child || p.revents) {
+			bool gone = p.revents && daemon_channel_read(chan) < 0;
+
+			if (waitpid(engine, &st, WNOHANG) == engine || gone) {
+				if (gone && waitpid(engine, &st, 0) < 0)
+					st = 0;
+				log_warnx("the engine process ended (%s %d): exiting",
+					  WIFSIGNALED(st) ? "signal" : "status",
+					  WIFSIGNALED(st) ? WTERMSIG(st) : WEXITSTATUS(st));
+				return EX_OSERR;
+			}
+			daemon_child = 0;
+		}
+		p.revents = 0;
+		if (ppoll(&p, 1, NULL, &none) < 0 && errno != EINTR)
+			return EX_OSERR;
+	}
+}
+
+/* Remove our socket file, if it is still the one we bound. */
+static void daemon_unlink(const char *path, const struct stat *bound)
+{
+	struct stat st;
+
+	if (lstat(path, &st) == 0 && S_ISSOCK(st.st_mode) && st.st_dev == bound->st_dev &&
+	    st.st_ino == bound->st_ino)
+		unlink(path);
+}
+
+int daemon_main(const struct daemon_config *cfg)
+{
+	struct dengine d = { .cfg = cfg, .listener = -1, .parent = -1 };
+	struct stat bound_st = { 0 };
+	int sp[2], r, one = 1, status, act;
+	bool bound = false;
+	pid_t engine, parent;
+
+	/* A startup problem is said on stderr too, detached or not. */
+	log_init("ttybrokerd", cfg->foreground ? LOG_TO_STDERR : LOG_TO_STDERR | LOG_TO_SYSLOG,
+		 cfg->debug ? LOG_LEVEL_DEBUG : LOG_LEVEL_INFO);
+	act = daemon_listen_fds(getenv("LISTEN_PID"), getenv("LISTEN_FDS"), getpid());
+	daemon_sanitize(act == 1);
+	d.listener = daemon_listener(cfg, act, &bound);
+	d.activated = act == 1;
+	if (d.listener < 0)
+		return EX_OSERR;
+	if (bound && lstat(cfg->socket_path, &bound_st) < 0)
+		bound = false;
+	/* Inherited by the connections made from now on; the engine sets it
+	 * on each accepted socket as well (see daemon_accept). */
+	if (setsockopt(d.listener, SOL_SOCKET, SO_PASSCRED, &one, sizeof(one)) < 0) {
+		log_warn("SO_PASSCRED");
+		goto fail;
+	}
+	r = engine_init(&d.eng, cfg->policy_path, cfg->lockdir, cfg->devdir);
+	if (r < 0)
+		goto fail;
+	d.eng.max_sessions = cfg->max_ports;
+	audit_init(AUDIT_SYSLOG_PATH);
+	if (!cfg->foreground) {
+		if (daemon(0, 0) < 0) {
+			log_warn("daemon");
+			goto fail_engine;
+		}
+		log_set_sinks(LOG_TO_SYSLOG);
+	}
+	if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp) < 0) {
+		log_warn("socketpair");
+		goto fail_engine;
+	}
+	parent = getpid();
+	engine = fork();
+	if (engine < 0) {
+		log_warn("fork");
+		close(sp[0]);
+		close(sp[1]);
+		goto fail_engine;
+	}
+	if (engine == 0) {
+		close(sp[0]);
+		d.parent = sp[1];
+		/* The parent's death ends us too: by EOF on d.parent, and by
+		 * this signal should the parent die before we poll. */
+		if (prctl(PR_SET_PDEATHSIG, SIGTERM) < 0 || getppid() != parent)
+			_exit(EX_OSERR);
+		daemon_engine(&d);
+	}
+	close(sp[1]);
+	close(d.listener);
+	engine_fini(&d.eng);
+	if ((r = daemon_parent_drop()) < 0) {
+		errno = -r;
+		log_warn("dropping the parent's capabilities");
+		kill(engine, SIGTERM);
+		waitpid(engine, NULL, 0);
+		status = EX_OSERR;
+	} else {
+		status = daemon_parent_loop(engine, sp[0]);
+	}
+	close(sp[0]);
+	if (bound)
+		daemon_unlink(cfg->socket_path, &bound_st);
+	return status;
+fail_engine:
+	engine_fini(&d.eng);
+fail:
+	close(d.listener);
+	if (bound)
+		daemon_unlink(cfg->socket_path, &bound_st);
+	return EX_OSERR;
+}

@@ -1,0 +1,460 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.c - decide, vet, acquire, release and audit: the part of the
+ * broker every way in shares (see engine.h).  Nothing here reads from or
+ * writes to a client's socket, so the fork backend, the daemon and the
+ * setuid helper serve exactly the same checks.
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "audit.h"
+#include "engine.h"
+#include "lock.h"
+#include "log.h"
+#include "open.h"
+#include "portname.h"
+
+struct engine_session {
+	uint32_t handle;   /* never 0 */
+	int fd;            /* our copy of the port: holds the flock */
+	struct lock_file lf;
+	dev_t rdev;        /* the port's device number, to spot a second open */
+	unsigned int rule; /* the policy line that permitted it, for the audit */
+	char kname[PROTO_PORT_MAX];
+};
+
+/* One request's outcome, for the reply and the audit line. */
+struct outcome {
+	int err;
+	uint32_t reason;
+	unsigned int rule;
+	const char *why;
+	uint32_t holder;   /* PROTO_HOLD_* when busy */
+	pid_t holder_pid;
+	char detail[PROTO_DETAIL_MAX];
+};
+
+/* Log each policy problem; keep the first as the detail of every refusal. */
+static void engine_policy_error(void *arg, const char *path, unsigned int line,
+				const char *msg)
+{
+	struct engine *e = arg;
+
+	if (line)
+		log_warnx("policy %s:%u: %s", path, line, msg);
+	else
+		log_warnx("policy %s: %s", path, msg);
+	if (e->policy_detail[0])
+		return;
+	if (line)
+		snprintf(e->policy_detail, sizeof(e->policy_detail), "%s:%u: %s",
+			 path, line, msg);
+	else
+		snprintf(e->policy_detail, sizeof(e->policy_detail), "%s: %s", path, msg);
+}
+
+void engine_load_policy(struct engine *e, const char *policy)
+{
+	int r;
+
+	memset(e, 0, sizeof(*e));
+	e->policy_path = policy;
+	e->lockfd = -1;
+	e->env.devfd = e->env.sysfd = -1;
+	e->max_sessions = ENGINE_MAX_SESSIONS;
+	tzset(); /* read /etc/localtime now: syslog needs it, Landlock forbids it later */
+	r = policy_load(policy, engine_policy_error, e, &e->pol);
+	if (r < 0) {
+		log_warnx("policy %s refused: nothing will be permitted", policy);
+		e->pol = NULL;
+		if (!e->policy_detail[0])
+			snprintf(e->policy_detail, sizeof(e->policy_detail),
+				 "%s: refused: %s", policy, strerror(-r));
+	}
+}
+
+int engine_open_dirs(struct engine *e, const char *lockdir, const char *devdir)
+{
+	int r = open_env_init(&e->env, devdir);
+
+	if (r < 0) {
+		errno = -r;
+		log_warn("%s", devdir);
+		e->env.devfd = e->env.sysfd = -1;
+		return r;
+	}
+	/* Never through a symlink: whoever could swap it would choose where
+	 * root creates and removes files.  Only the last component is checked;
+	 * the directories above it are the admin's (/var/lock -> /run/lock is
+	 * fine as long as the path given is the real directory). */
+	e->lockfd = open(lockdir, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+	if (e->lockfd < 0) {
+		struct stat lst;
+
+		r = -errno;
+		if (lstat(lockdir, &lst) == 0 && S_ISLNK(lst.st_mode))
+			log_warnx("lock directory %s is a symbolic link: refusing it "
+				  "(give the directory it points to)", lockdir);
+		else
+			log_warn("lock directory %s", lockdir);
+		return r;
+	}
+	return 0;
+}
+
+int engine_init(struct engine *e, const char *policy, const char *lockdir,
+		const char *devdir)
+{
+	engine_load_policy(e, policy);
+	return engine_open_dirs(e, lockdir, devdir);
+}
+
+void engine_fini(struct engine *e)
+{
+	if (e->env.devfd >= 0)
+		open_env_fini(&e->env);
+	e->env.devfd = e->env.sysfd = -1;
+	if (e->lockfd >= 0)
+		close(e->lockfd);
+	e->lockfd = -1;
+	policy_free(e->pol);
+	e->pol = NULL;
+}
+
+void engine_set_policy(struct engine *e, struct policy *pol, const char *detail)
+{
+	policy_free(e->pol);
+	e->pol = pol;
+	snprintf(e->policy_detail, sizeof(e->policy_detail), "%s",
+		 pol || !detail ? "" : detail);
+}
+
+void engine_client_init(struct engine_client *c, pid_t pid, uid_t uid, gid_t gid)
+{
+	memset(c, 0, sizeof(*c));
+	c->pid = pid;
+	c->uid = uid;
+	c->gid = gid;
+	c->subject.uid = uid;
+	c->subject.gid = gid;
+	c->next_handle = 1;
+}
+
+static struct engine_session *session_find(struct engine_client *c, uint32_t handle)
+{
+	for (size_t i = 0; handle && i < ENGINE_MAX_SESSIONS; i++)
+		if (c->sessions[i] && c->sessions[i]->handle == handle)
+			return c->sessions[i];
+	return NULL;
+}
+
+/* A handle no live session of C has; never 0. */
+static uint32_t session_new_handle(struct engine_client *c)
+{
+	uint32_t h;
+
+	do {
+		h = c->next_handle++;
+	} while (h == 0 || session_find(c, h));
+	return h;
+}
+
+/* The client, for audit lines. */
+static struct audit_peer audit_who(const struct engine_client *c)
+{
+	return (struct audit_peer){ .uid = c->uid, .pid = c->pid,
+				    .user = c->user, .comm = c->comm };
+}
+
+/* The release of session S, in the same format as the decision. */
+static void audit_release(const struct engine *e, const struct engine_client *c,
+			  const struct engine_session *s)
+{
+	struct audit_peer who = audit_who(c);
+	struct audit_event ev = {
+		.port = s->kname, .verdict = "release",
+		.reason = proto_reason_name(PROTO_R_OK),
+		.policy = e->policy_path, .rule = s->rule, .why = "released",
+	};
+
+	audit_log(&who, &ev);
+}
+
+/*
+ * Drop the session in C's slot I: its lock files and its copy of the port
+ * (and so its flock), with an audit line.
+ */
+static void session_end(struct engine *e, struct engine_client *c, size_t i)
+{
+	struct engine_session *s = c->sessions[i];
+	int r;
+
+	audit_release(e, c, s);
+	r = lock_release(e->lockfd, &s->lf);
+	if (r < 0 && r != -ENOENT) {
+		errno = -r;
+		log_warn("removing %s", s->lf.name);
+	}
+	if (s->fd >= 0) {
+		open_exclusive(s->fd, 0); /* a pty slave would stay exclusive */
+		close(s->fd);
+	}
+	free(s);
+	c->sessions[i] = NULL;
+	c->nsessions--;
+}
+
+static int outcome_set(struct outcome *o, int err, uint32_t reason, const char *why)
+{
+	o->err = err;
+	o->reason = reason;
+	o->why = why;
+	return err;
+}
+
+/* Map an errno from opening the device to a reason. */
+static int outcome_from_open(struct outcome *o, int err)
+{
+	switch (err) {
+	case -EBUSY:
+		return outcome_set(o, err, PROTO_R_BUSY, "device busy (exclusive)");
+	case -ESTALE:
+		return outcome_set(o, -ENODEV, PROTO_R_NODEV, "node changed while opening");
+	case -ENOTTY:
+		return outcome_set(o, err, PROTO_R_NOTTY, "not a tty");
+	case -ENOENT: case -ENXIO: case -ENODEV: case -EIO:
+		return outcome_set(o, err, PROTO_R_NODEV, "device absent");
+	default:
+		return outcome_set(o, err, PROTO_R_BROKER, "open failed");
+	}
+}
+
+/* Name, by-id resolution and policy: the checks that never touch the device. */
+static int decide(struct engine *e, const struct engine_client *c, const char *name,
+		  char *kname, struct outcome *o)
+{
+	struct policy_verdict v;
+	int r;
+
+	if (portname_check(name) < 0)
+		return outcome_set(o, -EINVAL, PROTO_R_NAME, "malformed port name");
+	r = open_resolve(&e->env, name, kname, PROTO_PORT_MAX);
+	if (r < 0)
+		return outcome_set(o, r == -EINVAL ? -ENOTTY : r,
+				   r == -EINVAL ? PROTO_R_NOTTY : PROTO_R_NODEV,
+				   "by-id link does not resolve to a tty name");
+	if (!e->pol) {
+		snprintf(o->detail, sizeof(o->detail), "%s", e->policy_detail);
+		return outcome_set(o, -EACCES, PROTO_R_POLICY, "policy invalid or unsafe");
+	}
+	policy_eval(e->pol, &c->subject, kname, &v);
+	o->rule = v.line;
+	if (!v.permit)
+		return outcome_set(o, -EACCES, PROTO_R_DENIED,
+				   v.line ? "deny rule" : "no matching rule");
+	return 0;
+}
+
+/* Pin the node and check its class and, for a pty, its owner. */
+static int vet(struct engine *e, const char *kname, uid_t uid, struct stat *st,
+	       struct outcome *o)
+{
+	int pin = open_pin(&e->env, kname, st);
+
+	if (pin < 0)
+		return outcome_set(o, pin, PROTO_R_NODEV, "no such device");
+	close(pin);
+	switch (open_classify(&e->env, st)) {
+	case OPEN_CLASS_NOTTY:
+		return outcome_set(o, -ENOTTY, PROTO_R_NOTTY, "not a serial tty");
+	case OPEN_CLASS_REFUSED:
+		return outcome_set(o, -EPERM, PROTO_R_CLASS, "console, VT or pty master");
+	case OPEN_CLASS_PTY:
+		if (strncmp(kname, "pts/", 4) != 0 || st->st_uid != uid)
+			return outcome_set(o, -EPERM, PROTO_R_CLASS,
+					   "pseudo-terminal of another user");
+		break;
+	case OPEN_CLASS_SERIAL:
+		break;
+	}
+	return 0;
+}
+
+/* Mark O as busy because of HOLDER (PROTO_HOLD_*), held by PID. */
+static int outcome_busy(struct outcome *o, uint32_t holder, pid_t pid, const char *why)
+{
+	o->holder = holder;
+	o->holder_pid = pid;
+	return outcome_set(o, -EBUSY, PROTO_R_BUSY, why);
+}
+
+/* A session of C that already holds the device RDEV. */
+static bool session_by_rdev(const struct engine_client *c, dev_t rdev)
+{
+	for (size_t i = 0; i < ENGINE_MAX_SESSIONS; i++)
+		if (c->sessions[i] && c->sessions[i]->rdev == rdev)
+			return true;
+	return false;
+}
+
+/*
+ * Our own sessions, lock files (LCK..NAME and LK.D.M.m), open, verify,
+ * flock, exclusive mode: fills S on success, leaves nothing on failure.
+ * A busy port says who holds it in O.  Another client of the same daemon
+ * holding the port is found by its LCK.. file, as any other program.
+ */
+static int acquire(struct engine *e, const struct engine_client *c, const char *kname,
+		   const struct stat *st, uint32_t flags, struct engine_session *s,
+		   struct outcome *o)
+{
+	pid_t holder = 0;
+	int r, fd;
+
+	/* Before the lock file: our own LCK.. would look held by "another". */
+	if (session_by_rdev(c, st->st_rdev))
+		return outcome_busy(o, PROTO_HOLD_SELF, c->pid,
+				    "already open by this program");
+	r = lock_acquire_port(e->lockfd, kname, st, c->pid, &s->lf, &holder);
+	if (r == -EBUSY)
+		return outcome_busy(o, PROTO_HOLD_LCK, holder,
+				    "lock file held by a live process");
+	if (r < 0)
+		return outcome_set(o, r, PROTO_R_BROKER, "cannot write lock file");
+	fd = open_device(&e->env, kname, st);
+	if (fd < 0) {
+		if (fd == -EBUSY)
+			outcome_busy(o, PROTO_HOLD_EXCL, 0, "device busy (exclusive)");
+		else
+			outcome_from_open(o, fd);
+		goto fail_lockfile;
+	}
+	r = lock_flock(fd);
+	if (r == -EBUSY) {
+		outcome_busy(o, PROTO_HOLD_FLOCK, 0, "flock held by another process");
+		goto fail_fd;
+	}
+	if (r < 0) {
+		outcome_set(o, r, PROTO_R_BROKER, "flock");
+		goto fail_fd;
+	}
+	/* Ours now: no other open of the device, under any name, without
+	 * CAP_SYS_ADMIN (another broker process has none). */
+	r = open_exclusive(fd, 1);
+	if (r < 0) {
+		outcome_set(o, r, PROTO_R_BROKER, "TIOCEXCL");
+		goto fail_fd;
+	}
+	if (!(flags & PROTO_OPEN_NONBLOCK)) {
+		int fl = fcntl(fd, F_GETFL);
+
+		if (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0) {
+			outcome_set(o, -errno, PROTO_R_BROKER, "fcntl");
+			goto fail_excl;
+		}
+	}
+	s->fd = fd;
+	s->rdev = st->st_rdev;
+	s->rule = o->rule;
+	snprintf(s->kname, sizeof(s->kname), "%s", kname);
+	return 0;
+fail_excl:
+	open_exclusive(fd, 0);
+fail_fd:
+	close(fd);
+fail_lockfile:
+	lock_release(e->lockfd, &s->lf);
+	memset(&s->lf, 0, sizeof(s->lf));
+	return o->err;
+}
+
+/* One audit line for one decision on an open request. */
+static void audit_open(const struct engine *e, const struct engine_client *c,
+		       const char *name, const char *kname, const struct outcome *o)
+{
+	struct audit_peer who = audit_who(c);
+	struct audit_event ev = {
+		.port = name, .kname = kname,
+		.verdict = o->err ? "refuse" : "permit",
+		.reason = proto_reason_name(o->reason),
+		.policy = e->policy_path, .rule = o->rule,
+		.why = o->why ? o->why : "granted",
+	};
+
+	audit_log(&who, &ev);
+}
+
+/* A free slot of C within the engine's limit, or -1 (and O says why). */
+static int session_slot(const struct engine *e, const struct engine_client *c,
+			struct outcome *o)
+{
+	if (c->nsessions < e->max_sessions)
+		for (int i = 0; i < ENGINE_MAX_SESSIONS; i++)
+			if (!c->sessions[i])
+				return i;
+	snprintf(o->detail, sizeof(o->detail),
+		 "too many ports open by this client (limit %u)", e->max_sessions);
+	outcome_set(o, -EMFILE, PROTO_R_BROKER, "too many ports open by this client");
+	return -1;
+}
+
+int engine_open(struct engine *e, struct engine_client *c,
+		const struct proto_open *req, struct proto_open_reply *rep)
+{
+	struct outcome o = { 0 };
+	char kname[PROTO_PORT_MAX] = "";
+	struct engine_session *s = NULL;
+	struct stat st;
+	int slot = -1;
+
+	memset(rep, 0, sizeof(*rep));
+	proto_hdr_init(&rep->hdr, PROTO_OPEN_REPLY, req->hdr.seq);
+	if (decide(e, c, req->port, kname, &o) == 0 &&
+	    vet(e, kname, c->uid, &st, &o) == 0 &&
+	    (slot = session_slot(e, c, &o)) >= 0) {
+		s = calloc(1, sizeof(*s));
+		if (!s)
+			outcome_set(&o, -ENOMEM, PROTO_R_BROKER, "out of memory");
+		else if (acquire(e, c, kname, &st, req->flags, s, &o) < 0) {
+			free(s);
+			s = NULL;
+		}
+	}
+	audit_open(e, c, req->port, kname, &o);
+	rep->err = o.err;
+	rep->reason = o.reason;
+	rep->rule = o.rule;
+	rep->holder = o.holder;
+	rep->holder_pid = o.holder_pid;
+	snprintf(rep->kname, sizeof(rep->kname), "%s", kname);
+	snprintf(rep->detail, sizeof(rep->detail), "%s", o.detail);
+	if (!s)
+		return -1;
+	rep->handle = s->handle = session_new_handle(c);
+	c->sessions[slot] = s;
+	c->nsessions++;
+	return s->fd;
+}
+
+int engine_release(struct engine *e, struct engine_client *c, uint32_t handle)
+{
+	for (size_t i = 0; handle && i < ENGINE_MAX_SESSIONS; i++)
+		if (c->sessions[i] && c->sessions[i]->handle == handle) {
+			session_end(e, c, i);
+			return 0;
+		}
+	return -ENOENT;
+}
+
+void engine_client_end(struct engine *e, struct engine_client *c)
+{
+	for (size_t i = 0; i < ENGINE_MAX_SESSIONS; i++)
+		if (c->sessions[i])
+			session_end(e, c, i);
+}

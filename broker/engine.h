@@ -1,0 +1,92 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * engine.h - the broker's checks, locks and audit, independent of how a
+ * client arrived (fork, daemon or helper; see docs/DESIGN.md "Three ways
+ * in").  The caller owns the transport: it receives and decodes a
+ * request, checks the sender's credentials, and passes the request here;
+ * the engine decides, vets, acquires and fills the reply, and the caller
+ * sends it.  Everything a client holds is in its struct engine_client, so
+ * ending a client (engine_client_end) releases every lock it has.
+ */
+#ifndef TB_ENGINE_H
+#define TB_ENGINE_H
+
+#include <stdint.h>
+#include <sys/types.h>
+
+#include "open.h"
+#include "policy.h"
+#include "proto.h"
+
+/* Ports one client may hold at once: the most any way in allows. */
+#define ENGINE_MAX_SESSIONS 32
+
+struct engine_session;
+
+struct engine {
+	const char *policy_path;   /* for audit lines and messages        */
+	struct policy *pol;        /* NULL: policy missing, invalid or unsafe */
+	char policy_detail[PROTO_DETAIL_MAX]; /* first policy error, for replies */
+	struct open_env env;       /* /dev and /sys/dev/char dir fds       */
+	int lockfd;                /* the lock directory, O_PATH           */
+	unsigned int max_sessions; /* per client, <= ENGINE_MAX_SESSIONS   */
+};
+
+/* One client: who it is (from the kernel) and what it holds. */
+struct engine_client {
+	pid_t pid;
+	uid_t uid;
+	gid_t gid;
+	struct policy_subject subject; /* uid, gid and groups for :group rules */
+	char user[64];  /* for audit lines only; "" prints user=?  */
+	char comm[16];  /* for audit lines only; "" prints comm=?  */
+	uint32_t next_handle;
+	unsigned int nsessions;
+	struct engine_session *sessions[ENGINE_MAX_SESSIONS];
+};
+
+/*
+ * Everything that needs full privilege or the name service, done once
+ * before confinement: load POLICY (a refused policy is not an error: every
+ * request is then refused with reason PROTO_R_POLICY and the first problem
+ * as detail), open DEVDIR, /sys/dev/char and LOCKDIR (never through a
+ * symlink).  E->max_sessions is set to ENGINE_MAX_SESSIONS.  0 or -errno
+ * (logged).
+ */
+int engine_init(struct engine *e, const char *policy, const char *lockdir,
+		const char *devdir);
+
+/* engine_init() in two steps (the fork backend logs on stderr between). */
+void engine_load_policy(struct engine *e, const char *policy);
+int engine_open_dirs(struct engine *e, const char *lockdir, const char *devdir);
+
+/* Close what engine_init() opened and free the policy. */
+void engine_fini(struct engine *e);
+
+/*
+ * Replace the policy (a reload): POL (may be NULL for a refused one, then
+ * DETAIL says why) becomes the engine's, the old one is freed.  Sessions
+ * already granted are not re-checked here.
+ */
+void engine_set_policy(struct engine *e, struct policy *pol, const char *detail);
+
+/* A new client with the kernel's identity; no sessions. */
+void engine_client_init(struct engine_client *c, pid_t pid, uid_t uid, gid_t gid);
+
+/*
+ * Serve one PROTO_OPEN from C: decide, vet, acquire, audit, and fill REP
+ * (header, verdict, handle).  Returns the port fd to send with the reply
+ * (the session keeps its own copy: the caller must not close it), or -1
+ * when the reply carries no fd.  If the reply cannot be sent, the caller
+ * ends the session with engine_release(e, c, rep->handle).
+ */
+int engine_open(struct engine *e, struct engine_client *c,
+		const struct proto_open *req, struct proto_open_reply *rep);
+
+/* End C's session HANDLE (locks, lock files, audit).  0 or -ENOENT. */
+int engine_release(struct engine *e, struct engine_client *c, uint32_t handle);
+
+/* End every session of C: the client went away. */
+void engine_client_end(struct engine *e, struct engine_client *c);
+
+#endif
