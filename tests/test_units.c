@@ -18,6 +18,7 @@
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -133,8 +134,11 @@ static void need_analyze(void)
 
 TestSuite(units, .init = setup, .fini = teardown, .timeout = 60);
 
-/* systemd-analyze security --offline=true's overall exposure of UNIT (a path). */
-static double exposure(const char *unit)
+/*
+ * systemd-analyze security --offline=true's overall exposure of UNIT (a
+ * path); SHOW logs the whole table when it misses the target.
+ */
+static double exposure(const char *unit, bool show)
 {
 	static char out[16384];
 	char cmd[512], key[160];
@@ -148,7 +152,7 @@ static double exposure(const char *unit)
 	at = strstr(out, key);
 	cr_assert_not_null(at, "no overall exposure in:\n%s", out);
 	cr_assert_eq(sscanf(at + strlen(key), "%lf", &score), 1, "%s", at);
-	if (score >= SCORE_TARGET)
+	if (show && score >= SCORE_TARGET)
 		cr_log_error("%s", out);
 	return score;
 }
@@ -159,7 +163,7 @@ Test(units, security_score)
 	double score;
 
 	need_analyze();
-	score = exposure(u.service);
+	score = exposure(u.service, true);
 	cr_log_info("systemd-analyze security: %.1f (target below %.1f)", score,
 		    SCORE_TARGET);
 	cr_expect_lt(score, SCORE_TARGET, "exposure %.1f, want below %.1f", score,
@@ -177,7 +181,7 @@ Test(units, security_score_of_a_bare_unit)
 	cr_assert_not_null(f = fopen(bare, "we"));
 	fprintf(f, "[Service]\nExecStart=/bin/true\n");
 	cr_assert_eq(fclose(f), 0);
-	cr_expect_geq(exposure(bare), 9.0);
+	cr_expect_geq(exposure(bare, false), 9.0);
 	unlink(bare);
 }
 
