@@ -510,7 +510,7 @@ static const char *verdict(bool pass)
 	return pass ? "PASS" : "MISS";
 }
 
-/* The throughput and latency lines of LV; the 64-worker ratio into *RATIO. */
+/* LV's line: ops/s of both sides, their *RATIO, p50, p99 and their *TAIL ratio. */
 static void print_level(struct level *lv, double *ratio, double *tail)
 {
 	double dmn = bench_median(lv->daemon, ROUNDS), drc = bench_median(lv->direct, ROUNDS);

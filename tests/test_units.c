@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdbool.h>
@@ -42,7 +43,7 @@ struct units {
 	char dir[64];
 	char service[128];
 	char socket[128];
-	char daemon[256];   /* the build's ttybrokerd, "" if there is none */
+	char daemon[PATH_MAX]; /* the build's ttybrokerd, "" if there is none */
 };
 
 static struct units u;
@@ -52,12 +53,14 @@ static void find_daemon(char *out, size_t len)
 {
 	const char *bin = getenv("TTYBROKER_BIN");
 	const char *slash = bin ? strrchr(bin, '/') : NULL;
+	char path[PATH_MAX];
 
 	if (slash)
-		snprintf(out, len, "%.*s/ttybrokerd", (int)(slash - bin), bin);
+		snprintf(path, sizeof(path), "%.*s/ttybrokerd", (int)(slash - bin), bin);
 	else
-		snprintf(out, len, "%s/build/ttybrokerd", getcwd((char[200]){ 0 }, 200));
-	if (access(out, X_OK) < 0)
+		snprintf(path, sizeof(path), "build/ttybrokerd"); /* run in the source tree */
+	/* ExecStart wants an absolute path. */
+	if (access(path, X_OK) < 0 || !realpath(path, out) || strlen(out) >= len)
 		out[0] = '\0';
 }
 
@@ -85,7 +88,7 @@ static void unit_write(const char *src, const char *dst, const char *sbindir)
 
 static void setup(void)
 {
-	char sbindir[256];
+	char sbindir[PATH_MAX];
 
 	snprintf(u.dir, sizeof(u.dir), "/tmp/tb-units.XXXXXX");
 	cr_assert_not_null(mkdtemp(u.dir));
