@@ -15,6 +15,7 @@
 #include <fcntl.h>
 #include <limits.h>
 #include <poll.h>
+#include <pwd.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -26,6 +27,7 @@
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <sysexits.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <cap-ng.h>
@@ -51,6 +53,9 @@ struct dclient {
 	int sock;
 	int pidfd;  /* the client process; readable once it exited */
 	struct engine_client ec;
+	uint32_t conn;          /* connection id, for the parent's identity reply */
+	bool ready;             /* PROTO_READY sent: requests are served          */
+	struct timespec ident_by; /* !ready: send PROTO_READY by then, names or not */
 };
 
 struct dengine {
@@ -59,6 +64,7 @@ struct dengine {
 	int listener;
 	bool activated;           /* the listener came from socket activation */
 	int parent;               /* our end of the socketpair with the parent */
+	uint32_t next_conn;       /* the last connection id given (never 0) */
 	unsigned int nclients;
 	struct dclient **clients; /* cfg->max_conn slots, the first nclients used */
 	struct pollfd *pfd;       /* 2 + 2 * max_conn */
@@ -304,6 +310,190 @@ static int daemon_peer_pidfd(int fd, pid_t pid)
 	return pidfd < 0 ? -errno : pidfd;
 }
 
+/* ---- the client's names, from the parent (engine side) ---------------- */
+
+static void daemon_client_end(struct dengine *d, unsigned int i);
+
+/* Why a reply could not be sent; the caller drops the client. */
+static void daemon_send_failed(const struct dclient *c, int r)
+{
+	switch (r) {
+	case -ETOOMANYREFS:
+		log_warnx("dropping client pid=%d: too many descriptors in flight "
+			  "for the daemon's user", (int)c->ec.pid);
+		break;
+	case -EAGAIN:
+		log_warnx("dropping client pid=%d: it does not read its replies",
+			  (int)c->ec.pid);
+		break;
+	default:
+		errno = -r;
+		log_warn("dropping client pid=%d: cannot send reply", (int)c->ec.pid);
+	}
+}
+
+/* Tell client C it is served (PROTO_READY).  0 or -errno. */
+static int daemon_client_ready(struct dclient *c)
+{
+	struct proto_ready rdy;
+	int r;
+
+	memset(&rdy, 0, sizeof(rdy));
+	proto_hdr_init(&rdy.hdr, PROTO_READY, 0);
+	rdy.pid = (uint32_t)getpid();
+	r = fdpass_send(c->sock, &rdy, sizeof(rdy), -1);
+	if (r == 0)
+		c->ready = true;
+	return r;
+}
+
+/*
+ * Ask the parent for the user name and comm of the new client C (with a
+ * copy of its pidfd), and hold its PROTO_READY until the answer comes or
+ * DAEMON_IDENT_MS pass.  Never waits: the channel is non-blocking, and a
+ * full channel (the parent is stuck on a slow name service) means the
+ * client is served at once without names.  0 when asked, else -errno.
+ */
+static int daemon_ident_ask(struct dengine *d, struct dclient *c)
+{
+	struct proto_ident req;
+	int r;
+
+	if (++d->next_conn == 0)
+		d->next_conn = 1;
+	c->conn = d->next_conn;
+	memset(&req, 0, sizeof(req));
+	proto_hdr_init(&req.hdr, PROTO_IDENT, 0);
+	req.conn = c->conn;
+	req.pid = (int32_t)c->ec.pid;
+	req.uid = (uint32_t)c->ec.uid;
+	r = fdpass_send(d->parent, &req, sizeof(req), c->pidfd);
+	if (r < 0) {
+		errno = -r;
+		log_warn("client pid=%d: cannot ask the parent for its names "
+			 "(audit shows user=? comm=?)", (int)c->ec.pid);
+		return r;
+	}
+	clock_gettime(CLOCK_MONOTONIC, &c->ident_by);
+	c->ident_by.tv_sec += DAEMON_IDENT_MS / 1000;
+	c->ident_by.tv_nsec += (DAEMON_IDENT_MS % 1000) * 1000000L;
+	if (c->ident_by.tv_nsec >= 1000000000L) {
+		c->ident_by.tv_sec++;
+		c->ident_by.tv_nsec -= 1000000000L;
+	}
+	c->ready = false;
+	return 0;
+}
+
+/* Is A earlier than B? */
+static bool daemon_ts_before(const struct timespec *a, const struct timespec *b)
+{
+	return a->tv_sec < b->tv_sec || (a->tv_sec == b->tv_sec && a->tv_nsec < b->tv_nsec);
+}
+
+/*
+ * The ppoll timeout: until the earliest deadline of a client still waiting
+ * for its names (into *TS), or NULL (no deadline) when none waits.
+ */
+static struct timespec *daemon_ident_wait(const struct dengine *d, struct timespec *ts)
+{
+	const struct timespec *soonest = NULL;
+	struct timespec now;
+
+	for (unsigned int i = 0; i < d->nclients; i++)
+		if (!d->clients[i]->ready &&
+		    (!soonest || daemon_ts_before(&d->clients[i]->ident_by, soonest)))
+			soonest = &d->clients[i]->ident_by;
+	if (!soonest)
+		return NULL;
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	*ts = (struct timespec){ 0, 0 };
+	if (daemon_ts_before(&now, soonest)) {
+		ts->tv_sec = soonest->tv_sec - now.tv_sec;
+		ts->tv_nsec = soonest->tv_nsec - now.tv_nsec;
+		if (ts->tv_nsec < 0) {
+			ts->tv_sec--;
+			ts->tv_nsec += 1000000000L;
+		}
+	}
+	return ts;
+}
+
+/*
+ * The parent's answer: fill the names of the client it is about and send
+ * its PROTO_READY.  An answer for a connection that is gone is ignored; a
+ * late one (the client was served without names) still fills them in.  A
+ * client that cannot take PROTO_READY is ended (the loop calls this after
+ * it is done with the poll array's client slots).
+ */
+static void daemon_ident_reply(struct dengine *d, const struct proto_ident_reply *rep)
+{
+	for (unsigned int i = 0; i < d->nclients; i++) {
+		struct dclient *c = d->clients[i];
+		int r;
+
+		if (c->conn != rep->conn)
+			continue;
+		snprintf(c->ec.user, sizeof(c->ec.user), "%s", rep->user);
+		snprintf(c->ec.comm, sizeof(c->ec.comm), "%s", rep->comm);
+		if (!c->ready && (r = daemon_client_ready(c)) < 0) {
+			daemon_send_failed(c, r);
+			daemon_client_end(d, i);
+		}
+		return;
+	}
+	log_debug("names of connection %u: the client is gone", rep->conn);
+}
+
+/*
+ * Client C, still waiting for PROTO_READY, is readable: its end, or a
+ * message it had no business sending yet (a protocol violation).  Returns
+ * 0 to keep it, -1 to end it.
+ */
+static int daemon_early(struct dclient *c)
+{
+	char buf[PROTO_MSG_MAX];
+	ssize_t n = fdpass_recv(c->sock, buf, sizeof(buf), NULL, NULL);
+
+	if (n == -EAGAIN || n == -EINTR)
+		return 0;
+	if (n == 0)
+		log_debug("client pid=%d left before PROTO_READY", (int)c->ec.pid);
+	else
+		log_warnx("dropping client pid=%d: message before PROTO_READY",
+			  (int)c->ec.pid);
+	return -1;
+}
+
+/* No answer from the parent in time: serve client C without names. */
+static int daemon_ident_late(struct dclient *c)
+{
+	struct timespec now;
+	int r;
+
+	clock_gettime(CLOCK_MONOTONIC, &now);
+	if (daemon_ts_before(&now, &c->ident_by))
+		return 0;
+	log_warnx("client pid=%d: no names from the parent within %d ms; serving it "
+		  "(audit shows user=? comm=? until they come)", (int)c->ec.pid,
+		  DAEMON_IDENT_MS);
+	r = daemon_client_ready(c);
+	if (r < 0)
+		daemon_send_failed(c, r);
+	return r;
+}
+
+/*
+ * Client C is not served yet (waiting for its names); REVENTS from its
+ * socket.  Returns 0 to keep it, -1 to end it.
+ */
+static int daemon_waiting(struct dclient *c, short revents)
+{
+	if (revents)
+		return daemon_early(c);
+	return daemon_ident_late(c);
+}
+
 /* Accept one connection: identity from the kernel, limits, PROTO_READY. */
 static void daemon_accept(struct dengine *d)
 {
@@ -312,8 +502,7 @@ static void daemon_accept(struct dengine *d)
 	socklen_t len = sizeof(uc);
 	gid_t groups[POLICY_MAX_GROUPS];
 	struct dclient *c = NULL;
-	struct proto_ready rdy;
-	int fd, one = 1, pidfd, r;
+	int fd, one = 1, pidfd;
 
 	fd = accept4(d->listener, NULL, NULL, SOCK_NONBLOCK | SOCK_CLOEXEC);
 	if (fd < 0) {
@@ -369,11 +558,8 @@ static void daemon_accept(struct dengine *d)
 	engine_client_init(&c->ec, uc.pid, uc.uid, uc.gid);
 	c->ec.subject.ngroups = len / sizeof(gid_t);
 	memcpy(c->ec.subject.groups, groups, len);
-	memset(&rdy, 0, sizeof(rdy));
-	proto_hdr_init(&rdy.hdr, PROTO_READY, 0);
-	rdy.pid = (uint32_t)getpid();
-	r = fdpass_send(fd, &rdy, sizeof(rdy), -1);
-	if (r < 0) {
+	/* PROTO_READY once the parent named the client (or gave up). */
+	if (daemon_ident_ask(d, c) < 0 && daemon_client_ready(c) < 0) {
 		close(pidfd);
 		free(c);
 		goto drop;
@@ -398,24 +584,6 @@ static void daemon_client_end(struct dengine *d, unsigned int i)
 	free(c);
 	d->clients[i] = d->clients[--d->nclients];
 	d->clients[d->nclients] = NULL;
-}
-
-/* Why a reply could not be sent; the caller drops the client. */
-static void daemon_send_failed(const struct dclient *c, int r)
-{
-	switch (r) {
-	case -ETOOMANYREFS:
-		log_warnx("dropping client pid=%d: too many descriptors in flight "
-			  "for the daemon's user", (int)c->ec.pid);
-		break;
-	case -EAGAIN:
-		log_warnx("dropping client pid=%d: it does not read its replies",
-			  (int)c->ec.pid);
-		break;
-	default:
-		errno = -r;
-		log_warn("dropping client pid=%d: cannot send reply", (int)c->ec.pid);
-	}
 }
 
 /*
@@ -475,16 +643,20 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 }
 
 /*
- * One message on the parent channel (either end).  The hook for reload:
- * the parent will send the re-checked policy here, and the engine apply
- * it with engine_set_policy().  Today no message is defined: one is
- * logged and ignored.  Returns 0, or -1 when the other process is gone.
+ * One message on the parent channel, at the engine's end: a parent ->
+ * engine message (PROTO_FROM_PARENT), today the names of a client
+ * (PROTO_IDENT_REPLY).  The hook for reload: the parent will send the
+ * re-checked policy here too, and the engine apply it with
+ * engine_set_policy().  Anything else is logged and ignored (the parent
+ * is trusted; a bug there must not end every client).  Returns 0, or -1
+ * when the parent is gone.
  */
-static int daemon_channel_read(int chan)
+static int daemon_engine_channel(struct dengine *d)
 {
 	char buf[PROTO_MSG_MAX];
+	union proto_msg msg;
 	/* Readable (ppoll said so): recvmsg, the call the filter allows. */
-	ssize_t n = fdpass_recv(chan, buf, sizeof(buf), NULL, NULL);
+	ssize_t n = fdpass_recv(d->parent, buf, sizeof(buf), NULL, NULL);
 
 	if (n == -EINTR || n == -EAGAIN)
 		return 0;
@@ -495,13 +667,22 @@ static int daemon_channel_read(int chan)
 		log_warn("parent channel: message ignored");
 		return 0;
 	}
-	log_warnx("parent channel: message of %zd bytes ignored", n);
+	if (proto_decode(buf, (size_t)n, PROTO_FROM_PARENT, false, &msg) < 0) {
+		log_warnx("parent channel: malformed message of %zd bytes ignored", n);
+		return 0;
+	}
+	switch (msg.hdr.type) {
+	case PROTO_IDENT_REPLY:
+		daemon_ident_reply(d, &msg.ident_reply);
+		break;
+	}
 	return 0;
 }
 
 /* The engine's loop: until SIGTERM or the parent's end. */
 static void daemon_engine_loop(struct dengine *d)
 {
+	struct timespec ts, *timeout;
 	sigset_t none;
 	unsigned int n;
 
@@ -516,14 +697,11 @@ static void daemon_engine_loop(struct dengine *d)
 			d->pfd[3 + 2 * i] = (struct pollfd){ .fd = d->clients[i]->pidfd,
 							     .events = POLLIN };
 		}
-		if (ppoll(d->pfd, 2 + 2 * (nfds_t)n, NULL, &none) < 0) {
+		timeout = daemon_ident_wait(d, &ts);
+		if (ppoll(d->pfd, 2 + 2 * (nfds_t)n, timeout, &none) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("ppoll");
-		}
-		if (d->pfd[0].revents && daemon_channel_read(d->parent) < 0) {
-			log_warnx("the privileged parent is gone: ending");
-			return;
 		}
 		/* Backwards: ending client i moves the last one into slot i. */
 		for (unsigned int i = n; i-- > 0;) {
@@ -532,9 +710,18 @@ static void daemon_engine_loop(struct dengine *d)
 			if (d->pfd[3 + 2 * i].revents) {
 				log_debug("client pid=%d exited", (int)c->ec.pid);
 				daemon_client_end(d, i);
+			} else if (!c->ready) {
+				if (daemon_waiting(c, d->pfd[2 + 2 * i].revents) < 0)
+					daemon_client_end(d, i);
 			} else if (d->pfd[2 + 2 * i].revents && daemon_serve(d, c) < 0) {
 				daemon_client_end(d, i);
 			}
+		}
+		/* After the clients: a message a client sent before PROTO_READY
+		 * is seen as such, even when its names came in the same round. */
+		if (d->pfd[0].revents && daemon_engine_channel(d) < 0) {
+			log_warnx("the privileged parent is gone: ending");
+			return;
 		}
 		if (d->pfd[1].revents & POLLIN)
 			daemon_accept(d);
@@ -558,6 +745,9 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	d->pfd = calloc(2 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
 	if (!d->clients || !d->pfd)
 		fatal("client table");
+	/* Identity requests to the parent never wait (daemon_ident_ask). */
+	if (fcntl(d->parent, F_SETFL, O_NONBLOCK) < 0)
+		fatal("parent channel");
 	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd,
 			   DAEMON_NOFILE(cfg->max_conn, cfg->max_ports));
 	if (r < 0)
@@ -600,6 +790,143 @@ static void daemon_parent_reload(int chan)
 	log_warnx("SIGHUP: reload is not implemented yet; policy unchanged");
 }
 
+/*
+ * The passwd name of UID into USER ("" without an entry, as the fork way
+ * prints it: user=?).  NSS may be slow (LDAP, sssd): this is the parent's
+ * only job besides reload and it runs outside the engine, which never
+ * waits for the answer longer than DAEMON_IDENT_MS; a stuck lookup fills
+ * the channel and new clients are then served at once without names.
+ */
+static void daemon_parent_user(uid_t uid, char *user, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	user[0] = '\0';
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(user, len, "%s", res->pw_name);
+}
+
+/*
+ * PID's comm into COMM ("" when unreadable), as the kernel keeps it: only
+ * the newline /proc appends is removed; any other byte (a newline, '=',
+ * a control character the program set itself) stays, for audit_format()
+ * to escape.
+ */
+static void daemon_parent_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64], buf[80];
+	ssize_t n = -1;
+	int fd;
+
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	n = read(fd, buf, sizeof(buf) - 1);
+	close(fd);
+	if (n <= 0)
+		return;
+	if (buf[n - 1] == '\n')
+		n--;
+	if ((size_t)n >= len)
+		n = (ssize_t)len - 1;
+	memcpy(comm, buf, (size_t)n);
+	comm[n] = '\0';
+}
+
+/* The pid PIDFD refers to (its "Pid:" in /proc/self/fdinfo), or -1. */
+static pid_t daemon_pidfd_pid(int pidfd)
+{
+	char path[64], line[128];
+	pid_t pid = -1;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/self/fdinfo/%d", pidfd);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	while (fgets(line, sizeof(line), f))
+		if (sscanf(line, "Pid: %d", &pid) == 1)
+			break;
+	fclose(f);
+	return pid;
+}
+
+/*
+ * Is PIDFD's process alive?  Signal 0 checks only: without CAP_KILL the
+ * parent may not signal another user's process (EPERM), which still says
+ * it exists; a process that exited gives ESRCH.
+ */
+static bool daemon_pidfd_alive(int pidfd)
+{
+	return pidfd_send_signal(pidfd, 0, NULL, 0) == 0 || errno == EPERM;
+}
+
+/*
+ * The engine asks who client REQ is, with the client's PIDFD (ours to
+ * close).  The parent trusts nothing in it beyond what anyone may look up
+ * (a uid's passwd name, a live process's comm): it answers on CHAN with
+ * two bounded strings.  The comm counts only if PIDFD names REQ's pid and
+ * that process is still alive after the read, so a pid reused since the
+ * client connected never lends its name.  The answer is sent without
+ * waiting: an engine that does not read loses it (it has a deadline).
+ */
+static void daemon_parent_ident(int chan, const struct proto_ident *req, int pidfd)
+{
+	struct proto_ident_reply rep;
+
+	memset(&rep, 0, sizeof(rep));
+	proto_hdr_init(&rep.hdr, PROTO_IDENT_REPLY, req->hdr.seq);
+	rep.conn = req->conn;
+	daemon_parent_user((uid_t)req->uid, rep.user, sizeof(rep.user));
+	daemon_parent_comm((pid_t)req->pid, rep.comm, sizeof(rep.comm));
+	if (daemon_pidfd_pid(pidfd) != (pid_t)req->pid || !daemon_pidfd_alive(pidfd))
+		rep.comm[0] = '\0';
+	close(pidfd);
+	if (send(chan, &rep, sizeof(rep), MSG_DONTWAIT | MSG_NOSIGNAL) != (ssize_t)sizeof(rep))
+		log_warn("names of client pid=%d not sent to the engine", (int)req->pid);
+}
+
+/*
+ * One message on the parent channel, at the parent's end: an engine ->
+ * parent message (PROTO_FROM_ENGINE), today an identity request with the
+ * client's pidfd.  Anything malformed is logged and ignored, and every
+ * descriptor that came is closed.  Returns 0, or -1 when the engine is gone.
+ */
+static int daemon_parent_channel(int chan)
+{
+	char buf[PROTO_MSG_MAX];
+	union proto_msg msg;
+	int fd = -1;
+	ssize_t n = fdpass_recv(chan, buf, sizeof(buf), &fd, NULL);
+
+	if (n == -EINTR || n == -EAGAIN)
+		return 0;
+	if (n == 0 || n == -ECONNRESET)
+		return -1;
+	if (n < 0) {
+		errno = (int)-n;
+		log_warn("engine channel: message ignored");
+		return 0;
+	}
+	if (proto_decode(buf, (size_t)n, PROTO_FROM_ENGINE, fd >= 0, &msg) < 0) {
+		log_warnx("engine channel: malformed message of %zd bytes ignored", n);
+		goto out;
+	}
+	switch (msg.hdr.type) {
+	case PROTO_IDENT:
+		daemon_parent_ident(chan, &msg.ident, fd);
+		fd = -1;
+		break;
+	}
+out:
+	if (fd >= 0)
+		close(fd);
+	return 0;
+}
+
 /* Wait for the engine's end or a signal; returns the exit status. */
 static int daemon_parent_loop(pid_t engine, int chan)
 {
@@ -626,7 +953,7 @@ static int daemon_parent_loop(pid_t engine, int chan)
 			daemon_parent_reload(chan);
 		}
 		if (daemon_child || p.revents) {
-			bool gone = p.revents && daemon_channel_read(chan) < 0;
+			bool gone = p.revents && daemon_parent_channel(chan) < 0;
 
 			if (waitpid(engine, &st, WNOHANG) == engine || gone) {
 				if (gone && waitpid(engine, &st, 0) < 0)

@@ -27,11 +27,18 @@
 #define DAEMON_MAX_PORTS   16   /* ports one connection holds at once  */
 #define DAEMON_LISTEN_BACKLOG 128
 /*
+ * How long a new client waits for PROTO_READY while the parent looks up
+ * its user name and comm for the audit lines; then it is served anyway
+ * and its lines show user=? comm=? until the answer comes.
+ */
+#define DAEMON_IDENT_MS 1000
+/*
  * The engine's RLIMIT_NOFILE: a few fds of its own (stdio, listener,
  * parent channel, /dev, /sys/dev/char, /dev/pts, lock dir, syslog, a lock
  * file and a pinned node while serving, a pidfd_open fallback) and, per
  * connection, its socket, its pidfd and its ports.  The descriptors in
- * flight (at most one unread reply per connection) are counted against
+ * flight (at most one unread reply per connection, and one pidfd per
+ * connection in an identity request to the parent) are counted against
  * the same limit by the kernel and stay below it.
  */
 #define DAEMON_BASE_FDS 32

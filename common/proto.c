@@ -16,8 +16,11 @@ _Static_assert(sizeof(struct proto_open) == 24 + PROTO_PORT_MAX, "no padding");
 _Static_assert(sizeof(struct proto_open_reply) ==
 	       40 + PROTO_PORT_MAX + PROTO_DETAIL_MAX, "no padding");
 _Static_assert(sizeof(struct proto_release) == 24, "no padding");
+_Static_assert(sizeof(struct proto_ident) == 32, "no padding");
+_Static_assert(sizeof(struct proto_ident_reply) ==
+	       24 + PROTO_USER_MAX + PROTO_COMM_MAX, "no padding");
 
-enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS };
+enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS, FD_ALWAYS };
 
 struct proto_type_info {
 	uint16_t type;
@@ -32,6 +35,10 @@ static const struct proto_type_info proto_types[] = {
 	{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply), PROTO_FROM_BACKEND,
 	  FD_ON_SUCCESS },
 	{ PROTO_RELEASE, sizeof(struct proto_release), PROTO_FROM_FRONTEND, FD_NEVER },
+	/* The daemon's parent channel. */
+	{ PROTO_IDENT, sizeof(struct proto_ident), PROTO_FROM_ENGINE, FD_ALWAYS },
+	{ PROTO_IDENT_REPLY, sizeof(struct proto_ident_reply), PROTO_FROM_PARENT,
+	  FD_NEVER },
 };
 
 static const char *const proto_reasons[] = {
@@ -68,6 +75,12 @@ static int proto_str_ok(const char *s, size_t cap)
 
 bool proto_carries_fd(const union proto_msg *msg)
 {
+	const struct proto_type_info *ti = proto_type_lookup(msg->hdr.type);
+
+	if (!ti || ti->fd == FD_NEVER)
+		return false;
+	if (ti->fd == FD_ALWAYS)
+		return true;
 	return msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0;
 }
 
@@ -93,6 +106,15 @@ static int proto_check_body(const union proto_msg *m)
 			       ? 0 : -EBADMSG;
 	case PROTO_RELEASE:
 		return m->release.reserved ? -EBADMSG : 0;
+	case PROTO_IDENT:
+		return m->ident.reserved || m->ident.conn == 0 || m->ident.pid <= 0
+			       ? -EBADMSG : 0;
+	case PROTO_IDENT_REPLY:
+		if (m->ident_reply.reserved || m->ident_reply.conn == 0)
+			return -EBADMSG;
+		return proto_str_ok(m->ident_reply.user, sizeof(m->ident_reply.user)) &&
+		       proto_str_ok(m->ident_reply.comm, sizeof(m->ident_reply.comm))
+			       ? 0 : -EBADMSG;
 	}
 	return -EBADMSG;
 }

@@ -103,12 +103,46 @@ struct proto_release {
 	uint32_t reserved; /* must be zero */
 };
 
+/*
+ * The daemon's parent channel (broker/daemon.c): the confined engine asks
+ * its privileged parent who a new client is; the parent answers with the
+ * client's user name and program name, for audit lines only.  Other
+ * senders than the two ends of that socketpair never see these types.
+ */
+#define PROTO_IDENT       16u /* engine -> parent: who is this client (+ its pidfd) */
+#define PROTO_IDENT_REPLY 17u /* parent -> engine: its user name and comm           */
+
+#define PROTO_FROM_ENGINE 3u /* the daemon's engine, on the parent channel */
+#define PROTO_FROM_PARENT 4u /* the daemon's parent, on the parent channel */
+
+/* A passwd name and a comm, including the terminating NUL. */
+#define PROTO_USER_MAX 64u
+#define PROTO_COMM_MAX 16u
+
+struct proto_ident {
+	struct proto_hdr hdr; /* carries the client's pidfd (SCM_RIGHTS), always */
+	uint32_t conn;        /* the engine's connection id, never 0 */
+	int32_t pid;          /* the client's pid (SO_PEERCRED), > 0 */
+	uint32_t uid;         /* the client's uid (SO_PEERCRED)      */
+	uint32_t reserved;    /* must be zero                        */
+};
+
+struct proto_ident_reply {
+	struct proto_hdr hdr;
+	uint32_t conn;        /* as in the request, never 0          */
+	uint32_t reserved;    /* must be zero                        */
+	char user[PROTO_USER_MAX]; /* passwd name, "" without an entry       */
+	char comm[PROTO_COMM_MAX]; /* /proc/PID/comm, "" if the client is gone */
+};
+
 union proto_msg {
 	struct proto_hdr hdr;
 	struct proto_ready ready;
 	struct proto_open open;
 	struct proto_open_reply open_reply;
 	struct proto_release release;
+	struct proto_ident ident;
+	struct proto_ident_reply ident_reply;
 };
 
 /* Largest message: the receive buffer size; a longer datagram sets MSG_TRUNC. */

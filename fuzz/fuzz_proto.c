@@ -2,15 +2,16 @@
 /*
  * fuzz_proto.c - proto_decode() on arbitrary datagrams.
  *
- * The first byte picks the sender (bit 0: backend or frontend) and whether
- * a descriptor came with the datagram (bit 1); the rest is the datagram,
+ * The first byte picks the sender (bits 0 and 2: backend, frontend, and
+ * the daemon's engine and parent on their channel) and whether a
+ * descriptor came with the datagram (bit 1); the rest is the datagram,
  * in a buffer of exactly its length so that ASan catches a read past LEN.
  * Checked: decode returns 0, -EBADMSG or -EPROTO; a decoded message has the
  * exact size of its type, a type its sender may send, zero reserved
  * fields, known flags and reasons, NUL-terminated strings, a descriptor
  * exactly when its type carries one, is the datagram byte for byte
  * (zero-filled beyond), and decodes again to itself, but never as coming
- * from the other side.
+ * from any other sender.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -38,9 +39,19 @@ static size_t expect_size(uint16_t type, unsigned int *from)
 	case PROTO_RELEASE:
 		*from = PROTO_FROM_FRONTEND;
 		return sizeof(struct proto_release);
+	case PROTO_IDENT:
+		*from = PROTO_FROM_ENGINE;
+		return sizeof(struct proto_ident);
+	case PROTO_IDENT_REPLY:
+		*from = PROTO_FROM_PARENT;
+		return sizeof(struct proto_ident_reply);
 	}
 	return 0;
 }
+
+/* Every sender a message can come from. */
+static const unsigned int senders[] = { PROTO_FROM_BACKEND, PROTO_FROM_FRONTEND,
+					PROTO_FROM_ENGINE, PROTO_FROM_PARENT };
 
 /* Every property a decoded message from FROM must have. */
 static void check_decoded(const union proto_msg *m, const uint8_t *buf,
@@ -84,16 +95,27 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 	case PROTO_RELEASE:
 		fuzz_assert(m->release.reserved == 0);
 		break;
+	case PROTO_IDENT:
+		fuzz_assert(m->ident.reserved == 0);
+		fuzz_assert(m->ident.conn != 0 && m->ident.pid > 0);
+		fuzz_assert(has_fd); /* always with the client's pidfd */
+		break;
+	case PROTO_IDENT_REPLY:
+		fuzz_assert(m->ident_reply.reserved == 0 && m->ident_reply.conn != 0);
+		fuzz_assert(memchr(m->ident_reply.user, '\0', sizeof(m->ident_reply.user)));
+		fuzz_assert(memchr(m->ident_reply.comm, '\0', sizeof(m->ident_reply.comm)));
+		fuzz_assert(!has_fd);
+		break;
 	default:
 		fuzz_assert(!"decoded an unknown type");
 	}
-	/* Idempotent, and only ever from the one side. */
+	/* Idempotent, and only ever from the one sender. */
 	fuzz_assert(proto_decode(m, len, from, has_fd, &again) == 0);
 	fuzz_assert(memcmp(&again, m, sizeof(again)) == 0);
-	fuzz_assert(proto_decode(m, len,
-				 from == PROTO_FROM_BACKEND ? PROTO_FROM_FRONTEND
-							    : PROTO_FROM_BACKEND,
-				 has_fd, &again) == -EBADMSG);
+	for (size_t i = 0; i < sizeof(senders) / sizeof(senders[0]); i++)
+		if (senders[i] != from)
+			fuzz_assert(proto_decode(m, len, senders[i], has_fd, &again) ==
+				    -EBADMSG);
 	fuzz_assert(proto_decode(m, len, from, !has_fd, &again) == -EBADMSG);
 }
 
@@ -108,7 +130,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	from = (data[0] & 1) ? PROTO_FROM_FRONTEND : PROTO_FROM_BACKEND;
+	from = senders[(data[0] & 1) | ((data[0] >> 1) & 2)];
 	has_fd = data[0] & 2;
 	len = size - 1;
 	/* An exact-size copy: one byte past LEN is outside the allocation. */

@@ -69,6 +69,7 @@ static void daemon_stop_now(void)
 {
 	if (daemon_pid > 0) {
 		kill(daemon_pid, SIGTERM);
+		kill(daemon_pid, SIGCONT); /* a test may have stopped it */
 		if (tu_wait(daemon_pid, WAIT_MS) < 0) {
 			kill(daemon_pid, SIGKILL);
 			tu_wait(daemon_pid, WAIT_MS);
@@ -1309,4 +1310,221 @@ ParameterizedTest(struct listen_case *c, daemon, listen_fds)
 
 	cr_assert_eq(daemon_listen_fds(pid, fds, 100), c->want,
 		     "LISTEN_PID=%s LISTEN_FDS=%s", c->pid, c->fds);
+}
+
+/* ---- who asked: user name and comm from the parent ------------------- */
+
+/* How many lines of the daemon's log contain A and B (B may be NULL). */
+static int log_count(const char *a, const char *b)
+{
+	char line[2048];
+	FILE *f = fopen(log_path, "re");
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, a) && (!b || strstr(line, b));
+	fclose(f);
+	return n;
+}
+
+/* How many lines of the daemon's log begin with PREFIX. */
+static int log_count_prefix(const char *prefix)
+{
+	char line[2048];
+	FILE *f = fopen(log_path, "re");
+	int n = 0;
+
+	cr_assert_not_null(f);
+	while (fgets(line, sizeof(line), f))
+		n += strncmp(line, prefix, strlen(prefix)) == 0;
+	fclose(f);
+	return n;
+}
+
+/*
+ * A client child dropped to UID with comm COMM: PROTO_READY, open PORT
+ * (permitted), a malformed name (refused), release, and a round trip so
+ * the release is served.  Exits 0 when all went as said.
+ */
+static _Noreturn void named_client(uid_t uid, const char *comm, const char *port)
+{
+	struct proto_open_reply rep;
+	uint32_t handle;
+	int s, pfd = -1;
+
+	if (prctl(PR_SET_NAME, comm, 0, 0, 0) < 0)
+		_exit(119);
+	drop_to(uid);
+	s = rc_connect(sock_path);
+	if (s < 0 || rc_ready(s, NULL) != 0)
+		_exit(121);
+	if (rc_open(s, port, &rep, &pfd) < 0 || rep.reason != PROTO_R_OK)
+		_exit(122);
+	handle = rep.handle;
+	close(pfd);
+	if (rc_open(s, "../x", &rep, &pfd) < 0 || rep.reason != PROTO_R_NAME)
+		_exit(123);
+	rc_release(s, handle);
+	if (rc_open(s, "../x", &rep, &pfd) < 0)
+		_exit(124);
+	_exit(0);
+}
+
+/* Run named_client() as UID with COMM on PTY; its pid, once it is done. */
+static pid_t run_named_client(uid_t uid, const char *comm, const struct tu_pty *pty)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0)
+		named_client(uid, comm, pty->port);
+	cr_assert_eq(tu_wait(pid, WAIT_MS), 0, "the named client's run");
+	return pid;
+}
+
+/* Arrays, not pointers: Criterion copies parameters into another process. */
+struct ident_case {
+	uid_t uid;
+	char comm[16];
+	char user[32];  /* what the audit line shows after user= */
+};
+
+ParameterizedTestParameters(daemon, audit_names_the_client)
+{
+	static struct ident_case cases[] = {
+		{ TU_NOBODY, "tbnamed", "nobody" },
+		{ NOPW_UID, "tbnopw", "?" }, /* as the fork way prints it */
+	};
+
+	return cr_make_param_array(struct ident_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Permit, refuse and release lines name the client's user and program. */
+ParameterizedTest(struct ident_case *c, daemon, audit_names_the_client)
+{
+	/* named_client(): one permit, two refusals, one release. */
+	static const char *const verdicts[] = { "verdict=permit ", "verdict=refuse ",
+						"verdict=release " };
+	struct tu_pty pty;
+	char who[160], pidstr[32];
+	pid_t pid;
+
+	tu_pty_open(&pty, c->uid);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	pid = run_named_client(c->uid, c->comm, &pty);
+	snprintf(who, sizeof(who), "ttybrokerd: uid=%u user=%s pid=%d comm=%s port=",
+		 (unsigned int)c->uid, c->user, (int)pid, c->comm);
+	snprintf(pidstr, sizeof(pidstr), " pid=%d ", (int)pid);
+	for (size_t i = 0; i < 3; i++)
+		cr_assert_eq(log_count(who, verdicts[i]), i == 1 ? 2 : 1,
+			     "'%s' lines starting '%s'", verdicts[i], who);
+	cr_assert_eq(log_count(pidstr, "verdict="), 4, "no other audit line of the client");
+	tu_pty_close(&pty);
+}
+
+/* A comm with a newline and '=' cannot forge an audit line: it is escaped. */
+Test(daemon, hostile_comm_is_escaped)
+{
+	struct tu_pty pty;
+	char want[160];
+	pid_t pid;
+
+	tu_pty_open(&pty, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	pid = run_named_client(TU_NOBODY, "x\nuid=0 user=r", &pty);
+	snprintf(want, sizeof(want),
+		 "uid=65534 user=nobody pid=%d comm=x\\x0auid\\x3d0\\x20user\\x3dr port=",
+		 (int)pid);
+	cr_assert_eq(log_count(want, NULL), 4, "the escaped comm on every line of "
+		     "the client");
+	cr_assert_eq(log_count_prefix("uid=0 "), 0, "a forged line");
+}
+
+/* Stop the daemon's parent, so that it cannot answer the engine. */
+static void parent_stop(void)
+{
+	char path[64], state = 0;
+	FILE *f;
+
+	cr_assert_eq(kill(daemon_pid, SIGSTOP), 0);
+	snprintf(path, sizeof(path), "/proc/%d/stat", (int)daemon_pid);
+	for (int i = 0; i < WAIT_MS / 10 && state != 'T'; i++) {
+		f = fopen(path, "re");
+		cr_assert_not_null(f);
+		if (fscanf(f, "%*d (%*[^)]) %c", &state) != 1)
+			state = 0;
+		fclose(f);
+		if (state != 'T')
+			usleep(10000);
+	}
+	cr_assert_eq(state, 'T', "the parent stopped");
+}
+
+/*
+ * A request sent before PROTO_READY (while the engine waits for the
+ * client's names) is a protocol violation: the client is dropped, and
+ * nothing is audited for it.
+ */
+Test(daemon, request_before_ready_is_dropped)
+{
+	struct tu_pty pty;
+	int s;
+
+	tu_pty_open(&pty, 0);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	parent_stop(); /* no names come: READY is held for DAEMON_IDENT_MS */
+	s = rc_connect(sock_path);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(rc_send_open(s, pty.port, 1, 0), 0);
+	cr_assert(rc_dropped(s), "a request before PROTO_READY");
+	close(s);
+	kill(daemon_pid, SIGCONT);
+	cr_assert_eq(lock_count(), 0, "nothing was granted");
+	cr_assert_eq(log_count("message before PROTO_READY", NULL), 1);
+	assert_still_serving();
+	tu_pty_close(&pty);
+}
+
+/*
+ * Without an answer from the parent, PROTO_READY goes out after
+ * DAEMON_IDENT_MS and the audit shows user=? comm=?; the late answer
+ * still names the client on its later lines.
+ */
+Test(daemon, names_late_when_the_parent_is_slow)
+{
+	struct proto_open_reply rep;
+	char who[160];
+	int s, pfd;
+
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	parent_stop();
+	s = rc_connect(sock_path);
+	cr_assert_geq(s, 0);
+	cr_assert_eq(rc_ready(s, NULL), 0, "PROTO_READY without the parent's answer");
+	cr_assert_eq(rc_open(s, "../a", &rep, &pfd), 0);
+	snprintf(who, sizeof(who), "uid=0 user=? pid=%d comm=? port=../a ", (int)getpid());
+	cr_assert_eq(log_count(who, NULL), 1, "served unnamed (see %s)", log_path);
+	cr_assert_eq(log_count("no names from the parent within", NULL), 1);
+	cr_assert_eq(kill(daemon_pid, SIGCONT), 0);
+	/* The parent answers the queued request; then a later line has names. */
+	for (int i = 0; i < WAIT_MS / 10; i++) {
+		char comm[16] = "";
+
+		prctl(PR_GET_NAME, comm, 0, 0, 0);
+		cr_assert_eq(rc_open(s, "../b", &rep, &pfd), 0);
+		snprintf(who, sizeof(who), "uid=0 user=root pid=%d comm=%s port=../b ",
+			 (int)getpid(), comm);
+		if (log_count(who, NULL) > 0)
+			break;
+		usleep(10000);
+	}
+	cr_assert_geq(log_count(who, NULL), 1, "named once the parent answered (see %s)",
+		      log_path);
+	close(s);
 }

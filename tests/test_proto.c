@@ -482,3 +482,116 @@ Test(proto, reason_names_distinct)
 					  proto_reason_name(b));
 	}
 }
+
+/* ---- the daemon's parent channel ---------------------------------------- */
+
+/* A valid PROTO_IDENT (with_fd: it always carries one) or PROTO_IDENT_REPLY. */
+static size_t build_channel(uint16_t type, union proto_msg *m)
+{
+	memset(m, 0, sizeof(*m));
+	proto_hdr_init(&m->hdr, type, 5);
+	if (type == PROTO_IDENT) {
+		m->ident.conn = 3;
+		m->ident.pid = 4242;
+		m->ident.uid = 65534;
+	} else {
+		m->ident_reply.conn = 3;
+		strcpy(m->ident_reply.user, "nobody");
+		strcpy(m->ident_reply.comm, "minicom");
+	}
+	return m->hdr.len;
+}
+
+enum chan_mut {
+	C_NONE, C_CONN_0, C_PID_0, C_PID_NEG, C_RESERVED, C_USER_NO_NUL,
+	C_COMM_NO_NUL, C_COMM_FULL, C_SHORT1, C_LONG1,
+};
+
+struct chan_case {
+	uint16_t type;
+	enum chan_mut mut;
+	unsigned int from; /* 0: the type's real sender */
+	int fd;            /* -1: as the type needs; 0/1: forced */
+	int want;
+};
+
+ParameterizedTestParameters(proto, channel)
+{
+	static struct chan_case cases[] = {
+		{ PROTO_IDENT, C_NONE, 0, -1, 0 },
+		{ PROTO_IDENT_REPLY, C_NONE, 0, -1, 0 },
+		/* the longest names that fit */
+		{ PROTO_IDENT_REPLY, C_COMM_FULL, 0, -1, 0 },
+		/* only the channel's ends, each only its own type */
+		{ PROTO_IDENT, C_NONE, PROTO_FROM_PARENT, -1, -EBADMSG },
+		{ PROTO_IDENT, C_NONE, PROTO_FROM_FRONTEND, -1, -EBADMSG },
+		{ PROTO_IDENT, C_NONE, PROTO_FROM_BACKEND, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_NONE, PROTO_FROM_ENGINE, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_NONE, PROTO_FROM_BACKEND, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_NONE, PROTO_FROM_FRONTEND, -1, -EBADMSG },
+		/* exactly one descriptor with a request, none with a reply */
+		{ PROTO_IDENT, C_NONE, 0, 0, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_NONE, 0, 1, -EBADMSG },
+		/* fields */
+		{ PROTO_IDENT, C_CONN_0, 0, -1, -EBADMSG },
+		{ PROTO_IDENT, C_PID_0, 0, -1, -EBADMSG },
+		{ PROTO_IDENT, C_PID_NEG, 0, -1, -EBADMSG },
+		{ PROTO_IDENT, C_RESERVED, 0, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_CONN_0, 0, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_RESERVED, 0, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_USER_NO_NUL, 0, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_COMM_NO_NUL, 0, -1, -EBADMSG },
+		/* exact sizes */
+		{ PROTO_IDENT, C_SHORT1, 0, -1, -EBADMSG },
+		{ PROTO_IDENT, C_LONG1, 0, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_SHORT1, 0, -1, -EBADMSG },
+		{ PROTO_IDENT_REPLY, C_LONG1, 0, -1, -EBADMSG },
+	};
+
+	return cr_make_param_array(struct chan_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Identity requests and replies: who may send them, sizes, fields, strings. */
+ParameterizedTest(struct chan_case *c, proto, channel)
+{
+	_Alignas(union proto_msg) unsigned char buf[BUF_MAX];
+	union proto_msg *m = (union proto_msg *)buf, out;
+	unsigned int from = c->from ? c->from
+			  : c->type == PROTO_IDENT ? PROTO_FROM_ENGINE : PROTO_FROM_PARENT;
+	size_t len;
+	bool fd;
+
+	memset(buf, 0, sizeof(buf));
+	len = build_channel(c->type, m);
+	cr_assert_eq(proto_carries_fd(m), c->type == PROTO_IDENT);
+	fd = c->fd < 0 ? proto_carries_fd(m) : c->fd == 1;
+	switch (c->mut) {
+	case C_NONE: break;
+	case C_CONN_0: m->ident.conn = 0; m->ident_reply.conn = 0; break;
+	case C_PID_0: m->ident.pid = 0; break;
+	case C_PID_NEG: m->ident.pid = -1; break;
+	case C_RESERVED:
+		if (c->type == PROTO_IDENT)
+			m->ident.reserved = 1;
+		else
+			m->ident_reply.reserved = 1;
+		break;
+	case C_USER_NO_NUL:
+		memset(m->ident_reply.user, 'u', sizeof(m->ident_reply.user));
+		break;
+	case C_COMM_NO_NUL:
+		memset(m->ident_reply.comm, 'c', sizeof(m->ident_reply.comm));
+		break;
+	case C_COMM_FULL:
+		memset(m->ident_reply.user, 'u', sizeof(m->ident_reply.user) - 1);
+		memset(m->ident_reply.comm, 'c', sizeof(m->ident_reply.comm) - 1);
+		break;
+	case C_SHORT1: len--; m->hdr.len = (uint32_t)len; break;
+	case C_LONG1: len++; m->hdr.len = (uint32_t)len; break;
+	}
+	cr_assert_eq(proto_decode(buf, len, from, fd, &out), c->want,
+		     "type %u mutation %d from %u fd %d", c->type, c->mut, from, fd);
+	if (c->want == 0)
+		cr_assert_eq(memcmp(&out, buf, len), 0, "decoded message differs");
+}
