@@ -21,6 +21,7 @@ DATADIR    ?= $(PREFIX)/share
 MANDIR     ?= $(DATADIR)/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
+SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
 DESTDIR    ?=
 ifeq ($(SANITIZE),1)
 B          ?= build-sanitize
@@ -77,7 +78,9 @@ DAEMON_SRC := broker/ttybrokerd.c
 LIB_SRC    := $(filter-out $(CLI_SRC) $(DAEMON_SRC),$(wildcard common/*.c policy/*.c broker/*.c frontend/*.c))
 TEST_SRC   := $(wildcard tests/test_*.c)
 TEST_HELP  := $(filter-out $(TEST_SRC),$(wildcard tests/*.c))
-BENCH_SRC  := $(wildcard bench/*.c)
+# Code every bench program links (not a program itself).
+BENCH_UTIL := bench/benchutil.c
+BENCH_SRC  := $(filter-out $(BENCH_UTIL),$(wildcard bench/*.c))
 HELPER_SRC := helper/helper.c
 # Small programs the tests run (e.g. installed setuid in a temp dir).
 TPROG_SRC  := $(wildcard tests/helper/*.c)
@@ -150,8 +153,9 @@ $(B)/tests/helper/%: tests/helper/%.c $(STATIC)
 	@mkdir -p $(@D)
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIE -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
 
-$(B)/bench/%: $(B)/bench/%.o $(STATIC)
-	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(STATIC) $(LIBS)
+BENCH_UOBJ := $(BENCH_UTIL:%.c=$(B)/%.o)
+$(B)/bench/%: $(B)/bench/%.o $(BENCH_UOBJ) $(STATIC)
+	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(BENCH_UOBJ) $(STATIC) $(LIBS)
 
 # install writes its own ttybroker.pc: the PREFIX given to install is the
 # one that counts, whatever PREFIX the build had.
@@ -161,6 +165,21 @@ PC_SED = sed -e 's|@PREFIX@|$(PREFIX)|' -e 's|@LIBDIR@|$(LIBDIR)|' \
 $(PC): ttybroker.pc.in Makefile
 	@mkdir -p $(@D)
 	$(PC_SED) $< > $@
+
+# systemd units (systemd/): ExecStart names the installed daemon, so
+# install writes them again with its own SBINDIR, as for ttybroker.pc.
+UNIT_SED = sed -e 's|@SBINDIR@|$(SBINDIR)|g'
+UNITS    := $(B)/systemd/ttybroker.service $(B)/systemd/ttybroker.socket
+
+all: $(UNITS)
+
+$(B)/systemd/ttybroker.service: systemd/ttybroker.service.in Makefile
+	@mkdir -p $(@D)
+	$(UNIT_SED) $< > $@
+
+$(B)/systemd/ttybroker.socket: systemd/ttybroker.socket
+	@mkdir -p $(@D)
+	cp $< $@
 
 # Every test binary runs; the integration tests need root to create ptys,
 # chown them and drop to nobody.  TTYBROKER_BIN points them at the build.
@@ -221,6 +240,7 @@ demo: all
 INST_DIRS  = $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
              $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
+INST_DIRS += $(SYSTEMDUNITDIR)
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
 
@@ -244,6 +264,9 @@ install: all
 	$(PC_SED) ttybroker.pc.in > $(DESTDIR)$(PCDIR)/ttybroker.pc
 	chmod 0644 $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; $(INSTALL) -m 0644 $$m $(DESTDIR)$(MANDIR)/man$$s/; done
+	$(INSTALL) -m 0644 systemd/ttybroker.socket $(DESTDIR)$(SYSTEMDUNITDIR)/
+	$(UNIT_SED) systemd/ttybroker.service.in > $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service
+	chmod 0644 $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service
 	@$(LDCONFIG_RUN)
 
 # install-setuid: install, then make the helper setuid-root, so programs
@@ -258,6 +281,7 @@ uninstall:
 	  $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
 	for m in $(MANS); do s=$${m##*.}; rm -f $(DESTDIR)$(MANDIR)/man$$s/$${m##*/}; done
+	rm -f $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.service $(DESTDIR)$(SYSTEMDUNITDIR)/ttybroker.socket
 	@if [ -f "$(DESTDIR)$(INST_LIST)" ]; then \
 	  dirs=$$(sort -r "$(DESTDIR)$(INST_LIST)"); rm -f "$(DESTDIR)$(INST_LIST)"; \
 	  for d in $$dirs; do rmdir "$(DESTDIR)$$d" 2>/dev/null || true; done; \

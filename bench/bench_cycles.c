@@ -34,24 +34,15 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "ttybroker.h"
 
 #define DEFAULT_CYCLES 100000L
 #define EARLY_SAMPLE   1000L  /* the first sample, once the backend is warm */
 #define RSS_SLACK_KB   64     /* allowed RssAnon growth between the samples */
-#define NOBODY_UID     65534
 #define BARRIER_PORT   "." /* malformed: refused after one round trip */
 #define EXIT_CYCLE     2      /* frontend: an open or release failed */
 #define EXIT_SETUP     3      /* frontend: tb_init or the pipes failed */
-
-/* Private files and the pty; everything here is removed by fixture_fini. */
-struct fixture {
-	char dir[64];       /* mkdtemp, root-owned 0755 */
-	char policy[128];   /* DIR/ttybroker.conf, root-owned 0644 */
-	char lockdir[128];  /* DIR/lock */
-	int master;         /* pty master, kept open so the slave stays usable */
-	char port[32];      /* "pts/N" */
-};
 
 /* What this process saw of the backend and the frontend at one sample. */
 struct sample {
@@ -61,144 +52,7 @@ struct sample {
 	int frontend_fds;
 };
 
-static struct fixture fx = { .master = -1 };
-
-/* write(2) all of BUF, retrying on EINTR and short writes.  0 or -errno. */
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* read(2) exactly LEN bytes.  0, -EPIPE on EOF, or -errno. */
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* Entries of directory PATH other than . and .., or -1. */
-static int count_entries(const char *path)
-{
-	struct dirent *de;
-	int n = 0;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return -1;
-	while ((de = readdir(d)))
-		n += strcmp(de->d_name, ".") && strcmp(de->d_name, "..");
-	closedir(d);
-	return n;
-}
-
-/* Remove every entry of the lock dir, then the fixture.  Safe to repeat. */
-static void fixture_fini(void)
-{
-	struct dirent *de;
-	DIR *d;
-
-	if (fx.master >= 0)
-		close(fx.master);
-	fx.master = -1;
-	if (!fx.dir[0])
-		return;
-	if ((d = opendir(fx.lockdir))) {
-		while ((de = readdir(d)))
-			if (strcmp(de->d_name, ".") && strcmp(de->d_name, ".."))
-				unlinkat(dirfd(d), de->d_name, 0);
-		closedir(d);
-	}
-	rmdir(fx.lockdir);
-	unlink(fx.policy);
-	rmdir(fx.dir);
-	fx.dir[0] = '\0';
-}
-
-/* A pty pair whose slave belongs to nobody; fills fx.master and fx.port. */
-static int fixture_pty(void)
-{
-	char path[64];
-
-	fx.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fx.master < 0 || grantpt(fx.master) < 0 || unlockpt(fx.master) < 0 ||
-	    ptsname_r(fx.master, path, sizeof(path)) != 0) {
-		perror("bench_cycles: pty");
-		return -1;
-	}
-	if (chown(path, NOBODY_UID, (gid_t)-1) < 0) {
-		perror("bench_cycles: chown pty slave");
-		return -1;
-	}
-	if (strncmp(path, "/dev/pts/", 9) != 0 || strlen(path + 5) >= sizeof(fx.port)) {
-		fprintf(stderr, "bench_cycles: unexpected pty slave %s\n", path);
-		return -1;
-	}
-	memcpy(fx.port, path + 5, strlen(path + 5) + 1); /* "pts/N" */
-	return 0;
-}
-
-/* Temp dir, lock dir, policy "permit nobody pts/N", pty.  -1 on error (said). */
-static int fixture_init(void)
-{
-	const char *base = getenv("TMPDIR");
-	char text[96];
-	int fd, n, r;
-
-	if (!base || base[0] != '/' || strlen(base) > 40)
-		base = "/tmp";
-	snprintf(fx.dir, sizeof(fx.dir), "%s/tb-cycles.XXXXXX", base);
-	if (!mkdtemp(fx.dir)) {
-		perror("bench_cycles: mkdtemp");
-		fx.dir[0] = '\0';
-		return -1;
-	}
-	snprintf(fx.policy, sizeof(fx.policy), "%s/ttybroker.conf", fx.dir);
-	snprintf(fx.lockdir, sizeof(fx.lockdir), "%s/lock", fx.dir);
-	if (chmod(fx.dir, 0755) < 0 || mkdir(fx.lockdir, 0755) < 0) {
-		perror("bench_cycles: temp dir");
-		return -1;
-	}
-	if (fixture_pty() < 0)
-		return -1;
-	n = snprintf(text, sizeof(text), "permit nobody %s\n", fx.port);
-	fd = open(fx.policy, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		perror("bench_cycles: policy");
-		return -1;
-	}
-	r = write_full(fd, text, (size_t)n);
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
-	close(fd);
-	if (r < 0)
-		fprintf(stderr, "bench_cycles: policy: %s\n", strerror(-r));
-	return r < 0 ? -1 : 0;
-}
+static struct bench_fixture fx;
 
 /*
  * Stop at cycle I: make sure the backend has processed the release (a
@@ -216,8 +70,8 @@ static int frontend_pause(struct tb_broker *b, long i, int req, int ack)
 			tb_reason_str(st.reason));
 		return -EPROTO;
 	}
-	r = write_full(req, &i, sizeof(i));
-	return r < 0 ? r : read_full(ack, &go, 1);
+	r = bench_write_full(req, &i, sizeof(i));
+	return r < 0 ? r : bench_read_full(ack, &go, 1);
 }
 
 /*
@@ -243,7 +97,7 @@ static _Noreturn void frontend_main(long n, long early, int req, int ack)
 		_exit(EXIT_SETUP);
 	}
 	for (long i = 1; i <= n && code == 0; i++) {
-		int fd = tb_open(b, fx.port, 0, &st);
+		int fd = tb_open(b, fx.pty[0].port, 0, &st);
 
 		if (fd < 0) {
 			fprintf(stderr, "bench_cycles: cycle %ld: tb_open: %s (%s)\n", i,
@@ -263,53 +117,10 @@ static _Noreturn void frontend_main(long n, long early, int req, int ack)
 	_exit(code);
 }
 
-/* Value in kB of "Key:" in /proc/PID/status, or -1. */
-static long status_kb(pid_t pid, const char *key)
-{
-	char path[64], line[256];
-	size_t klen = strlen(key);
-	long v = -1;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/status", (int)pid);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	while (v < 0 && fgets(line, sizeof(line), f))
-		if (strncmp(line, key, klen) == 0 && line[klen] == ':')
-			v = strtol(line + klen + 1, NULL, 10);
-	fclose(f);
-	return v;
-}
-
-/* The frontend's only child, the backend; -1 if there is not exactly one. */
-static pid_t backend_of(pid_t frontend)
-{
-	char path[64];
-	long pid = -1, extra = -1;
-	int n;
-	FILE *f;
-
-	snprintf(path, sizeof(path), "/proc/%d/task/%d/children", (int)frontend,
-		 (int)frontend);
-	if (!(f = fopen(path, "re")))
-		return -1;
-	n = fscanf(f, "%ld %ld", &pid, &extra);
-	fclose(f);
-	return n == 1 ? (pid_t)pid : -1;
-}
-
-static int fd_count(pid_t pid)
-{
-	char path[64];
-
-	snprintf(path, sizeof(path), "/proc/%d/fd", (int)pid);
-	return count_entries(path);
-}
-
 /* Sample the backend (and the frontend's descriptors) at a pause. */
 static int take_sample(pid_t frontend, long cycle, struct sample *s)
 {
-	pid_t be = backend_of(frontend);
+	pid_t be = bench_only_child(frontend);
 
 	s->cycle = cycle;
 	if (be < 0) {
@@ -317,9 +128,9 @@ static int take_sample(pid_t frontend, long cycle, struct sample *s)
 			(int)frontend);
 		return -1;
 	}
-	s->rss_kb = status_kb(be, "RssAnon");
-	s->backend_fds = fd_count(be);
-	s->frontend_fds = fd_count(frontend);
+	s->rss_kb = bench_status_kb(be, "RssAnon");
+	s->backend_fds = bench_fd_count(be);
+	s->frontend_fds = bench_fd_count(frontend);
 	if (s->rss_kb < 0 || s->backend_fds < 0 || s->frontend_fds < 0) {
 		fprintf(stderr, "bench_cycles: cycle %ld: cannot read /proc/%d\n", cycle,
 			(int)be);
@@ -361,15 +172,15 @@ static int run_cycles(long n, long early, struct sample s[2], double *elapsed)
 	if (pid == 0) {
 		close(req[0]);
 		close(ack[1]);
-		close(fx.master);
-		fx.master = -1;
+		close(fx.pty[0].master);
+		fx.pty[0].master = -1;
 		frontend_main(n, early, req[1], ack[0]);
 	}
 	close(req[1]);
 	close(ack[0]);
-	while (read_full(req[0], &cycle, sizeof(cycle)) == 0) {
+	while (bench_read_full(req[0], &cycle, sizeof(cycle)) == 0) {
 		if (got == 2 || take_sample(pid, cycle, &s[got++]) < 0 ||
-		    write_full(ack[1], "g", 1) < 0) {
+		    bench_write_full(ack[1], "g", 1) < 0) {
 			r = -1;
 			kill(pid, SIGKILL);
 			break;
@@ -406,7 +217,8 @@ static int judge(const struct sample s[2], long n, double elapsed)
 	long growth = s[1].rss_kb - s[0].rss_kb;
 	int r = 0;
 
-	printf("== bench_cycles: %ld open/release cycles through the broker on %s\n", n, fx.port);
+	printf("== bench_cycles: %ld open/release cycles through the broker on %s\n", n,
+	       fx.pty[0].port);
 	printf("   %.1f s, %.1f us per cycle (whole run, startup included)\n", elapsed,
 	       elapsed * 1e6 / (double)n);
 	printf("   backend RssAnon: %ld kB at cycle %ld, %ld kB at cycle %ld: %+ld kB "
@@ -442,14 +254,15 @@ int main(int argc, char **argv)
 		return 77;
 	}
 	early = n >= 2 * EARLY_SAMPLE ? EARLY_SAMPLE : n / 2;
-	if (fixture_init() == 0 && run_cycles(n, early, s, &elapsed) == 0 &&
+	if (bench_fixture_init(&fx, "tb-cycles", 1) == 0 &&
+	    run_cycles(n, early, s, &elapsed) == 0 &&
 	    judge(s, n, elapsed) == 0)
 		r = 0;
-	left = fx.dir[0] ? count_entries(fx.lockdir) : 0;
+	left = fx.dir[0] ? bench_count_entries(fx.lockdir) : 0;
 	if (left != 0) {
 		fprintf(stderr, "bench_cycles: %d entries left in the lock dir\n", left);
 		r = 1;
 	}
-	fixture_fini();
+	bench_fixture_fini(&fx);
 	return r;
 }

@@ -28,7 +28,6 @@
  * The lock dir lives in $TMPDIR (default /tmp); its filesystem is printed,
  * since creating and removing lock files is much of the direct cost.
  */
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <sched.h>
@@ -41,16 +40,12 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
-#include <sys/vfs.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "benchutil.h"
 #include "fdpass.h"
-#include "lock.h"
-#include "open.h"
-#include "policy.h"
-#include "portname.h"
 #include "proto.h"
 #include "ttybroker.h"
 
@@ -59,30 +54,7 @@
 #define BATCH         200  /* cycles per batch */
 #define STARTUP_RUNS  50
 #define TARGET_RATIO  1.3
-#define NOBODY_UID    65534
-#define NOBODY_GID    65534
 #define BARRIER_PORT  "." /* malformed: the backend refuses it, one round trip */
-#define FS_TMPFS      0x01021994 /* statfs f_type values we name */
-#define FS_EXT4       0xEF53
-
-/* Private files and the pty; everything here is removed by fixture_fini. */
-struct fixture {
-	pid_t owner;        /* only this process cleans up */
-	char dir[64];       /* mkdtemp, root-owned 0755 */
-	char policy[128];   /* DIR/ttybroker.conf, root-owned 0644 */
-	char lockdir[128];  /* DIR/lock */
-	int master;         /* pty master, kept open so the slave stays usable */
-	char port[32];      /* "pts/N" */
-};
-
-/* The direct side's state, set up once like the backend's. */
-struct direct {
-	struct policy *pol;
-	struct policy_subject subj;
-	struct open_env env;
-	int lockfd;
-	pid_t pid;
-};
 
 /* Where the broker child (frontend) and its backend and floor server run. */
 enum placement {
@@ -145,289 +117,29 @@ static const struct bench_case cases[] = {
 	{ "backend logging to syslog, scheduler's placement", 0, PLACE_ANY },
 };
 
-static struct fixture fx = { .master = -1 };
-static volatile sig_atomic_t bench_stop;
+static struct bench_fixture fx;
 
 static void on_signal(int sig)
 {
 	(void)sig;
 	bench_stop = 1;
 }
-
-static double now_us(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (double)ts.tv_sec * 1e6 + (double)ts.tv_nsec / 1e3;
-}
-
-/* write(2) all of BUF, retrying on EINTR and short writes.  0 or -errno. */
-static int write_full(int fd, const void *buf, size_t len)
-{
-	const char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = write(fd, p, len);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n <= 0)
-			return n < 0 ? -errno : -EIO;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-/* read(2) exactly LEN bytes.  0, -EPIPE on early EOF, or -errno. */
-static int read_full(int fd, void *buf, size_t len)
-{
-	char *p = buf;
-
-	while (len > 0) {
-		ssize_t n = read(fd, p, len);
-
-		if (n < 0 && errno == EINTR && !bench_stop)
-			continue;
-		if (n < 0)
-			return -errno;
-		if (n == 0)
-			return -EPIPE;
-		p += n;
-		len -= (size_t)n;
-	}
-	return 0;
-}
-
-static void reap(pid_t pid, int *status)
-{
-	while (waitpid(pid, status, 0) < 0 && errno == EINTR)
-		;
-}
-
-/* ---- fixture: temp dir, policy, lock dir, pty ---- */
-
-/* Remove every entry of the lock dir; returns how many there were. */
-static int purge_lockdir(const char *path)
-{
-	struct dirent *de;
-	int found = 0;
-	DIR *d = opendir(path);
-
-	if (!d)
-		return 0;
-	while ((de = readdir(d)))
-		if (strcmp(de->d_name, ".") && strcmp(de->d_name, "..")) {
-			unlinkat(dirfd(d), de->d_name, 0);
-			found++;
-		}
-	closedir(d);
-	return found;
-}
-
-/* Remove everything the fixture made; safe to call twice, only by its owner. */
-static void fixture_fini(void)
-{
-	if (fx.owner != getpid())
-		return; /* a child leaving through exit(3) */
-	if (fx.master >= 0)
-		close(fx.master);
-	fx.master = -1;
-	if (!fx.dir[0])
-		return;
-	purge_lockdir(fx.lockdir);
-	rmdir(fx.lockdir);
-	unlink(fx.policy);
-	rmdir(fx.dir);
-	fx.dir[0] = '\0';
-}
-
-/* A pty pair whose slave belongs to nobody; fills fx.master and fx.port. */
-static int fixture_pty(void)
-{
-	char path[64];
-
-	fx.master = posix_openpt(O_RDWR | O_NOCTTY | O_CLOEXEC);
-	if (fx.master < 0 || grantpt(fx.master) < 0 || unlockpt(fx.master) < 0 ||
-	    ptsname_r(fx.master, path, sizeof(path)) != 0) {
-		perror("bench: pty");
-		return -1;
-	}
-	if (chown(path, NOBODY_UID, (gid_t)-1) < 0) {
-		perror("bench: chown pty slave");
-		return -1;
-	}
-	if (strncmp(path, "/dev/pts/", 9) != 0 || strlen(path + 5) >= sizeof(fx.port)) {
-		fprintf(stderr, "bench: unexpected pty slave %s\n", path);
-		return -1;
-	}
-	memcpy(fx.port, path + 5, strlen(path + 5) + 1); /* "pts/N" */
-	return 0;
-}
-
-/* Write the policy "permit nobody pts/N", root-owned and mode 0644. */
-static int fixture_policy(void)
-{
-	char text[96];
-	int n, fd, r;
-
-	n = snprintf(text, sizeof(text), "# bench_open\npermit nobody %s\n", fx.port);
-	fd = open(fx.policy, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0644);
-	if (fd < 0) {
-		perror("bench: policy");
-		return -1;
-	}
-	r = write_full(fd, text, (size_t)n);
-	if (r == 0 && fchmod(fd, 0644) < 0)
-		r = -errno;
-	close(fd);
-	if (r < 0)
-		fprintf(stderr, "bench: policy: %s\n", strerror(-r));
-	return r < 0 ? -1 : 0;
-}
-
-/* Temp dir with lock dir and policy, and the pty.  -1 on error (reported). */
-static int fixture_init(void)
-{
-	const char *base = getenv("TMPDIR");
-
-	fx.owner = getpid();
-	atexit(fixture_fini);
-	if (!base || base[0] != '/' || strlen(base) > 40)
-		base = "/tmp";
-	snprintf(fx.dir, sizeof(fx.dir), "%s/tb-bench.XXXXXX", base);
-	if (!mkdtemp(fx.dir)) {
-		perror("bench: mkdtemp");
-		fx.dir[0] = '\0';
-		return -1;
-	}
-	snprintf(fx.policy, sizeof(fx.policy), "%s/ttybroker.conf", fx.dir);
-	snprintf(fx.lockdir, sizeof(fx.lockdir), "%s/lock", fx.dir);
-	if (chmod(fx.dir, 0755) < 0 || mkdir(fx.lockdir, 0755) < 0) {
-		perror("bench: temp dir");
-		return -1;
-	}
-	if (fixture_pty() < 0)
-		return -1;
-	return fixture_policy();
-}
-
-/* "tmpfs", "ext4" or the magic number of the lock dir's filesystem. */
-static const char *lockdir_fs(char *buf, size_t len)
-{
-	struct statfs sf;
-
-	if (statfs(fx.lockdir, &sf) < 0)
-		return "unknown";
-	if (sf.f_type == FS_TMPFS)
-		return "tmpfs";
-	if (sf.f_type == FS_EXT4)
-		return "ext4";
-	snprintf(buf, len, "fs 0x%lx", (unsigned long)sf.f_type);
-	return buf;
-}
-
 /* ---- direct: the backend's work, done in-process by root ---- */
 
-/*
- * Load the policy and open /dev and the lock dir, once, as the backend
- * does.  D starts with every descriptor -1, so direct_fini is always safe.
- */
-static int direct_init(struct direct *d)
-{
-	int r;
-
-	d->pid = getpid();
-	if ((r = policy_load(fx.policy, NULL, NULL, &d->pol)) < 0 ||
-	    (r = policy_subject_init(&d->subj, NOBODY_UID, NOBODY_GID)) < 0 ||
-	    (r = open_env_init(&d->env, "/dev")) < 0) {
-		fprintf(stderr, "bench: direct setup: %s\n", strerror(-r));
-		return -1;
-	}
-	d->lockfd = open(fx.lockdir, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (d->lockfd < 0) {
-		perror("bench: lock dir");
-		return -1;
-	}
-	return 0;
-}
-
-static void direct_fini(struct direct *d)
-{
-	policy_free(d->pol);
-	d->pol = NULL;
-	open_env_fini(&d->env);
-	if (d->lockfd >= 0)
-		close(d->lockfd);
-	d->lockfd = -1;
-}
-
-/* Name check, resolution, policy, pin and class: nothing touches the port. */
-static int direct_vet(struct direct *d, char *kname, struct stat *st)
-{
-	struct policy_verdict v;
-	int pin, r;
-
-	if (portname_check(fx.port) < 0)
-		return -EINVAL;
-	if ((r = open_resolve(&d->env, fx.port, kname, PROTO_PORT_MAX)) < 0)
-		return r;
-	policy_eval(d->pol, &d->subj, kname, &v);
-	if (!v.permit)
-		return -EACCES;
-	if ((pin = open_pin(&d->env, kname, st)) < 0)
-		return pin;
-	close(pin);
-	if (open_classify(&d->env, st) != OPEN_CLASS_PTY || st->st_uid != d->subj.uid)
-		return -EPERM;
-	return 0;
-}
-
-/* Lock file, open, flock, blocking mode; then close and unlock. */
-static int direct_cycle(struct direct *d, const char *kname, const struct stat *st)
-{
-	struct lock_file lf;
-	int fd, fl, r;
-
-	if ((r = lock_acquire(d->lockfd, kname, d->pid, &lf)) < 0)
-		return r;
-	fd = r = open_device(&d->env, kname, st);
-	if (fd >= 0) {
-		r = lock_flock(fd);
-		fl = fcntl(fd, F_GETFL);
-		if (r == 0 && (fl < 0 || fcntl(fd, F_SETFL, fl & ~O_NONBLOCK) < 0))
-			r = -errno;
-		close(fd);
-	}
-	lock_release(d->lockfd, &lf);
-	return r < 0 ? r : 0;
-}
-
-/* One open and release as a root program without a broker would do it. */
-static int direct_once(struct direct *d)
-{
-	char kname[PROTO_PORT_MAX];
-	struct stat st;
-	int r = direct_vet(d, kname, &st);
-
-	return r < 0 ? r : direct_cycle(d, kname, &st);
-}
-
 /* N cycles, each timed into US (may be NULL for warm-up).  0 or -1. */
-static int direct_run(struct direct *d, int n, double *us)
+static int direct_run(struct bench_direct *d, int n, double *us)
 {
 	for (int i = 0; i < n; i++) {
-		double t0 = now_us();
-		int r = direct_once(d);
+		double t0 = bench_now_us();
+		int r = bench_direct_once(d, fx.pty[0].port);
 
 		if (r < 0) {
-			fprintf(stderr, "bench: direct open of %s: %s\n", fx.port,
+			fprintf(stderr, "bench: direct open of %s: %s\n", fx.pty[0].port,
 				strerror(-r));
 			return -1;
 		}
 		if (us)
-			us[i] = now_us() - t0;
+			us[i] = bench_now_us() - t0;
 	}
 	return 0;
 }
@@ -479,15 +191,15 @@ static void broker_run(struct tb_broker *b, int n, struct batch_msg *m,
 	memset(m, 0, sizeof(*m));
 	m->backend = -1;
 	for (int i = 0; i < n; i++) {
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
-		fd = tb_open(b, fx.port, 0, NULL);
+		fd = tb_open(b, fx.pty[0].port, 0, NULL);
 		if (fd >= 0)
 			tb_release(b, fd);
 		else
 			note_failure(m, fd, floor_pid);
 		if (n == BATCH)
-			m->us[i] = now_us() - t0;
+			m->us[i] = bench_now_us() - t0;
 	}
 	fd = tb_open(b, BARRIER_PORT, 0, NULL);
 	if (fd != -EINVAL)
@@ -578,14 +290,14 @@ static void floor_run(int sock, int n, struct batch_msg *m)
 	memset(&rel, 0, sizeof(rel));
 	proto_hdr_init(&req.hdr, PROTO_OPEN, 1);
 	proto_hdr_init(&rel.hdr, PROTO_RELEASE, 2);
-	snprintf(req.port, sizeof(req.port), "%s", fx.port);
+	snprintf(req.port, sizeof(req.port), "%s", fx.pty[0].port);
 	for (int i = 0; i < n; i++) {
-		double t0 = now_us();
+		double t0 = bench_now_us();
 
 		if ((r = floor_once(sock, &req, &rel)) < 0)
 			note_failure(m, r, -1);
 		if (n == BATCH)
-			m->us[i] = now_us() - t0;
+			m->us[i] = bench_now_us() - t0;
 	}
 }
 
@@ -642,20 +354,20 @@ static _Noreturn void broker_child_main(int cmd, int res, const struct bench_cas
 	int32_t status = child_setup(&cs, c);
 	char op;
 
-	if (write_full(res, &status, sizeof(status)) < 0)
+	if (bench_write_full(res, &status, sizeof(status)) < 0)
 		status = -EPIPE;
-	while (status == 0 && read_full(cmd, &op, 1) == 0 && op != 'q') {
+	while (status == 0 && bench_read_full(cmd, &op, 1) == 0 && op != 'q') {
 		if (op == 'b')
 			broker_run(cs.b, BATCH, &cs.m, cs.floor_pid);
 		else
 			floor_run(cs.floor_sock, BATCH, &cs.m);
-		if (write_full(res, &cs.m, sizeof(cs.m)) < 0)
+		if (bench_write_full(res, &cs.m, sizeof(cs.m)) < 0)
 			status = -EPIPE;
 	}
 	if (cs.floor_sock >= 0)
 		close(cs.floor_sock); /* EOF ends the floor server */
 	if (cs.floor_pid > 0)
-		reap(cs.floor_pid, NULL);
+		bench_reap(cs.floor_pid, NULL);
 	tb_shutdown(cs.b); /* waits for the backend, which removes its locks */
 	_exit(status < 0);
 }
@@ -689,7 +401,7 @@ static int broker_start(struct broker_child *bc, const struct bench_case *c)
 		perror("bench: fork");
 		return -1;
 	}
-	r = read_full(bc->res, &status, sizeof(status));
+	r = bench_read_full(bc->res, &status, sizeof(status));
 	if (r < 0 || status < 0) {
 		fprintf(stderr, "bench: broker child setup: %s\n",
 			strerror(r < 0 ? -r : -status));
@@ -704,8 +416,8 @@ static int child_batch(struct broker_child *bc, char op, double *us, struct seri
 	static struct batch_msg m;
 	int r;
 
-	if ((r = write_full(bc->cmd, &op, 1)) < 0 ||
-	    (r = read_full(bc->res, &m, sizeof(m))) < 0) {
+	if ((r = bench_write_full(bc->cmd, &op, 1)) < 0 ||
+	    (r = bench_read_full(bc->res, &m, sizeof(m))) < 0) {
 		fprintf(stderr, "bench: broker child: %s\n", strerror(-r));
 		return -1;
 	}
@@ -725,7 +437,7 @@ static int broker_stop(struct broker_child *bc, bool quick)
 	int status = 0;
 
 	if (bc->cmd >= 0 && !quick)
-		write_full(bc->cmd, "q", 1);
+		bench_write_full(bc->cmd, "q", 1);
 	if (bc->pid > 0 && quick)
 		kill(bc->pid, SIGKILL);
 	if (bc->cmd >= 0)
@@ -734,7 +446,7 @@ static int broker_stop(struct broker_child *bc, bool quick)
 		close(bc->res);
 	bc->cmd = bc->res = -1;
 	if (bc->pid > 0)
-		reap(bc->pid, &status);
+		bench_reap(bc->pid, &status);
 	bc->pid = -1;
 	return WIFEXITED(status) && WEXITSTATUS(status) == 0 ? 0 : -1;
 }
@@ -747,7 +459,7 @@ struct case_result {
 };
 
 /* One batch of each side, in an order that rotates with I.  0 or -1. */
-static int measure_batch(struct direct *d, struct broker_child *bc, int i,
+static int measure_batch(struct bench_direct *d, struct broker_child *bc, int i,
 			 struct case_result *cr)
 {
 	size_t off = (size_t)i * BATCH;
@@ -768,7 +480,7 @@ static int measure_batch(struct direct *d, struct broker_child *bc, int i,
 }
 
 /* Measure case C: start its child, warm up, run the batches, stop. */
-static int measure(struct direct *d, const struct bench_case *c, struct case_result *cr)
+static int measure(struct bench_direct *d, const struct bench_case *c, struct case_result *cr)
 {
 	struct broker_child bc = { .pid = -1, .cmd = -1, .res = -1 };
 	int r = 0;
@@ -784,53 +496,22 @@ static int measure(struct direct *d, const struct bench_case *c, struct case_res
 		fprintf(stderr, "bench: broker child did not exit cleanly\n");
 		r = -1;
 	}
-	if (r == 0 && purge_lockdir(fx.lockdir) > 0) {
+	if (r == 0 && bench_purge_dir(fx.lockdir) > 0) {
 		fprintf(stderr, "bench: lock files left behind after tb_shutdown\n");
 		r = -1;
 	}
 	return r;
 }
-
-static int cmp_double(const void *a, const void *b)
-{
-	double x = *(const double *)a, y = *(const double *)b;
-
-	return (x > y) - (x < y);
-}
-
-/* Median of N values (sorts a copy). */
-static double median(const double *v, size_t n)
-{
-	double *c = malloc(n * sizeof(*c)), m;
-
-	if (!c)
-		return 0.0;
-	memcpy(c, v, n * sizeof(*c));
-	qsort(c, n, sizeof(*c), cmp_double);
-	m = n % 2 ? c[n / 2] : (c[n / 2 - 1] + c[n / 2]) / 2;
-	free(c);
-	return m;
-}
-
-static double mean(const double *v, size_t n)
-{
-	double sum = 0.0;
-
-	for (size_t i = 0; i < n; i++)
-		sum += v[i];
-	return n ? sum / (double)n : 0.0;
-}
-
 /* Median of the batch medians, their range, and the mean of every cycle. */
 static void summarize(const struct series *s, struct summary *out)
 {
 	double bm[BATCHES];
 
 	for (int i = 0; i < BATCHES; i++)
-		bm[i] = median(s->us + i * BATCH, BATCH);
-	qsort(bm, BATCHES, sizeof(bm[0]), cmp_double);
-	out->median = median(bm, BATCHES);
-	out->mean = mean(s->us, BATCHES * BATCH);
+		bm[i] = bench_median(s->us + i * BATCH, BATCH);
+	qsort(bm, BATCHES, sizeof(bm[0]), bench_cmp_double);
+	out->median = bench_median(bm, BATCHES);
+	out->mean = bench_mean(s->us, BATCHES * BATCH);
 	out->lo = bm[0];
 	out->hi = bm[BATCHES - 1];
 }
@@ -881,7 +562,7 @@ static void print_backend_end(int st)
 }
 
 /* Measure case C and print it; -1 on any error or failed open (no table). */
-static int run_case(struct direct *d, const struct bench_case *c, bool *pass)
+static int run_case(struct bench_direct *d, const struct bench_case *c, bool *pass)
 {
 	static struct case_result cr;
 
@@ -904,11 +585,11 @@ static _Noreturn void startup_child(int fd)
 	struct tb_options o = { .policy = fx.policy, .lockdir = fx.lockdir,
 				.user = "nobody", .log = TB_LOG_QUIET };
 	struct tb_broker *b;
-	double t0 = now_us(), t;
+	double t0 = bench_now_us(), t;
 	int r = tb_init(&o, &b);
 
-	t = r < 0 ? (double)r : now_us() - t0;
-	write_full(fd, &t, sizeof(t));
+	t = r < 0 ? (double)r : bench_now_us() - t0;
+	bench_write_full(fd, &t, sizeof(t));
 	tb_shutdown(b);
 	_exit(r < 0);
 }
@@ -929,10 +610,10 @@ static int startup_once(double *us)
 		startup_child(p[1]);
 	}
 	close(p[1]);
-	r = pid < 0 ? -errno : read_full(p[0], us, sizeof(*us));
+	r = pid < 0 ? -errno : bench_read_full(p[0], us, sizeof(*us));
 	close(p[0]);
 	if (pid > 0)
-		reap(pid, &status);
+		bench_reap(pid, &status);
 	if (r == 0 && *us < 0)
 		r = (int)*us;
 	if (r == 0 && !(WIFEXITED(status) && WEXITSTATUS(status) == 0))
@@ -953,7 +634,7 @@ static int run_startup(void)
 	printf("\nstartup: tb_init() until PROTO_READY (fork, drop to nobody,\n"
 	       "backend setup and confinement), TB_LOG_QUIET, %d runs, fresh child each\n"
 	       "  median %.1f us, mean %.1f us\n", STARTUP_RUNS,
-	       median(us, STARTUP_RUNS), mean(us, STARTUP_RUNS));
+	       bench_median(us, STARTUP_RUNS), bench_mean(us, STARTUP_RUNS));
 	return 0;
 }
 
@@ -973,14 +654,15 @@ static void print_header(void)
 	char fs[32];
 
 	printf("bench_open: %s owned by nobody, lock dir on %s, %d batches x %d "
-	       "after %d warm-up cycles\n", fx.port, lockdir_fs(fs, sizeof(fs)),
+	       "after %d warm-up cycles\n", fx.pty[0].port,
+	       bench_fs_name(fx.lockdir, fs, sizeof(fs)),
 	       BATCHES, BATCH, WARMUP);
 	if (access("/dev/log", F_OK) < 0)
 		printf("  no /dev/log: the syslog case pays for a failed connect per line\n");
 }
 
 /* Every case, then startup; the first case decides the headline verdict. */
-static int run_all(struct direct *d)
+static int run_all(struct bench_direct *d)
 {
 	bool pass, headline = false;
 
@@ -1003,7 +685,7 @@ static int run_all(struct direct *d)
 
 int main(void)
 {
-	struct direct d = { .lockfd = -1, .env = { .devfd = -1, .sysfd = -1 } };
+	struct bench_direct d = { .lockfd = -1, .env = { .devfd = -1, .sysfd = -1 } };
 	int r = -1;
 
 	if (geteuid() != 0) {
@@ -1013,13 +695,13 @@ int main(void)
 	setup_signals();
 	/* A backend orphaned by a killed child is ours to reap. */
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
-	if (fixture_init() == 0 && direct_init(&d) == 0) {
+	if (bench_fixture_init(&fx, "tb-bench", 1) == 0 && bench_direct_init(&d, &fx) == 0) {
 		print_header();
 		r = run_all(&d);
 	}
-	direct_fini(&d);
+	bench_direct_fini(&d);
 	while (waitpid(-1, NULL, 0) > 0 || errno == EINTR)
 		;
-	fixture_fini();
+	bench_fixture_fini(&fx);
 	return r < 0 ? 1 : 0;
 }

@@ -1057,22 +1057,71 @@ Test(cli, audit_name_cannot_forge_lines)
 /* ---------------------------------------------------------------- */
 /* demo                                                              */
 
-/* The demo succeeds and removes its own directory (the one it printed). */
+/* Does any process's command line mention NEEDLE? */
+static bool proc_mentions(const char *needle)
+{
+	struct dirent *de;
+	bool found = false;
+	DIR *d = opendir("/proc");
+
+	cr_assert_not_null(d);
+	while (!found && (de = readdir(d))) {
+		char path[300], cmd[1024];
+		ssize_t n;
+		int fd;
+
+		if (de->d_name[0] < '0' || de->d_name[0] > '9')
+			continue;
+		snprintf(path, sizeof(path), "/proc/%s/cmdline", de->d_name);
+		if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
+			continue;
+		n = read(fd, cmd, sizeof(cmd) - 1);
+		close(fd);
+		for (ssize_t i = 0; i < n; i++)
+			cmd[i] = cmd[i] ? cmd[i] : ' ';
+		cmd[n > 0 ? n : 0] = '\0';
+		found = strstr(cmd, needle) != NULL;
+	}
+	closedir(d);
+	return found;
+}
+
+/*
+ * The demo succeeds, through the forked backend and then through a
+ * private ttybrokerd (the build's, named by TTYBROKERD) to a client that
+ * dropped to nobody before tb_init(); it stops the daemon and removes its
+ * own directory (the one it printed).
+ */
 Test(cli, demo)
 {
-	char out[OUT_MAX], err[OUT_MAX], dir[128];
+	char out[OUT_MAX], err[OUT_MAX], dir[128], daemon[300];
 	const char *p, *end;
 	struct args a = { .n = 0 };
 
+	snprintf(daemon, sizeof(daemon), "%.*s/ttybrokerd",
+		 (int)(strrchr(env.bin, '/') - env.bin), env.bin);
+	cr_assert_eq(access(daemon, X_OK), 0, "no %s: build it (make)", daemon);
+	cr_assert_eq(setenv("TTYBROKERD", daemon, 1), 0);
 	args_add(&a, "ttybroker"), args_add(&a, "demo");
 	cr_assert_eq(run_cmd(&a, out, err), 0, "stdout: %s stderr: %s", out, err);
+	unsetenv("TTYBROKERD");
 	assert_has(out, "done", "stdout");
+	assert_has(out, "[frontend] read from port: \"hello from the device\"", "stdout");
+	assert_has(out, "started a private ttybrokerd", "stdout");
+	assert_has(out, "[client  ] uid 65534, euid 65534 before tb_init(): a program that "
+		   "never had root", "stdout");
+	assert_has(out, "reached ttybrokerd through TTYBROKER_SOCKET", "stdout");
+	assert_has(out, "[device  ] received: \"hello from a program that never had root\"",
+		   "stdout");
+	assert_has(out, "[client  ] read from port: \"hello from the device\"", "stdout");
+	assert_has(out, "stopped ttybrokerd; its socket is gone", "stdout");
 	p = strstr(out, "/tmp/ttybroker-demo.");
 	cr_assert_not_null(p, "demo did not name its directory:\n%s", out);
 	end = strchr(p + strlen("/tmp/ttybroker-demo."), '/');
 	cr_assert_not_null(end);
 	snprintf(dir, sizeof(dir), "%.*s", (int)(end - p), p);
 	cr_assert_not(tu_exists(dir), "demo left %s behind", dir);
+	cr_assert_not(proc_mentions(dir), "a process started by the demo (%s) still runs", dir);
 }
 
 /* ---------------------------------------------------------------- */
