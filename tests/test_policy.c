@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_policy.c - tests for policy/policy.c: parsing good and bad rules,
+ * test_policy.c - tests for policy/policy_parse.c, policy_load.c and policy_eval.c: parsing good and bad rules,
  * evaluation, safe loading of the policy file and subject setup.
  * Needs root for the load tests (chown to nobody) and the users/groups
  * root, nobody, daemon and the groups dialout, nogroup of Debian.
