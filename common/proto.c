@@ -16,8 +16,16 @@ _Static_assert(sizeof(struct proto_open) == 24 + PROTO_PORT_MAX, "no padding");
 _Static_assert(sizeof(struct proto_open_reply) ==
 	       40 + PROTO_PORT_MAX + PROTO_DETAIL_MAX, "no padding");
 _Static_assert(sizeof(struct proto_release) == 24, "no padding");
+_Static_assert(sizeof(struct proto_policy) == 24, "no padding");
+_Static_assert(sizeof(struct proto_revoke) == 24 + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_revoke_reply) ==
+	       32 + PROTO_PORT_MAX + PROTO_DETAIL_MAX, "no padding");
 
-enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS };
+/* Bounds of a canonical policy (policy.h: 19 bytes of header, POLICY_CANON_MAX). */
+#define PROTO_POLICY_MIN 19u
+#define PROTO_POLICY_MAX (2u * 1024u * 1024u)
+
+enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS, FD_ALWAYS };
 
 struct proto_type_info {
 	uint16_t type;
@@ -32,6 +40,10 @@ static const struct proto_type_info proto_types[] = {
 	{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply), PROTO_FROM_BACKEND,
 	  FD_ON_SUCCESS },
 	{ PROTO_RELEASE, sizeof(struct proto_release), PROTO_FROM_FRONTEND, FD_NEVER },
+	{ PROTO_POLICY, sizeof(struct proto_policy), PROTO_FROM_PARENT, FD_ALWAYS },
+	{ PROTO_REVOKE, sizeof(struct proto_revoke), PROTO_FROM_FRONTEND, FD_NEVER },
+	{ PROTO_REVOKE_REPLY, sizeof(struct proto_revoke_reply), PROTO_FROM_BACKEND,
+	  FD_NEVER },
 };
 
 static const char *const proto_reasons[] = {
@@ -68,7 +80,8 @@ static int proto_str_ok(const char *s, size_t cap)
 
 bool proto_carries_fd(const union proto_msg *msg)
 {
-	return msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0;
+	return (msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0) ||
+	       msg->hdr.type == PROTO_POLICY;
 }
 
 /* Per-type field checks once the size is known to be right. */
@@ -93,6 +106,23 @@ static int proto_check_body(const union proto_msg *m)
 			       ? 0 : -EBADMSG;
 	case PROTO_RELEASE:
 		return m->release.reserved ? -EBADMSG : 0;
+	case PROTO_POLICY:
+		if (m->policy.reserved || m->policy.len < PROTO_POLICY_MIN ||
+		    m->policy.len > PROTO_POLICY_MAX)
+			return -EBADMSG;
+		return 0;
+	case PROTO_REVOKE:
+		if (m->revoke.reserved[0] || m->revoke.reserved[1])
+			return -EBADMSG;
+		return proto_str_ok(m->revoke.port, sizeof(m->revoke.port)) ? 0 : -EBADMSG;
+	case PROTO_REVOKE_REPLY:
+		if (m->revoke_reply.err > 0 || m->revoke_reply.result > PROTO_REVOKE_MAX ||
+		    m->revoke_reply.reserved || m->revoke_reply.holder_pid < 0 ||
+		    (m->revoke_reply.err == 0) != (m->revoke_reply.result == PROTO_REVOKED))
+			return -EBADMSG;
+		return proto_str_ok(m->revoke_reply.kname, sizeof(m->revoke_reply.kname)) &&
+		       proto_str_ok(m->revoke_reply.detail, sizeof(m->revoke_reply.detail))
+			       ? 0 : -EBADMSG;
 	}
 	return -EBADMSG;
 }

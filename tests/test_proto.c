@@ -66,8 +66,11 @@ ParameterizedTestParameters(proto, hdr_init)
 		{ PROTO_OPEN, sizeof(struct proto_open) },
 		{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply) },
 		{ PROTO_RELEASE, sizeof(struct proto_release) },
+		{ PROTO_POLICY, sizeof(struct proto_policy) },
+		{ PROTO_REVOKE, sizeof(struct proto_revoke) },
+		{ PROTO_REVOKE_REPLY, sizeof(struct proto_revoke_reply) },
 		{ 0, 0 },
-		{ 5, 0 },
+		{ 8, 0 },
 		{ 0xffff, 0 },
 	};
 
