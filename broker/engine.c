@@ -339,9 +339,19 @@ int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 
 int engine_resolve(struct engine *e, const char *name, char *kname, size_t len)
 {
+	struct stat st;
+	int r, pin;
+
 	if (portname_check(name) < 0)
 		return -EINVAL;
-	return open_resolve(&e->env, name, kname, len);
+	r = open_resolve(&e->env, name, kname, len);
+	if (r < 0)
+		return r;
+	pin = open_pin(&e->env, kname, &st);
+	if (pin < 0)
+		return pin;
+	close(pin);
+	return 0;
 }
 
 static int outcome_set(struct outcome *o, int err, uint32_t reason, const char *why)

@@ -97,7 +97,8 @@ unsigned int engine_recheck(struct engine *e, struct engine_client *c);
 int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 		  const char *why);
 
-/* Check NAME and resolve a by-id name to its kernel name.  0 or -errno. */
+/* Check NAME, resolve a by-id name to its kernel name and check that the
+ * node exists.  0 or -errno. */
 int engine_resolve(struct engine *e, const char *name, char *kname, size_t len);
 
 /* A new client with the kernel's identity; no sessions. */
