@@ -1590,3 +1590,61 @@ Test(daemon, revoke_of_a_controlling_terminal_is_refused)
 	kid_end(&ka);
 	tu_pty_close(&a);
 }
+
+/* `ttybroker revoke PORT` run as UID against our daemon: exit status, stderr in ERR. */
+static int cli_revoke_as(uid_t uid, const char *port, char *err, size_t len)
+{
+	int pp[2], st;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pp, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pp[1], 1);
+		dup2(pp[1], 2);
+		if (uid)
+			drop_to(uid);
+		setenv("TTYBROKER_SOCKET", sock_path, 1);
+		execl(env.bin, "ttybroker", "revoke", port, (char *)NULL);
+		_exit(127);
+	}
+	close(pp[1]);
+	while (got + 1 < len && (n = read(pp[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(pp[0]);
+	st = tu_wait(pid, WAIT_MS);
+	return st;
+}
+
+/* The command: root revokes (exit 0); nobody is refused (77); exit codes. */
+Test(daemon, revoke_command)
+{
+	struct tu_pty a;
+	struct kid ka;
+	char out[512];
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	cr_assert_eq(cli_revoke_as(TU_NOBODY, a.port, out, sizeof(out)), 77, "%s", out);
+	cr_assert(strstr(out, "only root") != NULL, "%s", out);
+	cr_assert_eq(lock_pid(a.port), ka.pid, "nobody revoked nothing");
+	cr_assert_eq(cli_revoke_as(0, a.port, out, sizeof(out)), 0, "%s", out);
+	cr_assert(strstr(out, "revoked from pid") != NULL, "%s", out);
+	cr_assert_eq(write(ka.cmd, "e", 1), 1);
+	cr_assert_eq(kid_read(&ka), 1, "the holder reads EOF, writes fail");
+	cr_assert_lt(lock_pid(a.port), 0);
+	cr_assert_eq(cli_revoke_as(0, a.port, out, sizeof(out)), 66, "not held: %s", out);
+	cr_assert_eq(cli_revoke_as(0, "ttyNOSUCH9", out, sizeof(out)), 69, "%s", out);
+	cr_assert_eq(cli_revoke_as(0, "../x", out, sizeof(out)), 65, "%s", out);
+	kid_end(&ka);
+	daemon_stop_now();
+	cr_assert_eq(cli_revoke_as(0, a.port, out, sizeof(out)), 71, "no daemon: %s", out);
+	tu_pty_close(&a);
+}
