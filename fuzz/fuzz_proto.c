@@ -2,8 +2,9 @@
 /*
  * fuzz_proto.c - proto_decode() on arbitrary datagrams.
  *
- * The first byte picks the sender (bit 0: backend or frontend) and whether
- * a descriptor came with the datagram (bit 1); the rest is the datagram,
+ * The first byte picks the sender (bit 0: backend or frontend, bit 2: the
+ * daemon's parent whatever bit 0 says) and whether a descriptor came with
+ * the datagram (bit 1); the rest is the datagram,
  * in a buffer of exactly its length so that ASan catches a read past LEN.
  * Checked: decode returns 0, -EBADMSG or -EPROTO; a decoded message has the
  * exact size of its type, a type its sender may send, zero reserved
@@ -38,6 +39,15 @@ static size_t expect_size(uint16_t type, unsigned int *from)
 	case PROTO_RELEASE:
 		*from = PROTO_FROM_FRONTEND;
 		return sizeof(struct proto_release);
+	case PROTO_POLICY:
+		*from = PROTO_FROM_PARENT;
+		return sizeof(struct proto_policy);
+	case PROTO_REVOKE:
+		*from = PROTO_FROM_FRONTEND;
+		return sizeof(struct proto_revoke);
+	case PROTO_REVOKE_REPLY:
+		*from = PROTO_FROM_BACKEND;
+		return sizeof(struct proto_revoke_reply);
 	}
 	return 0;
 }
@@ -84,16 +94,34 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 	case PROTO_RELEASE:
 		fuzz_assert(m->release.reserved == 0);
 		break;
+	case PROTO_POLICY:
+		fuzz_assert(m->policy.reserved == 0 && has_fd);
+		fuzz_assert(m->policy.len >= 19 && m->policy.len <= 2u * 1024 * 1024);
+		break;
+	case PROTO_REVOKE:
+		fuzz_assert(!m->revoke.reserved[0] && !m->revoke.reserved[1]);
+		fuzz_assert(memchr(m->revoke.port, '\0', sizeof(m->revoke.port)));
+		break;
+	case PROTO_REVOKE_REPLY:
+		fuzz_assert(m->revoke_reply.err <= 0 && m->revoke_reply.reserved == 0);
+		fuzz_assert(m->revoke_reply.result <= PROTO_REVOKE_MAX);
+		fuzz_assert((m->revoke_reply.err == 0) ==
+			    (m->revoke_reply.result == PROTO_REVOKED));
+		fuzz_assert(m->revoke_reply.holder_pid >= 0);
+		fuzz_assert(memchr(m->revoke_reply.kname, '\0',
+				   sizeof(m->revoke_reply.kname)));
+		fuzz_assert(memchr(m->revoke_reply.detail, '\0',
+				   sizeof(m->revoke_reply.detail)));
+		break;
 	default:
 		fuzz_assert(!"decoded an unknown type");
 	}
 	/* Idempotent, and only ever from the one side. */
 	fuzz_assert(proto_decode(m, len, from, has_fd, &again) == 0);
 	fuzz_assert(memcmp(&again, m, sizeof(again)) == 0);
-	fuzz_assert(proto_decode(m, len,
-				 from == PROTO_FROM_BACKEND ? PROTO_FROM_FRONTEND
-							    : PROTO_FROM_BACKEND,
-				 has_fd, &again) == -EBADMSG);
+	for (unsigned int other = PROTO_FROM_BACKEND; other <= PROTO_FROM_PARENT; other++)
+		if (other != from)
+			fuzz_assert(proto_decode(m, len, other, has_fd, &again) == -EBADMSG);
 	fuzz_assert(proto_decode(m, len, from, !has_fd, &again) == -EBADMSG);
 }
 
@@ -108,7 +136,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	if (size < 1)
 		return 0;
-	from = (data[0] & 1) ? PROTO_FROM_FRONTEND : PROTO_FROM_BACKEND;
+	from = (data[0] & 4) ? PROTO_FROM_PARENT
+	       : (data[0] & 1) ? PROTO_FROM_FRONTEND : PROTO_FROM_BACKEND;
 	has_fd = data[0] & 2;
 	len = size - 1;
 	/* An exact-size copy: one byte past LEN is outside the allocation. */
