@@ -1067,7 +1067,11 @@ Test(daemon, confinement_from_proc)
 	cr_assert_eq(status_long(engine, "NoNewPrivs"), 1);
 	/* An unfiltered build (make check-sanitize) has no filter to show. */
 	cr_assert_eq(status_long(engine, "Seccomp"), FILTER_LOADED ? 2 : 0);
-	/* The parent: uid 0, no capability at all, no_new_privs. */
+	/* The parent: uid 0, no capability at all, no_new_privs.  It drops
+	 * after the fork, so on a busy machine the engine may answer first:
+	 * wait (bounded) for no_new_privs, its last step. */
+	for (int i = 0; i < WAIT_MS / 10 && status_long(daemon_pid, "NoNewPrivs") != 1; i++)
+		usleep(10000);
 	cr_assert_eq(status_hex(daemon_pid, "CapEff"), 0);
 	cr_assert_eq(status_hex(daemon_pid, "CapPrm"), 0);
 	cr_assert_eq(status_hex(daemon_pid, "CapBnd"), 0);
