@@ -55,7 +55,7 @@ int cli_revoke(const struct cli *c, int argc, char **argv)
 {
 	char port[PORTNAME_ESCAPED_MAX], detail[4 * PROTO_DETAIL_MAX + 1];
 	struct proto_revoke_reply rep;
-	const char *path = connect_socket_path();
+	const char *path = connect_socket_path(), *name;
 	int first, r, sock;
 
 	r = cli_cmd_options("revoke", argc, argv, NULL, &first);
@@ -64,8 +64,9 @@ int cli_revoke(const struct cli *c, int argc, char **argv)
 	if (argc - first != 1)
 		return cli_fail(EX_USAGE, "revoke: give exactly one PORT "
 				"(try 'ttybroker revoke --help')");
-	portname_escape(argv[first], port, sizeof(port));
-	if (portname_check(argv[first]) < 0 || strlen(argv[first]) >= PROTO_PORT_MAX)
+	name = portname_strip_dev(argv[first]);
+	portname_escape(name, port, sizeof(port));
+	if (portname_check(name) < 0 || strlen(name) >= PROTO_PORT_MAX)
 		return cli_fail(EX_DATAERR, "%s: malformed port name", port);
 	/* setuid: the daemon would see euid 0 at connect; only real root asks. */
 	if (c->secure || getuid() != 0)
@@ -74,7 +75,7 @@ int cli_revoke(const struct cli *c, int argc, char **argv)
 	if (sock < 0)
 		return cli_fail(EX_OSERR, "revoke: no daemon at %s: %s", path,
 				sock == -ENOTCONN ? "start ttybrokerd" : strerror(-sock));
-	r = cli_revoke_ask(sock, argv[first], &rep);
+	r = cli_revoke_ask(sock, name, &rep);
 	close(sock);
 	if (r < 0)
 		return cli_fail(EX_OSERR, "revoke: %s: %s", path, strerror(-r));
