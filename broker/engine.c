@@ -296,6 +296,7 @@ static int session_revoke(struct engine *e, struct engine_client *c, size_t i,
 	return 0;
 }
 
+/* The parent's canonical policy replaces ours; a bad one changes nothing. */
 int engine_reload(struct engine *e, const char *text, size_t len)
 {
 	struct policy *pol = NULL;
@@ -308,6 +309,7 @@ int engine_reload(struct engine *e, const char *text, size_t len)
 	return 0;
 }
 
+/* Every session of C against the current policy; revoke what it denies. */
 unsigned int engine_recheck(struct engine *e, struct engine_client *c)
 {
 	unsigned int n = 0;
@@ -328,6 +330,7 @@ unsigned int engine_recheck(struct engine *e, struct engine_client *c)
 	return n;
 }
 
+/* Revoke C's session on KNAME, if it has one (ttybroker revoke). */
 int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 		  const char *why)
 {
@@ -337,6 +340,7 @@ int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 	return -ENOENT;
 }
 
+/* A revoke's port name: checked, by-id resolved, and the node must exist. */
 int engine_resolve(struct engine *e, const char *name, char *kname, size_t len)
 {
 	struct stat st;

@@ -1360,9 +1360,6 @@ static bool log_wait(const char *needle, int want)
 /* SIGHUP the daemon and wait until the engine applied the policy. */
 static void reload_applied(void)
 {
-	int before = log_count("reload: policy ");
-
-	(void)before;
 	int n = log_count("applied;");
 
 	kill(daemon_pid, SIGHUP);
