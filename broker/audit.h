@@ -38,7 +38,8 @@ struct audit_peer {
 struct audit_event {
 	const char *port;    /* as requested                               */
 	const char *kname;   /* kernel name; shown when it differs, may be "" */
-	const char *verdict; /* "permit", "refuse" or "release"            */
+	const char *verdict; /* "permit", "refuse", "release", "revoke" or
+			        "revoke-failed" (daemon revocation)   */
 	const char *reason;  /* proto_reason_name()                        */
 	const char *policy;  /* policy file path                           */
 	unsigned int rule;   /* deciding line; 0 prints "rule=none"         */

@@ -7,12 +7,15 @@
  *                     other users' pts nodes, and create lock files in a
  *                     lock directory we do not own;
  *   CAP_FOWNER        remove a stale lock file owned by another user in a
- *                     sticky lock directory (/run/lock is 1777).
+ *                     sticky lock directory (/run/lock is 1777);
+ *   CAP_SYS_TTY_CONFIG  the daemon's engine only: vhangup() of a port
+ *                     whose holder is revoked (engine_recheck).
  * Everything else, including CAP_SETUID, CAP_SYS_ADMIN and CAP_KILL, goes,
  * from the bounding set too.  Landlock then limits what CAP_DAC_OVERRIDE
  * reaches to /dev and the lock directory.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <sys/prctl.h>
 #include <sys/resource.h>
 
@@ -23,7 +26,10 @@
 #include "landlock.h"
 #include "log.h"
 
-static const unsigned int confine_kept_caps[] = { CAP_DAC_OVERRIDE, CAP_FOWNER };
+static const unsigned int confine_kept_caps[] = { CAP_DAC_OVERRIDE, CAP_FOWNER,
+						   CAP_SYS_TTY_CONFIG };
+/* Kept by the daemon's engine only (revocation); the fork backend drops it. */
+#define CONFINE_DAEMON_ONLY_CAP CAP_SYS_TTY_CONFIG
 
 size_t confine_kept(const unsigned int **out)
 {
@@ -92,11 +98,18 @@ int confine_rlimits(void)
 	return confine_rlimits_nofile(CONFINE_NOFILE);
 }
 
-int confine_caps(void)
+/* Is CAP kept in ROLE (FILTER_ROLE_*)? */
+static bool confine_role_keeps(unsigned int role, unsigned int cap)
+{
+	return cap != CONFINE_DAEMON_ONLY_CAP || (role & FILTER_ROLE_DAEMON);
+}
+
+/* confine_caps() for ROLE. */
+static int confine_caps_role(unsigned int role)
 {
 	capng_clear(CAPNG_SELECT_ALL);
 	for (size_t i = 0; i < sizeof(confine_kept_caps) / sizeof(confine_kept_caps[0]); i++)
-		if (capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
+		if (confine_role_keeps(role, confine_kept_caps[i]) && capng_update(CAPNG_ADD, CAPNG_EFFECTIVE | CAPNG_PERMITTED |
 				 CAPNG_BOUNDING_SET, confine_kept_caps[i]) < 0)
 			return -EINVAL;
 	if (capng_apply(CAPNG_SELECT_ALL) < 0)
@@ -105,12 +118,18 @@ int confine_caps(void)
 	if (capng_get_caps_process() < 0)
 		return -EPERM;
 	for (size_t i = 0; i < sizeof(confine_kept_caps) / sizeof(confine_kept_caps[0]); i++)
-		if (!capng_have_capability(CAPNG_EFFECTIVE, confine_kept_caps[i]))
+		if (capng_have_capability(CAPNG_EFFECTIVE, confine_kept_caps[i]) !=
+		    confine_role_keeps(role, confine_kept_caps[i]))
 			return -EPERM;
 	if (capng_have_capability(CAPNG_EFFECTIVE, CAP_SETUID) ||
 	    capng_have_capability(CAPNG_BOUNDING_SET, CAP_SYS_ADMIN))
 		return -EPERM;
 	return 0;
+}
+
+int confine_caps(void)
+{
+	return confine_caps_role(FILTER_ROLE_FORK);
 }
 
 int confine_nnp(void)
@@ -146,7 +165,7 @@ static int confine_role(int devfd, int lockfd, unsigned int role, rlim_t nofile)
 
 	if ((r = confine_rlimits_nofile(nofile)) < 0)
 		return confine_failed("rlimits", r);
-	if ((r = confine_caps()) < 0)
+	if ((r = confine_caps_role(role)) < 0)
 		return confine_failed("capabilities", r);
 	if ((r = confine_nnp()) < 0)
 		return confine_failed("no_new_privs", r);

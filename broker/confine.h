@@ -23,7 +23,8 @@
 /* Without CAP_SYS_RESOURCE, the inherited hard limit must allow this. */
 #define CONFINE_FSIZE_MIN 4096
 
-/* The capabilities the backend keeps (CAP_* numbers); docs/DESIGN.md lists them. */
+/* The capabilities the backend or the daemon's engine keeps (CAP_* numbers; CAP_SYS_TTY_CONFIG
+ * by the engine only); docs/DESIGN.md lists them. */
 size_t confine_kept(const unsigned int **out);
 
 /* Set RLIMIT_NOFILE, RLIMIT_CORE and RLIMIT_FSIZE.  0 or -errno. */

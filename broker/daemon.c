@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
@@ -39,7 +40,11 @@
 #include "fdpass.h"
 #include "filter.h"
 #include "log.h"
+#include "policy.h"
 #include "proto.h"
+
+_Static_assert(POLICY_CANON_MAX == 2u * 1024u * 1024u,
+	       "proto.c bounds PROTO_POLICY's length the same way");
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77 /* Linux 6.5 */
@@ -587,6 +592,64 @@ static void daemon_client_end(struct dengine *d, unsigned int i)
 }
 
 /*
+ * PROTO_REVOKE from client C: only root (the uid the kernel gave at
+ * connect, matched on every message) may ask; anyone else gets
+ * PROTO_REVOKE_REFUSED and keeps the connection.  Whoever holds the port
+ * among our clients has it hung up and its locks dropped.  Returns 0 to
+ * keep C, -1 when the reply cannot be sent.
+ */
+static int daemon_serve_revoke(struct dengine *d, struct dclient *c,
+			       const struct proto_revoke *req)
+{
+	struct proto_revoke_reply rep;
+	char why[96];
+	int r = -ENOENT;
+
+	memset(&rep, 0, sizeof(rep));
+	proto_hdr_init(&rep.hdr, PROTO_REVOKE_REPLY, req->hdr.seq);
+	if (c->ec.uid != 0) {
+		log_warnx("client pid=%d uid=%u: revoke refused (only root may revoke)",
+			  (int)c->ec.pid, (unsigned int)c->ec.uid);
+		rep.err = -EPERM;
+		rep.result = PROTO_REVOKE_REFUSED;
+		snprintf(rep.detail, sizeof(rep.detail), "only root may revoke a port");
+		goto send;
+	}
+	r = engine_resolve(&d->eng, req->port, rep.kname, sizeof(rep.kname));
+	if (r < 0) {
+		rep.err = r == -EINVAL ? -EINVAL : -ENODEV;
+		rep.result = PROTO_NO_PORT;
+		snprintf(rep.detail, sizeof(rep.detail), "no such port");
+		goto send;
+	}
+	snprintf(why, sizeof(why), "revoked by uid=%u pid=%d", (unsigned int)c->ec.uid,
+		 (int)c->ec.pid);
+	r = -ENOENT;
+	for (unsigned int i = 0; i < d->nclients && r == -ENOENT; i++) {
+		r = engine_revoke(&d->eng, &d->clients[i]->ec, rep.kname, why);
+		if (r != -ENOENT)
+			rep.holder_pid = d->clients[i]->ec.pid;
+	}
+	rep.err = r;
+	rep.result = r == 0 ? PROTO_REVOKED : r == -ENOENT ? PROTO_NOT_HELD
+		     : PROTO_REVOKE_FAILED;
+	if (r == -ENOENT)
+		snprintf(rep.detail, sizeof(rep.detail), "no client of this daemon holds it");
+	else if (r == -EPERM)
+		snprintf(rep.detail, sizeof(rep.detail), "it is another session's "
+			 "controlling terminal: not hung up, still held");
+	else if (r < 0)
+		snprintf(rep.detail, sizeof(rep.detail), "hang-up failed: %s", strerror(-r));
+send:
+	r = fdpass_send(c->sock, &rep, sizeof(rep), -1);
+	if (r < 0) {
+		daemon_send_failed(c, r);
+		return -1;
+	}
+	return 0;
+}
+
+/*
  * Read and serve one message of client C.  Returns 0 to keep it, -1 to
  * end it (EOF, a malformed or forged message, a reply it cannot take).
  */
@@ -625,6 +688,8 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 		log_warnx("dropping client pid=%d: malformed message", (int)c->ec.pid);
 		return -1;
 	}
+	if (msg.hdr.type == PROTO_REVOKE)
+		return daemon_serve_revoke(d, c, &msg.revoke);
 	if (msg.hdr.type == PROTO_RELEASE) {
 		if (engine_release(&d->eng, &c->ec, msg.release.handle) < 0)
 			log_warnx("client pid=%d: release of unknown handle %u ignored",
@@ -643,20 +708,57 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 }
 
 /*
+ * The engine applies a reloaded policy: the canonical text in MEMFD,
+ * exactly LEN bytes from offset 0 (the parent rewound it), parsed without
+ * the name service; then every session the new policy no longer permits
+ * is revoked.  A bad text (a bug in the parent) keeps the old policy.
+ */
+static void daemon_apply_policy(struct dengine *d, int memfd, uint32_t len)
+{
+	char *text = malloc((size_t)len + 1);
+	unsigned int revoked = 0;
+	size_t got = 0;
+	ssize_t n;
+
+	if (!text) {
+		log_warnx("reload: out of memory: policy unchanged");
+		return;
+	}
+	/* One byte more than promised must read as EOF. */
+	while (got <= len && (n = read(memfd, text + got, (size_t)len + 1 - got)) != 0) {
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0)
+			break;
+		got += (size_t)n;
+	}
+	if (got != len || engine_reload(&d->eng, text, len) < 0) {
+		log_warnx("reload: the parent's policy is unreadable or malformed "
+			  "(%zu of %u bytes): policy unchanged", got, len);
+		free(text);
+		return;
+	}
+	free(text);
+	for (unsigned int i = 0; i < d->nclients; i++)
+		revoked += engine_recheck(&d->eng, &d->clients[i]->ec);
+	log_info("reload: policy %s applied; %u port(s) revoked", d->eng.policy_path,
+		 revoked);
+}
+
+/*
  * One message on the parent channel, at the engine's end: a parent ->
- * engine message (PROTO_FROM_PARENT), today the names of a client
- * (PROTO_IDENT_REPLY).  The hook for reload: the parent will send the
- * re-checked policy here too, and the engine apply it with
- * engine_set_policy().  Anything else is logged and ignored (the parent
- * is trusted; a bug there must not end every client).  Returns 0, or -1
- * when the parent is gone.
+ * engine message (PROTO_FROM_PARENT), the names of a client
+ * (PROTO_IDENT_REPLY) or a reloaded policy with its memfd (PROTO_POLICY).
+ * Anything else is logged and ignored (the parent is trusted; a bug there
+ * must not end every client).  Returns 0, or -1 when the parent is gone.
  */
 static int daemon_engine_channel(struct dengine *d)
 {
 	char buf[PROTO_MSG_MAX];
 	union proto_msg msg;
+	int fd = -1;
 	/* Readable (ppoll said so): recvmsg, the call the filter allows. */
-	ssize_t n = fdpass_recv(d->parent, buf, sizeof(buf), NULL, NULL);
+	ssize_t n = fdpass_recv(d->parent, buf, sizeof(buf), &fd, NULL);
 
 	if (n == -EINTR || n == -EAGAIN)
 		return 0;
@@ -667,15 +769,22 @@ static int daemon_engine_channel(struct dengine *d)
 		log_warn("parent channel: message ignored");
 		return 0;
 	}
-	if (proto_decode(buf, (size_t)n, PROTO_FROM_PARENT, false, &msg) < 0) {
+	if (proto_decode(buf, (size_t)n, PROTO_FROM_PARENT, fd >= 0, &msg) < 0) {
 		log_warnx("parent channel: malformed message of %zd bytes ignored", n);
+		if (fd >= 0)
+			close(fd);
 		return 0;
 	}
 	switch (msg.hdr.type) {
 	case PROTO_IDENT_REPLY:
 		daemon_ident_reply(d, &msg.ident_reply);
 		break;
+	case PROTO_POLICY:
+		daemon_apply_policy(d, fd, msg.policy.len);
+		break;
 	}
+	if (fd >= 0)
+		close(fd);
 	return 0;
 }
 
@@ -748,6 +857,10 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	/* Identity requests to the parent never wait (daemon_ident_ask). */
 	if (fcntl(d->parent, F_SETFL, O_NONBLOCK) < 0)
 		fatal("parent channel");
+	/* A session leader without a controlling terminal: revocation makes a
+	 * port ours for the moment of vhangup() (engine_recheck). */
+	if (setsid() < 0)
+		fatal("setsid");
 	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd,
 			   DAEMON_NOFILE(cfg->max_conn, cfg->max_ports));
 	if (r < 0)
@@ -780,14 +893,95 @@ static int daemon_parent_drop(void)
 	return 0;
 }
 
-/*
- * SIGHUP.  The hook for reload: re-load and re-check the policy here
- * (policy_load, as at start) and send it to the engine on CHAN.
- */
-static void daemon_parent_reload(int chan)
+/* A problem in the policy at reload: one line each, with FILE:LINE. */
+static void daemon_reload_error(void *arg, const char *path, unsigned int line,
+				const char *msg)
 {
-	(void)chan;
-	log_warnx("SIGHUP: reload is not implemented yet; policy unchanged");
+	(void)arg;
+	if (line)
+		log_warnx("reload: policy %s:%u: %s", path, line, msg);
+	else
+		log_warnx("reload: policy %s: %s", path, msg);
+}
+
+/* TEXT (LEN bytes) in a new memfd at offset 0.  The fd or -errno. */
+static int daemon_memfd(const char *text, size_t len)
+{
+	size_t off = 0;
+	int fd = memfd_create("ttybroker-policy", MFD_CLOEXEC | MFD_ALLOW_SEALING);
+
+	if (fd < 0)
+		return -errno;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n <= 0)
+			goto fail;
+		off += (size_t)n;
+	}
+	if (lseek(fd, 0, SEEK_SET) != 0 ||
+	    fcntl(fd, F_ADD_SEALS, F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE |
+		  F_SEAL_SEAL) < 0)
+		goto fail;
+	return fd;
+fail:
+	{
+		int r = errno ? -errno : -EIO;
+
+		close(fd);
+		return r;
+	}
+}
+
+/*
+ * SIGHUP: re-load and re-check the policy with the same safe load as at
+ * start (uid 0 reads the root-owned file; names resolve through NSS
+ * here).  A refused policy is not applied: the engine keeps the previous
+ * one and each problem is logged with FILE:LINE.  A good one goes to the
+ * engine on CHAN in canonical form (numeric ids, original lines) in a
+ * sealed memfd with PROTO_POLICY.
+ */
+static void daemon_parent_reload(const struct daemon_config *cfg, int chan)
+{
+	struct proto_policy msg;
+	struct policy *pol = NULL;
+	char *text = NULL;
+	size_t len = 0;
+	int r, fd;
+
+	r = policy_load(cfg->policy_path, daemon_reload_error, NULL, &pol);
+	if (r < 0) {
+		log_warnx("reload: policy %s refused (%s): keeping the previous one",
+			  cfg->policy_path, strerror(-r));
+		return;
+	}
+	r = policy_canon_format(pol, &text, &len);
+	policy_free(pol);
+	if (r < 0) {
+		log_warnx("reload: %s: %s: keeping the previous one", cfg->policy_path,
+			  strerror(-r));
+		return;
+	}
+	fd = daemon_memfd(text, len);
+	free(text);
+	if (fd < 0) {
+		errno = -fd;
+		log_warn("reload: memfd: keeping the previous policy");
+		return;
+	}
+	memset(&msg, 0, sizeof(msg));
+	proto_hdr_init(&msg.hdr, PROTO_POLICY, 0);
+	msg.len = (uint32_t)len;
+	r = fdpass_send(chan, &msg, sizeof(msg), fd);
+	close(fd);
+	if (r < 0) {
+		errno = -r;
+		log_warn("reload: sending the policy to the engine");
+		return;
+	}
+	log_info("reload: policy %s checked, sent to the engine", cfg->policy_path);
 }
 
 /*
@@ -928,7 +1122,7 @@ out:
 }
 
 /* Wait for the engine's end or a signal; returns the exit status. */
-static int daemon_parent_loop(pid_t engine, int chan)
+static int daemon_parent_loop(const struct daemon_config *cfg, pid_t engine, int chan)
 {
 	struct pollfd p = { .fd = chan, .events = POLLIN };
 	sigset_t block, none;
@@ -950,7 +1144,7 @@ static int daemon_parent_loop(pid_t engine, int chan)
 		}
 		if (daemon_hup) {
 			daemon_hup = 0;
-			daemon_parent_reload(chan);
+			daemon_parent_reload(cfg, chan);
 		}
 		if (daemon_child || p.revents) {
 			bool gone = p.revents && daemon_parent_channel(chan) < 0;
@@ -1049,7 +1243,7 @@ int daemon_main(const struct daemon_config *cfg)
 		waitpid(engine, NULL, 0);
 		status = EX_OSERR;
 	} else {
-		status = daemon_parent_loop(engine, sp[0]);
+		status = daemon_parent_loop(cfg, engine, sp[0]);
 	}
 	close(sp[0]);
 	if (bound)

@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -58,6 +59,14 @@ static void engine_policy_error(void *arg, const char *path, unsigned int line,
 			 path, line, msg);
 	else
 		snprintf(e->policy_detail, sizeof(e->policy_detail), "%s: %s", path, msg);
+}
+
+/* A problem in a canonical policy from the parent: a bug, logged. */
+static void engine_reload_error(void *arg, const char *path, unsigned int line,
+				const char *msg)
+{
+	(void)arg;
+	log_warnx("canonical policy for %s, line %u: %s", path, line, msg);
 }
 
 void engine_load_policy(struct engine *e, const char *policy)
@@ -189,14 +198,13 @@ static void audit_release(const struct engine *e, const struct engine_client *c,
 
 /*
  * Drop the session in C's slot I: its lock files and its copy of the port
- * (and so its flock), with an audit line.
+ * (and so its flock), without an audit line.
  */
-static void session_end(struct engine *e, struct engine_client *c, size_t i)
+static void session_drop(struct engine *e, struct engine_client *c, size_t i)
 {
 	struct engine_session *s = c->sessions[i];
 	int r;
 
-	audit_release(e, c, s);
 	r = lock_release(e->lockfd, &s->lf);
 	if (r < 0 && r != -ENOENT) {
 		errno = -r;
@@ -209,6 +217,145 @@ static void session_end(struct engine *e, struct engine_client *c, size_t i)
 	free(s);
 	c->sessions[i] = NULL;
 	c->nsessions--;
+}
+
+/* End the session in C's slot I, with an audit line. */
+static void session_end(struct engine *e, struct engine_client *c, size_t i)
+{
+	audit_release(e, c, c->sessions[i]);
+	session_drop(e, c, i);
+}
+
+/*
+ * Hang up the tty open on FD for every process that has it open: their
+ * reads return 0 (EOF) and their writes fail with EIO from now on.  The
+ * engine is a session leader without a controlling terminal (daemon.c
+ * calls setsid() before confinement): TIOCSCTTY makes the port its
+ * controlling terminal and vhangup() (CAP_SYS_TTY_CONFIG) hangs that up,
+ * which also gives it up again.  A port that already is another
+ * session's controlling terminal (the client made it so) cannot be taken
+ * without CAP_SYS_ADMIN: -EPERM, and nothing is changed.
+ */
+static int engine_hangup(int fd)
+{
+	if (ioctl(fd, TIOCSCTTY, 0) < 0)
+		return -errno;
+	if (vhangup() < 0) {
+		int r = -errno;
+
+		log_warn("vhangup");
+		return r;
+	}
+	return 0;
+}
+
+/* An audit line for a revocation (or a failed one) of S held by C. */
+static void audit_revoke(const struct engine *e, const struct engine_client *c,
+			 const struct engine_session *s, bool done, unsigned int rule,
+			 const char *why)
+{
+	struct audit_peer who = audit_who(c);
+	struct audit_event ev = {
+		.port = s->kname, .verdict = done ? "revoke" : "revoke-failed",
+		.reason = proto_reason_name(PROTO_R_DENIED),
+		.policy = e->policy_path, .rule = rule, .why = why,
+	};
+
+	audit_log(&who, &ev);
+}
+
+/*
+ * Revoke the session in C's slot I: hang the port up (the client's fd
+ * reads EOF and fails writes), then drop the locks, with an audit line
+ * naming RULE (the line that now denies, 0 for none) and WHY.  On failure
+ * the session is kept, locks and all: the holder still has a working fd,
+ * so nobody else may be handed the port.  0 or -errno.
+ */
+static int session_revoke(struct engine *e, struct engine_client *c, size_t i,
+			  unsigned int rule, const char *why)
+{
+	struct engine_session *s = c->sessions[i];
+	char msg[160];
+	int r;
+
+	open_exclusive(s->fd, 0);
+	r = engine_hangup(s->fd);
+	if (r < 0) {
+		open_exclusive(s->fd, 1);
+		snprintf(msg, sizeof(msg), "%s; not revoked: %s", why,
+			 r == -EPERM ? "it is another session's controlling terminal "
+			 "(taking it needs CAP_SYS_ADMIN)" : strerror(-r));
+		log_warnx("cannot revoke %s from pid %d: %s", s->kname, (int)c->pid,
+			  r == -EPERM ? "it is another session's controlling terminal"
+			  : strerror(-r));
+		audit_revoke(e, c, s, false, rule, msg);
+		return r;
+	}
+	audit_revoke(e, c, s, true, rule, why);
+	session_drop(e, c, i);
+	return 0;
+}
+
+/* The parent's canonical policy replaces ours; a bad one changes nothing. */
+int engine_reload(struct engine *e, const char *text, size_t len)
+{
+	struct policy *pol = NULL;
+	int r;
+
+	r = policy_canon_parse(text, len, e->policy_path, engine_reload_error, NULL, &pol);
+	if (r < 0)
+		return r;
+	engine_set_policy(e, pol, NULL);
+	return 0;
+}
+
+/* Every session of C against the current policy; revoke what it denies. */
+unsigned int engine_recheck(struct engine *e, struct engine_client *c)
+{
+	unsigned int n = 0;
+
+	for (size_t i = 0; e->pol && i < ENGINE_MAX_SESSIONS; i++) {
+		struct engine_session *s = c->sessions[i];
+		struct policy_verdict v;
+
+		if (!s)
+			continue;
+		policy_eval(e->pol, &c->subject, s->kname, &v);
+		if (v.permit)
+			continue;
+		if (session_revoke(e, c, i, v.line, v.line ? "policy reloaded: deny rule"
+				   : "policy reloaded: no matching rule") == 0)
+			n++;
+	}
+	return n;
+}
+
+/* Revoke C's session on KNAME, if it has one (ttybroker revoke). */
+int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
+		  const char *why)
+{
+	for (size_t i = 0; i < ENGINE_MAX_SESSIONS; i++)
+		if (c->sessions[i] && strcmp(c->sessions[i]->kname, kname) == 0)
+			return session_revoke(e, c, i, 0, why);
+	return -ENOENT;
+}
+
+/* A revoke's port name: checked, by-id resolved, and the node must exist. */
+int engine_resolve(struct engine *e, const char *name, char *kname, size_t len)
+{
+	struct stat st;
+	int r, pin;
+
+	if (portname_check(name) < 0)
+		return -EINVAL;
+	r = open_resolve(&e->env, name, kname, len);
+	if (r < 0)
+		return r;
+	pin = open_pin(&e->env, kname, &st);
+	if (pin < 0)
+		return pin;
+	close(pin);
+	return 0;
 }
 
 static int outcome_set(struct outcome *o, int err, uint32_t reason, const char *why)

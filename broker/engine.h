@@ -70,6 +70,37 @@ void engine_fini(struct engine *e);
  */
 void engine_set_policy(struct engine *e, struct policy *pol, const char *detail);
 
+/*
+ * A reload: parse TEXT (LEN bytes, the canonical form of policy.h, no
+ * name service) and make it the engine's policy.  On error (logged) the
+ * previous policy stays.  0, -EINVAL or -ENOMEM.  Then call
+ * engine_recheck() for every client.
+ */
+int engine_reload(struct engine *e, const char *text, size_t len);
+
+/*
+ * Re-check each session of C against the current policy and revoke those
+ * it no longer permits: the port is hung up (the client's fd reads EOF,
+ * writes fail with EIO), the locks dropped, an audit line written
+ * (verdict=revoke, the rule that now denies).  Needs CAP_SYS_TTY_CONFIG
+ * and a process that is a session leader without a controlling terminal
+ * (the daemon's engine).  Returns how many were revoked.
+ */
+unsigned int engine_recheck(struct engine *e, struct engine_client *c);
+
+/*
+ * Revoke C's session on the port with kernel name KNAME, as above, WHY in
+ * the audit line.  0, -ENOENT (C does not hold it), or -errno of the
+ * hang-up (-EPERM: it is another session's controlling terminal; the
+ * session is kept).
+ */
+int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
+		  const char *why);
+
+/* Check NAME, resolve a by-id name to its kernel name and check that the
+ * node exists.  0 or -errno. */
+int engine_resolve(struct engine *e, const char *name, char *kname, size_t len);
+
 /* A new client with the kernel's identity; no sessions. */
 void engine_client_init(struct engine_client *c, pid_t pid, uid_t uid, gid_t gid);
 

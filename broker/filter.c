@@ -155,6 +155,11 @@ static const struct filter_rule filter_table[] = {
 	       ARG_EQ32(1, SOL_SOCKET), ARG_EQ32(2, SO_PASSCRED)),
 	DRULEN("pidfd_open", 1, "a pidfd where SO_PEERPIDFD is missing",
 	       ARG_EQ32(1, 0)),
+	/* Revocation (engine_recheck): the port becomes the engine's
+	 * controlling terminal, then is hung up. */
+	DRULEN("ioctl", 2, "make a revoked port our controlling terminal",
+	       ARG_EQ32(1, TIOCSCTTY), ARG_EQ64(2, 0)),
+	DRULEN("vhangup", 0, "hang up a revoked port for every holder"),
 };
 
 size_t filter_rules(const struct filter_rule **out)

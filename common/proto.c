@@ -20,6 +20,15 @@ _Static_assert(sizeof(struct proto_ident) == 32, "no padding");
 _Static_assert(sizeof(struct proto_ident_reply) ==
 	       24 + PROTO_USER_MAX + PROTO_COMM_MAX, "no padding");
 
+_Static_assert(sizeof(struct proto_policy) == 24, "no padding");
+_Static_assert(sizeof(struct proto_revoke) == 24 + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_revoke_reply) ==
+	       32 + PROTO_PORT_MAX + PROTO_DETAIL_MAX, "no padding");
+
+/* Bounds of a canonical policy (policy.h: 19 bytes of header, POLICY_CANON_MAX). */
+#define PROTO_POLICY_MIN 19u
+#define PROTO_POLICY_MAX (2u * 1024u * 1024u)
+
 enum proto_fd_rule { FD_NEVER, FD_ON_SUCCESS, FD_ALWAYS };
 
 struct proto_type_info {
@@ -38,6 +47,10 @@ static const struct proto_type_info proto_types[] = {
 	/* The daemon's parent channel. */
 	{ PROTO_IDENT, sizeof(struct proto_ident), PROTO_FROM_ENGINE, FD_ALWAYS },
 	{ PROTO_IDENT_REPLY, sizeof(struct proto_ident_reply), PROTO_FROM_PARENT,
+	  FD_NEVER },
+	{ PROTO_POLICY, sizeof(struct proto_policy), PROTO_FROM_PARENT, FD_ALWAYS },
+	{ PROTO_REVOKE, sizeof(struct proto_revoke), PROTO_FROM_FRONTEND, FD_NEVER },
+	{ PROTO_REVOKE_REPLY, sizeof(struct proto_revoke_reply), PROTO_FROM_BACKEND,
 	  FD_NEVER },
 };
 
@@ -114,6 +127,23 @@ static int proto_check_body(const union proto_msg *m)
 			return -EBADMSG;
 		return proto_str_ok(m->ident_reply.user, sizeof(m->ident_reply.user)) &&
 		       proto_str_ok(m->ident_reply.comm, sizeof(m->ident_reply.comm))
+			       ? 0 : -EBADMSG;
+	case PROTO_POLICY:
+		if (m->policy.reserved || m->policy.len < PROTO_POLICY_MIN ||
+		    m->policy.len > PROTO_POLICY_MAX)
+			return -EBADMSG;
+		return 0;
+	case PROTO_REVOKE:
+		if (m->revoke.reserved[0] || m->revoke.reserved[1])
+			return -EBADMSG;
+		return proto_str_ok(m->revoke.port, sizeof(m->revoke.port)) ? 0 : -EBADMSG;
+	case PROTO_REVOKE_REPLY:
+		if (m->revoke_reply.err > 0 || m->revoke_reply.result > PROTO_REVOKE_MAX ||
+		    m->revoke_reply.reserved || m->revoke_reply.holder_pid < 0 ||
+		    (m->revoke_reply.err == 0) != (m->revoke_reply.result == PROTO_REVOKED))
+			return -EBADMSG;
+		return proto_str_ok(m->revoke_reply.kname, sizeof(m->revoke_reply.kname)) &&
+		       proto_str_ok(m->revoke_reply.detail, sizeof(m->revoke_reply.detail))
 			       ? 0 : -EBADMSG;
 	}
 	return -EBADMSG;

@@ -35,10 +35,23 @@
 #define PROTO_OPEN       2u /* frontend -> backend: open a port            */
 #define PROTO_OPEN_REPLY 3u /* backend -> frontend: verdict (+fd if err 0) */
 #define PROTO_RELEASE    4u /* frontend -> backend: unlock, no reply       */
+#define PROTO_POLICY     5u /* daemon parent -> engine: a reloaded policy,
+			       canonical text in a memfd (SCM_RIGHTS)      */
+#define PROTO_REVOKE     6u /* frontend -> daemon: revoke a port (root)   */
+#define PROTO_REVOKE_REPLY 7u /* daemon -> frontend: what revoke did     */
 
 /* Who may send a message type. */
 #define PROTO_FROM_BACKEND  1u
 #define PROTO_FROM_FRONTEND 2u
+#define PROTO_FROM_PARENT   3u /* the daemon's privileged parent (its channel) */
+
+/* PROTO_REVOKE_REPLY results. */
+#define PROTO_REVOKED    0u /* hung up, locks dropped                     */
+#define PROTO_NOT_HELD   1u /* no client of this daemon holds the port    */
+#define PROTO_NO_PORT    2u /* the name does not resolve to a port        */
+#define PROTO_REVOKE_REFUSED 3u /* the asker is not root (err -EPERM)     */
+#define PROTO_REVOKE_FAILED  4u /* could not hang it up; err says why     */
+#define PROTO_REVOKE_MAX 4u
 
 /* PROTO_OPEN flags. */
 #define PROTO_OPEN_NONBLOCK 0x1u /* leave O_NONBLOCK set on the fd */
@@ -103,6 +116,29 @@ struct proto_release {
 	uint32_t reserved; /* must be zero */
 };
 
+/* Carries one fd: a memfd of exactly LEN bytes (policy_canon_parse). */
+struct proto_policy {
+	struct proto_hdr hdr;
+	uint32_t len;      /* 19 .. POLICY_CANON_MAX bytes  */
+	uint32_t reserved; /* must be zero */
+};
+
+struct proto_revoke {
+	struct proto_hdr hdr;
+	uint32_t reserved[2]; /* must be zero */
+	char port[PROTO_PORT_MAX];
+};
+
+struct proto_revoke_reply {
+	struct proto_hdr hdr;
+	int32_t err;       /* 0, or negative errno                        */
+	uint32_t result;   /* PROTO_REVOKED ... PROTO_REVOKE_FAILED       */
+	int32_t holder_pid; /* the client that held it, or 0             */
+	uint32_t reserved; /* must be zero */
+	char kname[PROTO_PORT_MAX];
+	char detail[PROTO_DETAIL_MAX];
+};
+
 /*
  * The daemon's parent channel (broker/daemon.c): the confined engine asks
  * its privileged parent who a new client is; the parent answers with the
@@ -112,8 +148,7 @@ struct proto_release {
 #define PROTO_IDENT       16u /* engine -> parent: who is this client (+ its pidfd) */
 #define PROTO_IDENT_REPLY 17u /* parent -> engine: its user name and comm           */
 
-#define PROTO_FROM_ENGINE 3u /* the daemon's engine, on the parent channel */
-#define PROTO_FROM_PARENT 4u /* the daemon's parent, on the parent channel */
+#define PROTO_FROM_ENGINE 4u /* the daemon's engine, on the parent channel */
 
 /* A passwd name and a comm, including the terminating NUL. */
 #define PROTO_USER_MAX 64u
@@ -143,6 +178,9 @@ union proto_msg {
 	struct proto_release release;
 	struct proto_ident ident;
 	struct proto_ident_reply ident_reply;
+	struct proto_policy policy;
+	struct proto_revoke revoke;
+	struct proto_revoke_reply revoke_reply;
 };
 
 /* Largest message: the receive buffer size; a longer datagram sets MSG_TRUNC. */

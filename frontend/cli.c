@@ -25,6 +25,7 @@ static const char cli_synopsis[] =
 	"       ttybroker [OPTION...] check [--as USER] PORT\n"
 	"       ttybroker lint POLICY\n"
 	"       ttybroker demo\n"
+	"       ttybroker revoke PORT\n"
 	"       ttybroker --help | --version\n";
 
 /* --help: the synopsis, then one line per option and per command. */
@@ -50,6 +51,7 @@ static void cli_help(void)
 	       "  check [--as USER] PORT        may USER open PORT, by the policy?\n"
 	       "  lint POLICY                   check a policy file\n"
 	       "  demo                          show the broker at work on a pty (as root)\n"
+	       "  revoke PORT                   take PORT back from its holder (root; ttybrokerd)\n"
 	       "\n"
 	       "Exit status: 0 ok, 64 usage, 65 bad port name, 69 no such device or not a\n"
 	       "tty, 71 broker failure, 75 port busy, 77 denied, 78 bad policy file;\n"
@@ -78,6 +80,13 @@ static void cli_cmd_help(const char *cmd)
 		fputs("usage: ttybroker lint POLICY\n\n"
 		      "Check a policy file: syntax, users and groups, size, owner and mode.\n",
 		      stdout);
+	else if (strcmp(cmd, "revoke") == 0)
+		fputs("usage: ttybroker revoke PORT\n\n"
+		      "As root, ask the running ttybrokerd ($TTYBROKER_SOCKET, else\n"
+		      "/run/ttybroker.sock) to revoke PORT: the holder's descriptor is hung up\n"
+		      "(reads EOF, writes fail), the locks are dropped and an audit line names\n"
+		      "you.  Exit status: 0 revoked, 65 bad name, 66 not held, 69 no such\n"
+		      "port, 71 no daemon or not hung up, 77 not root.\n", stdout);
 	else
 		fputs("usage: ttybroker demo\n\n"
 		      "As root, show the broker at work on a pseudo-terminal, without serial\n"
@@ -265,7 +274,7 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return EX_USAGE;
 	if (i >= argc)
-		return cli_fail(EX_USAGE, "missing command: run, check, lint or demo "
+		return cli_fail(EX_USAGE, "missing command: run, check, lint, demo or revoke "
 				"(try 'ttybroker --help')");
 	if (c.secure && (c.policy || c.lockdir)) {
 		fprintf(stderr, "ttybroker: -p and -l are ignored when setuid\n");
@@ -296,6 +305,8 @@ int main(int argc, char **argv)
 		return cli_lint(&c, argc, argv);
 	if (strcmp(cmd, "demo") == 0)
 		return cli_demo(&c, argc, argv);
+	if (strcmp(cmd, "revoke") == 0)
+		return cli_revoke(&c, argc, argv);
 	cli_escape(cmd, strlen(cmd), shown, sizeof(shown));
 	return cli_fail(EX_USAGE, "unknown command '%s' (try 'ttybroker --help')", shown);
 }

@@ -24,6 +24,7 @@ int cli_run(const struct cli *c, int argc, char **argv);
 int cli_check(const struct cli *c, int argc, char **argv);
 int cli_lint(const struct cli *c, int argc, char **argv);
 int cli_demo(const struct cli *c, int argc, char **argv);
+int cli_revoke(const struct cli *c, int argc, char **argv);
 
 /* lint's verdict on TEXT read from PATH (cli_lint.c): the number of problems. */
 int cli_lint_judge(const char *path, const char *text, size_t len,

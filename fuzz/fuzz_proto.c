@@ -45,6 +45,15 @@ static size_t expect_size(uint16_t type, unsigned int *from)
 	case PROTO_IDENT_REPLY:
 		*from = PROTO_FROM_PARENT;
 		return sizeof(struct proto_ident_reply);
+	case PROTO_POLICY:
+		*from = PROTO_FROM_PARENT;
+		return sizeof(struct proto_policy);
+	case PROTO_REVOKE:
+		*from = PROTO_FROM_FRONTEND;
+		return sizeof(struct proto_revoke);
+	case PROTO_REVOKE_REPLY:
+		*from = PROTO_FROM_BACKEND;
+		return sizeof(struct proto_revoke_reply);
 	}
 	return 0;
 }
@@ -105,6 +114,25 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 		fuzz_assert(memchr(m->ident_reply.user, '\0', sizeof(m->ident_reply.user)));
 		fuzz_assert(memchr(m->ident_reply.comm, '\0', sizeof(m->ident_reply.comm)));
 		fuzz_assert(!has_fd);
+		break;
+	case PROTO_POLICY:
+		fuzz_assert(m->policy.reserved == 0 && has_fd);
+		fuzz_assert(m->policy.len >= 19 && m->policy.len <= 2u * 1024 * 1024);
+		break;
+	case PROTO_REVOKE:
+		fuzz_assert(!m->revoke.reserved[0] && !m->revoke.reserved[1]);
+		fuzz_assert(memchr(m->revoke.port, '\0', sizeof(m->revoke.port)));
+		break;
+	case PROTO_REVOKE_REPLY:
+		fuzz_assert(m->revoke_reply.err <= 0 && m->revoke_reply.reserved == 0);
+		fuzz_assert(m->revoke_reply.result <= PROTO_REVOKE_MAX);
+		fuzz_assert((m->revoke_reply.err == 0) ==
+			    (m->revoke_reply.result == PROTO_REVOKED));
+		fuzz_assert(m->revoke_reply.holder_pid >= 0);
+		fuzz_assert(memchr(m->revoke_reply.kname, '\0',
+				   sizeof(m->revoke_reply.kname)));
+		fuzz_assert(memchr(m->revoke_reply.detail, '\0',
+				   sizeof(m->revoke_reply.detail)));
 		break;
 	default:
 		fuzz_assert(!"decoded an unknown type");

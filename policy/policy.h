@@ -97,6 +97,27 @@ const char *policy_open_strerror(int errnum, char *buf, size_t len);
 
 void policy_free(struct policy *pol);
 
+/*
+ * The canonical form (policy_canon.c): the NSS-free text the daemon's
+ * parent sends its engine on reload, with numeric ids and each rule's
+ * original line.  At most POLICY_CANON_MAX bytes, a line at most
+ * POLICY_CANON_LINE.
+ */
+#define POLICY_CANON_MAX  (2 * POLICY_MAX_SIZE)
+#define POLICY_CANON_LINE (POLICY_MAX_LINE + 64)
+
+/* POL in canonical form, in a new buffer *OUT (*LEN bytes, no NUL).
+ * Returns 0, -ENOMEM or -EFBIG. */
+int policy_canon_format(const struct policy *pol, char **out, size_t *len);
+
+/*
+ * Parse canonical TEXT (LEN bytes) without any name lookup.  Errors go to
+ * ERR with the canonical text's line; PATH becomes the policy's path.
+ * Returns 0, -EINVAL (*OUT NULL) or -ENOMEM.
+ */
+int policy_canon_parse(const char *text, size_t len, const char *path,
+		       policy_error_fn err, void *arg, struct policy **out);
+
 /* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */
 void policy_eval(const struct policy *pol, const struct policy_subject *subj,
 		 const char *port, struct policy_verdict *v);

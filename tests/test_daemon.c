@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -384,6 +385,18 @@ static void kid_body(uid_t uid, const char *port, int report, int cmd)
 
 			res = pfd >= 0 && poll(&p, 1, WAIT_MS) == 1 &&
 			      read(pfd, buf, 4) == 4 && !memcmp(buf, "pong", 4);
+		} else if (c == 'e') {
+			/* Revoked: EOF on read, EIO on write. */
+			struct pollfd p = { .fd = pfd, .events = POLLIN };
+			ssize_t rn;
+
+			poll(&p, 1, WAIT_MS);
+			rn = read(pfd, buf, sizeof(buf));
+			errno = 0;
+			res = rn == 0 && write(pfd, "x", 1) < 0 && errno == EIO;
+		} else if (c == 't') {
+			/* Make the port our controlling terminal. */
+			res = setsid() >= 0 && ioctl(pfd, TIOCSCTTY, 0) == 0;
 		} else if (c == 'r') {
 			rc_release(s, rep.handle);
 			/* A round trip proves the release was served. */
@@ -1036,7 +1049,8 @@ static long status_long(pid_t pid, const char *key)
 
 Test(daemon, confinement_from_proc)
 {
-	unsigned long long kept = (1ULL << 1) | (1ULL << 3); /* DAC_OVERRIDE, FOWNER */
+	/* DAC_OVERRIDE, FOWNER, SYS_TTY_CONFIG (revocation's vhangup) */
+	unsigned long long kept = (1ULL << 1) | (1ULL << 3) | (1ULL << 26);
 	pid_t engine;
 	char v[64];
 
@@ -1054,7 +1068,11 @@ Test(daemon, confinement_from_proc)
 	cr_assert_eq(status_long(engine, "NoNewPrivs"), 1);
 	/* An unfiltered build (make check-sanitize) has no filter to show. */
 	cr_assert_eq(status_long(engine, "Seccomp"), FILTER_LOADED ? 2 : 0);
-	/* The parent: uid 0, no capability at all, no_new_privs. */
+	/* The parent: uid 0, no capability at all, no_new_privs.  It drops
+	 * after the fork, so on a busy machine the engine may answer first:
+	 * wait (bounded) for no_new_privs, its last step. */
+	for (int i = 0; i < WAIT_MS / 10 && status_long(daemon_pid, "NoNewPrivs") != 1; i++)
+		usleep(10000);
 	cr_assert_eq(status_hex(daemon_pid, "CapEff"), 0);
 	cr_assert_eq(status_hex(daemon_pid, "CapPrm"), 0);
 	cr_assert_eq(status_hex(daemon_pid, "CapBnd"), 0);
@@ -1527,4 +1545,310 @@ Test(daemon, names_late_when_the_parent_is_slow)
 	cr_assert_geq(log_count(who, NULL), 1, "named once the parent answered (see %s)",
 		      log_path);
 	close(s);
+}
+
+/* ---- reload and revocation ----------------------------------------------- */
+
+/* Wait until the log has at least WANT lines with NEEDLE. */
+static bool log_wait(const char *needle, int want)
+{
+	for (int i = 0; i < WAIT_MS / 10; i++) {
+		if (log_count(needle, NULL) >= want)
+			return true;
+		usleep(10000);
+	}
+	return false;
+}
+
+/* SIGHUP the daemon and wait until the engine applied the policy. */
+static void reload_applied(void)
+{
+	int n = log_count("applied;", NULL);
+
+	kill(daemon_pid, SIGHUP);
+	cr_assert(log_wait("applied;", n + 1), "the engine applied the reload (see %s)",
+		  log_path);
+}
+
+/* An open by a new nobody client: its reason. */
+static int open_reason(const char *port)
+{
+	struct kid k;
+	int r;
+
+	kid_start(&k, TU_NOBODY, port);
+	r = kid_read(&k);
+	kid_end(&k);
+	return r;
+}
+
+/*
+ * A reload that no longer permits the holder revokes its port: the
+ * holder's fd reads EOF and fails writes, the locks go, the audit line
+ * names the rule, and a later open is denied.  The engine can do it again
+ * (it gave the terminal up after each vhangup).
+ */
+Test(daemon, reload_revokes)
+{
+	struct tu_pty a, b;
+	struct kid ka, kb;
+	char want[300];
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_pty_open(&b, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	kid_start(&kb, TU_NOBODY, b.port);
+	cr_assert_eq(kid_read(&kb), PROTO_R_OK);
+	tu_policy(&env, "# revoke %s\npermit * pts/*\ndeny * %s\n", a.port, a.port);
+	reload_applied();
+	cr_assert_eq(write(ka.cmd, "e", 1), 1);
+	cr_assert_eq(kid_read(&ka), 1, "the holder's fd reads EOF and writes fail with EIO");
+	cr_assert_lt(lock_pid(a.port), 0, "the revoked port's LCK.. file is gone");
+	cr_assert_eq(lock_pid(b.port), kb.pid, "a port still permitted stays held");
+	snprintf(want, sizeof(want), "port=%s verdict=revoke reason=denied rule=%s:3",
+		 a.port, env.policy);
+	cr_assert(log_wait(want, 1), "audit line: %s", want);
+	cr_assert_eq(open_reason(a.port), PROTO_R_DENIED, "a later open is denied");
+	/* Again, on the other port: the engine is free of the first terminal. */
+	tu_policy(&env, "deny * pts/*\n");
+	reload_applied();
+	cr_assert_eq(write(kb.cmd, "e", 1), 1);
+	cr_assert_eq(kid_read(&kb), 1, "the second revocation works too");
+	cr_assert(locks_gone_within(1000));
+	assert_still_serving();
+	kid_end(&ka);
+	kid_end(&kb);
+	tu_pty_close(&a);
+	tu_pty_close(&b);
+}
+
+/* A reload that permits more takes effect; connected clients stay. */
+Test(daemon, reload_permits_more_without_dropping_clients)
+{
+	struct tu_pty a, b;
+	struct kid ka;
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_pty_open(&b, TU_NOBODY);
+	tu_policy(&env, "permit * %s\n", a.port);
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	cr_assert_eq(open_reason(b.port), PROTO_R_DENIED);
+	tu_policy(&env, "permit * pts/*\n");
+	reload_applied();
+	cr_assert_eq(open_reason(b.port), PROTO_R_OK, "the new policy permits it");
+	cr_assert_eq(lock_pid(a.port), ka.pid, "the first client still holds its port");
+	cr_assert(tu_pty_expect(&a, "ping", WAIT_MS));
+	cr_assert_eq(write(a.master, "pong\n", 5), 5);
+	cr_assert_eq(write(ka.cmd, "p", 1), 1);
+	cr_assert_eq(kid_read(&ka), 1, "its fd still works");
+	cr_assert_eq(write(ka.cmd, "r", 1), 1);
+	cr_assert_eq(kid_read(&ka), 'R', "and its connection too");
+	kid_end(&ka);
+	tu_pty_close(&a);
+	tu_pty_close(&b);
+}
+
+/* A policy that fails the check at reload is not applied; the log says where. */
+Test(daemon, reload_of_a_broken_policy_keeps_the_old_one)
+{
+	struct tu_pty a, b;
+	struct kid ka;
+	char want[300];
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_pty_open(&b, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	tu_policy(&env, "deny * pts/*\npermit no_such_user_zz9 pts/*\n");
+	kill(daemon_pid, SIGHUP);
+	snprintf(want, sizeof(want), "%s:2: unknown user", env.policy);
+	cr_assert(log_wait(want, 1), "the log names FILE:LINE: %s", want);
+	cr_assert(log_wait("keeping the previous one", 1));
+	cr_assert_eq(log_count("applied;", NULL), 0, "nothing was sent to the engine");
+	cr_assert_eq(lock_pid(a.port), ka.pid, "nothing revoked");
+	cr_assert_eq(open_reason(b.port), PROTO_R_OK, "the old policy still decides");
+	/* An unsafe file is refused the same way. */
+	cr_assert_eq(chmod(env.policy, 0666), 0);
+	tu_policy(&env, "deny * pts/*\n");
+	cr_assert_eq(chmod(env.policy, 0666), 0);
+	kill(daemon_pid, SIGHUP);
+	cr_assert(log_wait("writable by group or others", 1));
+	cr_assert(log_wait("keeping the previous one", 2));
+	cr_assert_eq(lock_pid(a.port), ka.pid, "still nothing revoked");
+	kid_end(&ka);
+	tu_pty_close(&a);
+	tu_pty_close(&b);
+}
+
+/* Ask the daemon to revoke PORT as UID; the reply in *REP, or -errno. */
+static int rc_revoke(uid_t uid, const char *port, struct proto_revoke_reply *rep)
+{
+	int sv[2], st;
+	pid_t pid;
+
+	cr_assert_eq(socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, sv), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		char buf[PROTO_MSG_MAX];
+		struct proto_revoke req;
+		union proto_msg m;
+		ssize_t n;
+		int s;
+
+		close(sv[0]);
+		if (uid)
+			drop_to(uid);
+		s = rc_connect(sock_path);
+		if (s < 0 || rc_ready(s, NULL) != 0)
+			_exit(1);
+		memset(&req, 0, sizeof(req));
+		proto_hdr_init(&req.hdr, PROTO_REVOKE, 3);
+		snprintf(req.port, sizeof(req.port), "%s", port);
+		if (send(s, &req, sizeof(req), MSG_NOSIGNAL) != (ssize_t)sizeof(req))
+			_exit(2);
+		n = rc_recv(s, buf, sizeof(buf), NULL);
+		if (n <= 0 || proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, false, &m) < 0 ||
+		    m.hdr.type != PROTO_REVOKE_REPLY)
+			_exit(3);
+		/* The connection stays: another request is served. */
+		if (rc_open(s, "../x", &(struct proto_open_reply){ 0 }, &(int){ -1 }) < 0)
+			_exit(4);
+		if (write(sv[1], &m.revoke_reply, sizeof(m.revoke_reply)) !=
+		    (ssize_t)sizeof(m.revoke_reply))
+			_exit(5);
+		_exit(0);
+	}
+	close(sv[1]);
+	st = read(sv[0], rep, sizeof(*rep)) == (ssize_t)sizeof(*rep) ? 0 : -EIO;
+	close(sv[0]);
+	cr_assert_eq(tu_wait(pid, WAIT_MS), 0, "the asker's status");
+	return st;
+}
+
+/* PROTO_REVOKE: root's revokes; anyone else is refused and stays connected. */
+Test(daemon, revoke_request_root_only)
+{
+	struct proto_revoke_reply rep;
+	struct tu_pty a;
+	struct kid ka;
+	char want[128];
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	cr_assert_eq(rc_revoke(TU_NOBODY, a.port, &rep), 0);
+	cr_assert_eq(rep.result, PROTO_REVOKE_REFUSED);
+	cr_assert_eq(rep.err, -EPERM);
+	cr_assert_eq(lock_pid(a.port), ka.pid, "nobody cannot revoke");
+	cr_assert_eq(rc_revoke(0, a.port, &rep), 0);
+	cr_assert_eq(rep.result, PROTO_REVOKED, "%s", rep.detail);
+	cr_assert_eq(rep.holder_pid, ka.pid);
+	cr_assert_str_eq(rep.kname, a.port);
+	cr_assert_eq(write(ka.cmd, "e", 1), 1);
+	cr_assert_eq(kid_read(&ka), 1, "revoked: EOF and EIO");
+	cr_assert_lt(lock_pid(a.port), 0);
+	snprintf(want, sizeof(want), "port=%s verdict=revoke", a.port);
+	cr_assert(log_wait(want, 1));
+	cr_assert(log_wait("why=\"revoked by uid=0 pid=", 1), "the audit names who revoked");
+	cr_assert_eq(rc_revoke(0, a.port, &rep), 0);
+	cr_assert_eq(rep.result, PROTO_NOT_HELD);
+	cr_assert_eq(rc_revoke(0, "ttyNOSUCH9", &rep), 0);
+	cr_assert_eq(rep.result, PROTO_NO_PORT);
+	kid_end(&ka);
+	tu_pty_close(&a);
+}
+
+/*
+ * A holder that made the port its controlling terminal cannot be hung up
+ * without CAP_SYS_ADMIN: the revocation is refused and logged, and the
+ * port stays held (never an unlocked port with a working fd).
+ */
+Test(daemon, revoke_of_a_controlling_terminal_is_refused)
+{
+	struct tu_pty a;
+	struct kid ka;
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	cr_assert_eq(write(ka.cmd, "t", 1), 1);
+	cr_assert_eq(kid_read(&ka), 1, "the client made it its controlling terminal");
+	tu_policy(&env, "deny * pts/*\n");
+	reload_applied();
+	cr_assert(log_wait("verdict=revoke-failed", 1));
+	cr_assert(log_wait("controlling terminal", 1));
+	cr_assert_eq(lock_pid(a.port), ka.pid, "still held, locks and all");
+	assert_still_serving();
+	kid_end(&ka);
+	tu_pty_close(&a);
+}
+
+/* `ttybroker revoke PORT` run as UID against our daemon: exit status, stderr in ERR. */
+static int cli_revoke_as(uid_t uid, const char *port, char *err, size_t len)
+{
+	int pp[2], st;
+	size_t got = 0;
+	ssize_t n;
+	pid_t pid;
+
+	cr_assert_eq(pipe2(pp, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		dup2(pp[1], 1);
+		dup2(pp[1], 2);
+		if (uid)
+			drop_to(uid);
+		setenv("TTYBROKER_SOCKET", sock_path, 1);
+		execl(env.bin, "ttybroker", "revoke", port, (char *)NULL);
+		_exit(127);
+	}
+	close(pp[1]);
+	while (got + 1 < len && (n = read(pp[0], err + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	err[got] = '\0';
+	close(pp[0]);
+	st = tu_wait(pid, WAIT_MS);
+	return st;
+}
+
+/* The command: root revokes (exit 0); nobody is refused (77); exit codes. */
+Test(daemon, revoke_command)
+{
+	struct tu_pty a;
+	struct kid ka;
+	char out[512];
+
+	tu_pty_open(&a, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_start();
+	kid_start(&ka, TU_NOBODY, a.port);
+	cr_assert_eq(kid_read(&ka), PROTO_R_OK);
+	cr_assert_eq(cli_revoke_as(TU_NOBODY, a.port, out, sizeof(out)), 77, "%s", out);
+	cr_assert(strstr(out, "only root") != NULL, "%s", out);
+	cr_assert_eq(lock_pid(a.port), ka.pid, "nobody revoked nothing");
+	cr_assert_eq(cli_revoke_as(0, a.path, out, sizeof(out)), 0, "/dev/ form: %s", out);
+	cr_assert(strstr(out, "revoked from pid") != NULL, "%s", out);
+	cr_assert_eq(write(ka.cmd, "e", 1), 1);
+	cr_assert_eq(kid_read(&ka), 1, "the holder reads EOF, writes fail");
+	cr_assert_lt(lock_pid(a.port), 0);
+	cr_assert_eq(cli_revoke_as(0, a.port, out, sizeof(out)), 66, "not held: %s", out);
+	cr_assert_eq(cli_revoke_as(0, "ttyNOSUCH9", out, sizeof(out)), 69, "%s", out);
+	cr_assert_eq(cli_revoke_as(0, "../x", out, sizeof(out)), 65, "%s", out);
+	kid_end(&ka);
+	daemon_stop_now();
+	cr_assert_eq(cli_revoke_as(0, a.port, out, sizeof(out)), 71, "no daemon: %s", out);
+	tu_pty_close(&a);
 }

@@ -668,6 +668,42 @@ Test(filter, peer_identity_only_in_the_daemon_role)
 	assert_killed(run_forked(call_role, &d_other), "daemon role SO_RCVBUF");
 }
 
+/* Revocation's calls: which, in which role. */
+struct revoke_call {
+	unsigned int role;
+	int what;          /* 0 ioctl(TIOCSCTTY, 0), 1 ioctl(TIOCSCTTY, 1), 2 vhangup */
+};
+
+/* Grandchild: load ROLE's filter, then the call on /dev/null; 0 if it returned. */
+static int call_revoke(const void *arg)
+{
+	const struct revoke_call *rc = arg;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	if (fd < 0 || filter_load_role(rc->role) < 0)
+		return EXIT_NOLOAD;
+	if (rc->what == 2)
+		syscall(SYS_vhangup);
+	else
+		syscall(SYS_ioctl, fd, TIOCSCTTY, (long)rc->what);
+	return 0;
+}
+
+/* TIOCSCTTY (never with 1, which steals) and vhangup: the daemon's only. */
+Test(filter, revocation_only_in_the_daemon_role)
+{
+	struct revoke_call f_ctty = { FILTER_ROLE_FORK, 0 }, f_hup = { FILTER_ROLE_FORK, 2 };
+	struct revoke_call d_ctty = { FILTER_ROLE_DAEMON, 0 }, d_hup = { FILTER_ROLE_DAEMON, 2 };
+	struct revoke_call d_steal = { FILTER_ROLE_DAEMON, 1 };
+
+	need_filter();
+	assert_killed(run_forked(call_revoke, &f_ctty), "fork role TIOCSCTTY");
+	assert_killed(run_forked(call_revoke, &f_hup), "fork role vhangup");
+	assert_survived(run_forked(call_revoke, &d_ctty), "daemon role TIOCSCTTY 0");
+	assert_survived(run_forked(call_revoke, &d_hup), "daemon role vhangup");
+	assert_killed(run_forked(call_revoke, &d_steal), "daemon role TIOCSCTTY 1 (steal)");
+}
+
 /* ---- is the filter really in force ------------------------------------ */
 
 /* Grandchild: what filter_verify() says, 0 or its -errno negated. */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * test_policy.c - tests for policy/policy.c: parsing good and bad rules,
+ * test_policy.c - tests for policy/policy_parse.c, policy_load.c and policy_eval.c: parsing good and bad rules,
  * evaluation, safe loading of the policy file and subject setup.
  * Needs root for the load tests (chown to nobody) and the users/groups
  * root, nobody, daemon and the groups dialout, nogroup of Debian.
@@ -832,4 +832,114 @@ Test(subject, too_many_groups, .init = tmpdir_setup, .fini = tmpdir_teardown)
 	free(text);
 	cr_assert_eq(policy_subject_init(&subj, 1, 1), -E2BIG);
 	cr_assert_eq(subj.ngroups, 0);
+}
+
+/* ---- the canonical form (policy_canon.c): reload's parent -> engine ---- */
+
+#define CANON_HDR "ttybroker-policy 1\n"
+
+struct canon_case {
+	char text[256];
+	bool ok;
+};
+
+ParameterizedTestParameters(canon, table)
+{
+	static struct canon_case cases[] = {
+		{ CANON_HDR, true },
+		{ CANON_HDR "1 permit * ttyUSB0\n", true },
+		{ CANON_HDR "2 permit * ttyUSB* ttyACM*\n5 deny u1000 ttyS0\n9 permit g20 pts/*\n", true },
+		{ CANON_HDR "7 deny u0 ttyS*\n", true },
+		{ CANON_HDR "3 permit u4294967294 ttyS0\n", true },
+		{ "", false },
+		{ "ttybroker-policy 2\n", false },
+		{ "ttybroker-policy 1", false },                 /* no newline    */
+		{ CANON_HDR "1 permit * ttyS0", false },         /* last line unterminated */
+		{ CANON_HDR "\n", false },                       /* empty line    */
+		{ CANON_HDR "0 permit * ttyS0\n", false },       /* line 0        */
+		{ CANON_HDR "01 permit * ttyS0\n", false },      /* leading zero  */
+		{ CANON_HDR "2 permit * a\n2 permit * b\n", false }, /* not increasing */
+		{ CANON_HDR "3 permit * a\n2 permit * b\n", false },
+		{ CANON_HDR "1 allow * ttyS0\n", false },
+		{ CANON_HDR "1 permit bob ttyS0\n", false },     /* a name: needs NSS */
+		{ CANON_HDR "1 permit :dialout ttyS0\n", false },
+		{ CANON_HDR "1 permit u ttyS0\n", false },
+		{ CANON_HDR "1 permit u-1 ttyS0\n", false },
+		{ CANON_HDR "1 permit u4294967295 ttyS0\n", false }, /* (uid_t)-1 */
+		{ CANON_HDR "1 permit u012 ttyS0\n", false },
+		{ CANON_HDR "1 permit *\n", false },             /* no pattern    */
+		{ CANON_HDR "1 permit *  ttyS0\n", false },      /* two spaces    */
+		{ CANON_HDR "1 permit * ttyS0 \n", false },      /* trailing space */
+		{ CANON_HDR " 1 permit * ttyS0\n", false },
+		{ CANON_HDR "1\tpermit * ttyS0\n", false },
+		{ CANON_HDR "1 permit * /dev/ttyS0\n", false },
+		{ CANON_HDR "1 permit * ../x\n", false },
+		{ CANON_HDR "1 permit * tty#0\n", false },
+		{ CANON_HDR "1 permit * tty\x01\n", false },
+		{ CANON_HDR "9999999 permit * ttyS0\n", false }, /* beyond any file */
+	};
+
+	return cr_make_param_array(struct canon_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* What parses is canonical: it formats back to the very same bytes. */
+ParameterizedTest(struct canon_case *c, canon, table)
+{
+	struct policy *pol = NULL;
+	size_t len = strlen(c->text);
+	char *text = NULL;
+	size_t tlen = 0;
+	int r = policy_canon_parse(c->text, len, "/etc/x.conf", NULL, NULL, &pol);
+
+	cr_assert_eq(r == 0, c->ok, "%s: %d", c->text, r);
+	if (!c->ok) {
+		cr_assert_null(pol);
+		return;
+	}
+	cr_assert_str_eq(pol->path, "/etc/x.conf");
+	cr_assert_eq(policy_canon_format(pol, &text, &tlen), 0);
+	cr_assert_eq(tlen, len);
+	cr_assert_eq(memcmp(text, c->text, len), 0, "%.*s", (int)tlen, text);
+	free(text);
+	policy_free(pol);
+}
+
+/* A NUL inside is refused (the table's strings cannot hold one). */
+Test(canon, nul_byte)
+{
+	static const char t[] = CANON_HDR "1 permit * tty\0S0\n";
+	struct policy *pol = NULL;
+
+	cr_assert_eq(policy_canon_parse(t, sizeof(t) - 1, "p", NULL, NULL, &pol), -EINVAL);
+	cr_assert_null(pol);
+}
+
+/* A file policy round-trips: ids for names, the file's lines kept, eval equal. */
+Test(canon, file_round_trip)
+{
+	static const char file[] = "# c\npermit root ttyS*\n\n  deny\t:root  ttyS1 # x\n"
+				   "permit * pts/*\n";
+	struct policy_subject root = { .uid = 0, .gid = 0 };
+	struct policy *a = NULL, *b = NULL;
+	struct policy_verdict va, vb;
+	char *text = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(policy_parse(file, sizeof(file) - 1, "f", NULL, NULL, &a), 0);
+	cr_assert_eq(policy_canon_format(a, &text, &len), 0);
+	cr_assert_eq(len, strlen(CANON_HDR "2 permit u0 ttyS*\n4 deny g0 ttyS1\n5 permit * pts/*\n"));
+	cr_assert_eq(memcmp(text, CANON_HDR "2 permit u0 ttyS*\n4 deny g0 ttyS1\n5 permit * pts/*\n",
+			    len), 0);
+	cr_assert_eq(policy_canon_parse(text, len, "f", NULL, NULL, &b), 0);
+	for (int i = 0; i < 3; i++) {
+		const char *port = i == 0 ? "ttyS0" : i == 1 ? "ttyS1" : "pts/2";
+
+		policy_eval(a, &root, port, &va);
+		policy_eval(b, &root, port, &vb);
+		cr_assert_eq(va.permit, vb.permit, "%s", port);
+		cr_assert_eq(va.line, vb.line, "%s", port);
+	}
+	free(text);
+	policy_free(a);
+	policy_free(b);
 }

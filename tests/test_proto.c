@@ -66,8 +66,11 @@ ParameterizedTestParameters(proto, hdr_init)
 		{ PROTO_OPEN, sizeof(struct proto_open) },
 		{ PROTO_OPEN_REPLY, sizeof(struct proto_open_reply) },
 		{ PROTO_RELEASE, sizeof(struct proto_release) },
+		{ PROTO_POLICY, sizeof(struct proto_policy) },
+		{ PROTO_REVOKE, sizeof(struct proto_revoke) },
+		{ PROTO_REVOKE_REPLY, sizeof(struct proto_revoke_reply) },
 		{ 0, 0 },
-		{ 5, 0 },
+		{ 8, 0 },
 		{ 0xffff, 0 },
 	};
 
@@ -594,4 +597,80 @@ ParameterizedTest(struct chan_case *c, proto, channel)
 		     "type %u mutation %d from %u fd %d", c->type, c->mut, from, fd);
 	if (c->want == 0)
 		cr_assert_eq(memcmp(&out, buf, len), 0, "decoded message differs");
+}
+
+/* ---- reload and revocation messages -------------------------------------- */
+
+struct new_case {
+	uint16_t type;
+	unsigned int from;
+	bool fd;
+	uint32_t a;     /* policy.len / revoke_reply.result   */
+	int32_t err;    /* revoke_reply.err                   */
+	bool unterminated;
+	bool reserved;
+	bool ok;
+};
+
+ParameterizedTestParameters(proto, reload_and_revoke)
+{
+	static struct new_case cases[] = {
+		{ PROTO_POLICY, PROTO_FROM_PARENT, true, 19, 0, false, false, true },
+		{ PROTO_POLICY, PROTO_FROM_PARENT, true, 2u << 20, 0, false, false, true },
+		{ PROTO_POLICY, PROTO_FROM_PARENT, false, 19, 0, false, false, false }, /* no fd */
+		{ PROTO_POLICY, PROTO_FROM_FRONTEND, true, 19, 0, false, false, false },
+		{ PROTO_POLICY, PROTO_FROM_BACKEND, true, 19, 0, false, false, false },
+		{ PROTO_POLICY, PROTO_FROM_PARENT, true, 18, 0, false, false, false },
+		{ PROTO_POLICY, PROTO_FROM_PARENT, true, (2u << 20) + 1, 0, false, false, false },
+		{ PROTO_POLICY, PROTO_FROM_PARENT, true, 19, 0, false, true, false },
+		{ PROTO_REVOKE, PROTO_FROM_FRONTEND, false, 0, 0, false, false, true },
+		{ PROTO_REVOKE, PROTO_FROM_FRONTEND, true, 0, 0, false, false, false },
+		{ PROTO_REVOKE, PROTO_FROM_PARENT, false, 0, 0, false, false, false },
+		{ PROTO_REVOKE, PROTO_FROM_FRONTEND, false, 0, 0, true, false, false },
+		{ PROTO_REVOKE, PROTO_FROM_FRONTEND, false, 0, 0, false, true, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKED, 0, false, false, true },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_NOT_HELD, -ENOENT, false, false, true },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKE_REFUSED, -EPERM, false, false, true },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKED, -EPERM, false, false, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_NOT_HELD, 0, false, false, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKE_MAX + 1, -EIO, false, false, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKED, 1, false, false, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKED, 0, true, false, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, false, PROTO_REVOKED, 0, false, true, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_BACKEND, true, PROTO_REVOKED, 0, false, false, false },
+		{ PROTO_REVOKE_REPLY, PROTO_FROM_FRONTEND, false, PROTO_REVOKED, 0, false, false, false },
+	};
+
+	return cr_make_param_array(struct new_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct new_case *c, proto, reload_and_revoke)
+{
+	union proto_msg m, out;
+
+	memset(&m, 0, sizeof(m));
+	proto_hdr_init(&m.hdr, c->type, 5);
+	switch (c->type) {
+	case PROTO_POLICY:
+		m.policy.len = c->a;
+		m.policy.reserved = c->reserved;
+		break;
+	case PROTO_REVOKE:
+		strcpy(m.revoke.port, "ttyUSB0");
+		if (c->unterminated)
+			memset(m.revoke.port, 'a', sizeof(m.revoke.port));
+		m.revoke.reserved[1] = c->reserved;
+		break;
+	default:
+		m.revoke_reply.result = c->a;
+		m.revoke_reply.err = c->err;
+		strcpy(m.revoke_reply.kname, "ttyUSB0");
+		if (c->unterminated)
+			memset(m.revoke_reply.detail, 'a', sizeof(m.revoke_reply.detail));
+		m.revoke_reply.reserved = c->reserved;
+	}
+	cr_assert_eq(proto_decode(&m, m.hdr.len, c->from, c->fd, &out) == 0, c->ok,
+		     "type %u a=%u err=%d", c->type, c->a, c->err);
+	/* A byte more or less is never a message. */
+	cr_assert_neq(proto_decode(&m, m.hdr.len - 1, c->from, c->fd, &out), 0);
 }
