@@ -5,6 +5,7 @@
  * backend (the forked one, a future daemon) writes the same lines.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdbool.h>
@@ -18,15 +19,50 @@
 #include "audit.h"
 #include "log.h"
 
+void audit_user_name(uid_t uid, char *user, size_t len)
+{
+	struct passwd pw, *res = NULL;
+	char buf[4096];
+
+	if (!len)
+		return;
+	user[0] = '\0';
+	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
+		snprintf(user, len, "%s", res->pw_name);
+}
+
+void audit_proc_comm(pid_t pid, char *comm, size_t len)
+{
+	char path[64], buf[80];
+	ssize_t n = -1;
+	int fd;
+
+	if (!len)
+		return;
+	comm[0] = '\0';
+	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
+	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+	if (fd < 0)
+		return;
+	do
+		n = read(fd, buf, sizeof(buf) - 1);
+	while (n < 0 && errno == EINTR);
+	close(fd);
+	if (n <= 0)
+		return;
+	if (buf[n - 1] == '\n')
+		n--;
+	if ((size_t)n >= len)
+		n = (ssize_t)len - 1;
+	memcpy(comm, buf, (size_t)n);
+	comm[n] = '\0';
+}
+
 void audit_identity(uid_t uid, char *user, size_t ulen, char *comm, size_t clen)
 {
-	char buf[1024], name[16] = "";
-	struct passwd pw, *res = NULL;
+	char name[16] = "";
 
-	if (ulen)
-		user[0] = '\0';
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res && ulen)
-		snprintf(user, ulen, "%s", res->pw_name);
+	audit_user_name(uid, user, ulen);
 	if (prctl(PR_GET_NAME, name, 0, 0, 0) < 0)
 		name[0] = '\0';
 	name[sizeof(name) - 1] = '\0';

@@ -62,6 +62,20 @@ int audit_init(const char *syslog_path);
  */
 void audit_identity(uid_t uid, char *user, size_t ulen, char *comm, size_t clen);
 
+/*
+ * The passwd name of UID into USER (LEN bytes), "" without an entry.
+ * Uses the name service: never in a confined process.
+ */
+void audit_user_name(uid_t uid, char *user, size_t len);
+
+/*
+ * PID's program name from /proc/PID/comm into COMM (LEN bytes), "" if it
+ * cannot be read.  Only the newline /proc appends is removed: any other
+ * byte (a newline, '=', a control character the program set itself) is
+ * kept, for audit_format() to escape or the caller to replace.
+ */
+void audit_proc_comm(pid_t pid, char *comm, size_t len);
+
 /* Format one audit line into BUF (always NUL-terminated).  Its length. */
 size_t audit_format(char *buf, size_t len, const struct audit_peer *who,
 		    const struct audit_event *ev);

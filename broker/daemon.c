@@ -984,52 +984,6 @@ static void daemon_parent_reload(const struct daemon_config *cfg, int chan)
 	log_info("reload: policy %s checked, sent to the engine", cfg->policy_path);
 }
 
-/*
- * The passwd name of UID into USER ("" without an entry, as the fork way
- * prints it: user=?).  NSS may be slow (LDAP, sssd): this is the parent's
- * only job besides reload and it runs outside the engine, which never
- * waits for the answer longer than DAEMON_IDENT_MS; a stuck lookup fills
- * the channel and new clients are then served at once without names.
- */
-static void daemon_parent_user(uid_t uid, char *user, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	user[0] = '\0';
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		snprintf(user, len, "%s", res->pw_name);
-}
-
-/*
- * PID's comm into COMM ("" when unreadable), as the kernel keeps it: only
- * the newline /proc appends is removed; any other byte (a newline, '=',
- * a control character the program set itself) stays, for audit_format()
- * to escape.
- */
-static void daemon_parent_comm(pid_t pid, char *comm, size_t len)
-{
-	char path[64], buf[80];
-	ssize_t n = -1;
-	int fd;
-
-	comm[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	n = read(fd, buf, sizeof(buf) - 1);
-	close(fd);
-	if (n <= 0)
-		return;
-	if (buf[n - 1] == '\n')
-		n--;
-	if ((size_t)n >= len)
-		n = (ssize_t)len - 1;
-	memcpy(comm, buf, (size_t)n);
-	comm[n] = '\0';
-}
-
 /* The pid PIDFD refers to (its "Pid:" in /proc/self/fdinfo), or -1. */
 static pid_t daemon_pidfd_pid(int pidfd)
 {
@@ -1066,6 +1020,9 @@ static bool daemon_pidfd_alive(int pidfd)
  * that process is still alive after the read, so a pid reused since the
  * client connected never lends its name.  The answer is sent without
  * waiting: an engine that does not read loses it (it has a deadline).
+ * The name service may be slow (LDAP, sssd): this runs outside the
+ * engine, which never waits longer than DAEMON_IDENT_MS; a stuck lookup
+ * fills the channel and new clients are then served at once without names.
  */
 static void daemon_parent_ident(int chan, const struct proto_ident *req, int pidfd)
 {
@@ -1074,8 +1031,8 @@ static void daemon_parent_ident(int chan, const struct proto_ident *req, int pid
 	memset(&rep, 0, sizeof(rep));
 	proto_hdr_init(&rep.hdr, PROTO_IDENT_REPLY, req->hdr.seq);
 	rep.conn = req->conn;
-	daemon_parent_user((uid_t)req->uid, rep.user, sizeof(rep.user));
-	daemon_parent_comm((pid_t)req->pid, rep.comm, sizeof(rep.comm));
+	audit_user_name((uid_t)req->uid, rep.user, sizeof(rep.user));
+	audit_proc_comm((pid_t)req->pid, rep.comm, sizeof(rep.comm));
 	if (daemon_pidfd_pid(pidfd) != (pid_t)req->pid || !daemon_pidfd_alive(pidfd))
 		rep.comm[0] = '\0';
 	close(pidfd);

@@ -231,25 +231,7 @@ static int tb_status_set(struct tb_status *st, enum tb_reason reason, int err)
  */
 static void tb_read_comm(pid_t pid, char *out, size_t len)
 {
-	char path[32];
-	ssize_t n;
-	int fd;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_NOCTTY | O_CLOEXEC);
-	if (fd < 0)
-		return;
-	do
-		n = read(fd, out, len - 1);
-	while (n < 0 && errno == EINTR);
-	close(fd);
-	if (n <= 0) {
-		out[0] = '\0';
-		return;
-	}
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
+	audit_proc_comm(pid, out, len);
 	for (char *c = out; *c; c++)
 		if ((unsigned char)*c < 0x20 || *c == 0x7f)
 			*c = '?';

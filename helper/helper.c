@@ -36,6 +36,7 @@
 #include <sysexits.h>
 #include <unistd.h>
 
+#include "audit.h"
 #include "backend.h"
 #include "confine.h"
 #include "fdpass.h"
@@ -225,40 +226,6 @@ static const char *helper_check_socket(int fd, const struct helper_caller *c,
 	return NULL;
 }
 
-/* The client's program name, for audit only (escaped there): /proc/PID/comm, or "". */
-static void helper_peer_comm(pid_t pid, char *out, size_t len)
-{
-	char path[64], buf[32];
-	ssize_t n = -1;
-	int fd;
-
-	out[0] = '\0';
-	snprintf(path, sizeof(path), "/proc/%d/comm", (int)pid);
-	fd = open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
-	if (fd >= 0) {
-		n = read(fd, buf, sizeof(buf) - 1);
-		close(fd);
-	}
-	if (n <= 0)
-		return;
-	buf[n] = '\0';
-	n = (ssize_t)strnlen(buf, len - 1);
-	memcpy(out, buf, (size_t)n);
-	out[n] = '\0';
-	out[strcspn(out, "\n")] = '\0';
-}
-
-/* The client's user name, for audit only: its passwd entry, or "". */
-static void helper_peer_user(uid_t uid, char *out, size_t len)
-{
-	struct passwd pw, *res = NULL;
-	char buf[4096];
-
-	out[0] = '\0';
-	if (getpwuid_r(uid, &pw, buf, sizeof(buf), &res) == 0 && res)
-		snprintf(out, len, "%s", res->pw_name);
-}
-
 /* The backend's configuration: built-in paths, syslog, the caller as peer. */
 static void helper_config(const struct helper_caller *c, const struct ucred *peer,
 			  struct backend_config *cfg)
@@ -275,8 +242,8 @@ static void helper_config(const struct helper_caller *c, const struct ucred *pee
 	cfg->subject.gid = c->gid;
 	cfg->subject.ngroups = (size_t)c->ngroups;
 	memcpy(cfg->subject.groups, c->groups, sizeof(cfg->subject.groups));
-	helper_peer_user(c->uid, cfg->peer_user, sizeof(cfg->peer_user));
-	helper_peer_comm(peer->pid, cfg->peer_comm, sizeof(cfg->peer_comm));
+	audit_user_name(c->uid, cfg->peer_user, sizeof(cfg->peer_user));
+	audit_proc_comm(peer->pid, cfg->peer_comm, sizeof(cfg->peer_comm));
 }
 
 int main(int argc, char **argv)
