@@ -36,6 +36,8 @@ struct tbp_real {
 };
 extern struct tbp_real tbp_real;
 void tbp_resolve(void);
+/* The table and lock (state.c), set up by tbp_resolve() before first use. */
+void tbp_state_init(void);
 
 /* True while this thread runs preload code: nested calls pass through. */
 bool tbp_inside(void);

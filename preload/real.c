@@ -25,9 +25,10 @@ static void tbp_resolve_once(void)
 	tbp_real.access = (int (*)(const char *, int))dlsym(RTLD_NEXT, "access");
 	tbp_real.faccessat = (int (*)(int, const char *, int, int))dlsym(RTLD_NEXT, "faccessat");
 	tbp_real.eaccess = (int (*)(const char *, int))dlsym(RTLD_NEXT, "eaccess");
+	tbp_state_init();
 }
 
-/* Resolve the real functions once (thread-safe). */
+/* Resolve the real functions and set up the table, once (thread-safe). */
 void tbp_resolve(void)
 {
 	pthread_once(&tbp_once, tbp_resolve_once);

@@ -34,6 +34,7 @@ struct tbp_port {
 	dev_t rdev;
 	int users;   /* program descriptors that are dups of it */
 	bool run;    /* run's port: never released by us */
+	bool borrowed; /* run: fd is the program's own fd 3, not a hidden dup */
 };
 
 struct tbp_user {
@@ -123,19 +124,20 @@ static void tbp_check_owner(void)
 
 /*
  * Under run: fd 3 is run's port when its device is TTYBROKER_PRELOAD_RDEV.
- * Keep a hidden dup of it so the program may close fd 3 and still reopen
- * the port by name.
+ * Opens of the port by name are dups of fd 3; only when the program is
+ * about to close (or replace) fd 3 does the preload keep a hidden
+ * close-on-exec dup (run_keep), so that it can still reopen the port.
+ * Until then the program sees no descriptor of ours.  Runs once, from
+ * tbp_resolve(), before any wrapper looks at the table: other libraries'
+ * constructors may call close() before ours would run.
  */
-__attribute__((constructor)) static void tbp_init(void)
+void tbp_state_init(void)
 {
 	const char *s = getenv(TBP_ENV_RUN_RDEV);
 	unsigned int maj, min;
 	struct stat st;
-	int fd;
-
 	tbp_mutex_init();
 	pthread_atfork(tbp_prefork, tbp_postfork_parent, tbp_postfork_child);
-	tbp_resolve();
 	tbp_owner = getpid();
 	for (int i = 0; i < TBP_PORTS; i++)
 		tbp_ports[i].fd = -1;
@@ -145,9 +147,23 @@ __attribute__((constructor)) static void tbp_init(void)
 		return;
 	if (fstat(3, &st) < 0 || !S_ISCHR(st.st_mode) || st.st_rdev != makedev(maj, min))
 		return;
-	if ((fd = fcntl(3, F_DUPFD_CLOEXEC, TBP_HIDE)) < 0)
+	tbp_ports[0] = (struct tbp_port){ .fd = 3, .rdev = st.st_rdev, .run = true,
+					  .borrowed = true };
+}
+
+/* The program is about to lose FD: if it is run's borrowed fd 3, keep a hidden dup. */
+static void tbp_run_keep(int fd)
+{
+	struct tbp_port *p = &tbp_ports[0];
+	int h;
+
+	if (!p->run || !p->borrowed || p->fd != fd)
 		return;
-	tbp_ports[0] = (struct tbp_port){ .fd = fd, .rdev = st.st_rdev, .run = true };
+	h = fcntl(fd, F_DUPFD_CLOEXEC, TBP_HIDE);
+	p->borrowed = false;
+	p->fd = h; /* -1 if that failed: the port can no longer be reopened */
+	if (h < 0)
+		p->run = false;
 }
 
 bool tbp_is_run_port(dev_t rdev)
@@ -335,7 +351,7 @@ bool tbp_is_kept(int fd)
 	tbp_enter();
 	tbp_check_owner();
 	for (int i = 0; i < TBP_PORTS; i++)
-		r |= tbp_ports[i].fd == fd;
+		r |= tbp_ports[i].fd == fd && !tbp_ports[i].borrowed;
 	tbp_leave();
 	return r;
 }
@@ -346,6 +362,7 @@ void tbp_forget(int fd)
 		return;
 	tbp_enter();
 	tbp_check_owner();
+	tbp_run_keep(fd);
 	tbp_forget_locked(fd);
 	tbp_leave();
 }
@@ -354,9 +371,18 @@ void tbp_forget_range(unsigned int first, unsigned int last)
 {
 	tbp_enter();
 	tbp_check_owner();
+	if (tbp_ports[0].borrowed && (unsigned int)tbp_ports[0].fd >= first &&
+	    (unsigned int)tbp_ports[0].fd <= last)
+		tbp_run_keep(tbp_ports[0].fd);
 	for (int i = 0; i < TBP_FDS; i++)
 		if (tbp_users[i].fd >= 0 && (unsigned int)tbp_users[i].fd >= first &&
 		    (unsigned int)tbp_users[i].fd <= last)
 			tbp_forget_locked(tbp_users[i].fd);
 	tbp_leave();
+}
+
+/* Set up early even if no wrapper was called yet (run's fd 3 is in use). */
+__attribute__((constructor)) static void tbp_init(void)
+{
+	tbp_resolve();
 }
