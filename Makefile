@@ -22,6 +22,10 @@ MANDIR     ?= $(DATADIR)/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The Python package (python/ttybroker): Debian's python3 looks in
+# PREFIX/lib/python3.N/dist-packages for PREFIX /usr/local.
+PYTHON     ?= /usr/bin/python3
+PYTHON_SITEDIR ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages
 DESTDIR    ?=
 ifeq ($(SANITIZE),1)
 B          ?= build-sanitize
@@ -200,7 +204,10 @@ check: all $(TESTS)
 	@set -e; fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; \
 	  TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $$t --jobs 1 || fail=1; \
-	done; exit $$fail
+	done; \
+	echo "== python/tests"; \
+	PYTHONDONTWRITEBYTECODE=1 TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $(PYTHON) -m unittest discover -s python/tests \
+	  || fail=1; exit $$fail
 
 # Only the documentation (tests/test_docs.c, also part of check): code
 # blocks of README.md and the man pages, mandoc -Tlint, examples/, install.
@@ -253,7 +260,7 @@ demo: all
 INST_DIRS  = $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
              $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
-INST_DIRS += $(SYSTEMDUNITDIR) $(LIBDIR)/ttybroker
+INST_DIRS += $(SYSTEMDUNITDIR) $(LIBDIR)/ttybroker $(PYTHON_SITEDIR)/ttybroker
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
 
@@ -272,6 +279,7 @@ install: all
 	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
 	$(INSTALL) -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/ttybroker/
+	$(INSTALL) -m 0644 python/ttybroker/*.py $(DESTDIR)$(PYTHON_SITEDIR)/ttybroker/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libttybroker.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libttybroker.so
 	$(INSTALL) -m 0644 frontend/ttybroker.h $(DESTDIR)$(INCLUDEDIR)/
@@ -292,6 +300,8 @@ install-setuid: install
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	rm -f $(DESTDIR)$(LIBDIR)/ttybroker/libttybroker-preload.so
+	rm -f $(DESTDIR)$(PYTHON_SITEDIR)/ttybroker/*.py
+	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/ttybroker/__pycache__
 	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(SBINDIR)/ttybrokerd \
 	  $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc
