@@ -31,7 +31,7 @@
 static struct tu_env env;
 static struct tu_pty pty;
 static char sock_path[160], log_path[160], out_path[160], link_path[160];
-static char bindir[256];
+static char bindir[256], nbdir[160];
 static pid_t daemon_pid = -1, tool_pid = -1;
 
 /* The directory of the ttybroker command: ttybrokerd and the preload are there. */
@@ -53,6 +53,10 @@ static void setup(void)
 	snprintf(log_path, sizeof(log_path), "%s/daemon.log", env.dir);
 	snprintf(out_path, sizeof(out_path), "%s/out", env.dir);
 	snprintf(link_path, sizeof(link_path), "%s/myport", env.dir);
+	/* A directory nobody may write: the tools' capture files, screen's sockets. */
+	snprintf(nbdir, sizeof(nbdir), "%s/nobody", env.dir);
+	cr_assert_eq(mkdir(nbdir, 0700), 0);
+	cr_assert_eq(chown(nbdir, TU_NOBODY, TU_NOBODY), 0);
 	prctl(PR_SET_CHILD_SUBREAPER, 1);
 	signal(SIGPIPE, SIG_IGN);
 	tu_pty_open(&pty, TU_NOBODY);
@@ -80,6 +84,13 @@ static void teardown(void)
 	unlink(log_path);
 	unlink(out_path);
 	unlink(link_path);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nbdir);
+		if (system(cmd) != 0)
+			cr_log_warn("could not remove %s", nbdir);
+	}
 	tu_env_fini(&env);
 }
 
@@ -141,7 +152,8 @@ static bool have(const char *prog)
 /*
  * Run the shell command CMD as nobody in a session of its own, with the
  * daemon's socket in the environment; stdout and stderr go to out_path.
- * In CMD, @ stands for the ttybroker command and % for the port's path.
+ * In CMD, @ stands for the ttybroker command, % for the port's path and
+ * # for a directory of nobody's.
  */
 static void tool_start(const char *cmd)
 {
@@ -154,6 +166,8 @@ static void tool_start(const char *cmd)
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", env.bin);
 		else if (*c == '%')
 			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", pty.path);
+		else if (*c == '#')
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", nbdir);
 		else
 			line[n++] = *c;
 	}
@@ -282,6 +296,59 @@ Test(preload, tio)
 	tool_output(out, sizeof(out));
 	cr_assert(strstr(out, "pong-tio"), "port -> tio; it printed: %s", out);
 	cr_assert(locks_gone(), "tio's exit released the port");
+}
+
+/* Does FILE (in nbdir) come to contain NEEDLE within the wait? */
+static bool file_gets(const char *file, const char *needle)
+{
+	char path[256], buf[8192];
+
+	snprintf(path, sizeof(path), "%s/%s", nbdir, file);
+	for (int i = 0; i < WAIT_MS / 50; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* minicom needs a terminal: script(1) gives it one; -C captures what comes in. */
+Test(preload, minicom)
+{
+	if (!have("minicom"))
+		cr_skip_test("minicom is not installed");
+	if (!have("script"))
+		cr_skip_test("script (bsdutils) is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("TERM=vt100 HOME=# script -qfec "
+		   "'timeout -s KILL 6 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
+		   "/dev/null");
+	cr_assert(speed_becomes(B57600), "minicom set 57600 baud on the real port");
+	master_write("hello-minicom\r\n");
+	cr_assert(file_gets("minicom.cap", "hello-minicom"), "port -> minicom's capture");
+	tool_wait(); /* timeout(1) kills minicom */
+	cr_assert(locks_gone(), "killing minicom released the port");
+}
+
+/* screen on a port: detached (-D -m), logging what comes in (-L -Logfile). */
+Test(preload, screen)
+{
+	if (!have("screen"))
+		cr_skip_test("screen is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("mkdir -m 700 #/s && SCREENDIR=#/s timeout 6 "
+		   "@ exec -- screen -D -m -L -Logfile #/screen.log % 57600");
+	cr_assert(speed_becomes(B57600), "screen set 57600 baud on the real port");
+	master_write("hello-screen\r\n");
+	tool_wait();
+	cr_assert(file_gets("screen.log", "hello-screen"), "port -> screen's log");
+	cr_assert(locks_gone(), "screen's end released the port");
 }
 
 Test(preload, pyserial)
