@@ -481,3 +481,41 @@ Test(preload, run_reopen_by_path_and_symlink)
 	cr_assert(strstr(out, "done"), "it printed: %s", out);
 	cr_assert(locks_gone(), "run released the port");
 }
+
+/* ---- what exec can tell about PROGRAM -------------------------------------- */
+
+Test(preload, exec_says_setuid)
+{
+	char cmd[512], out[4096];
+
+	snprintf(cmd, sizeof(cmd), "cp /bin/true %s/suid && chmod 4755 %s/suid", env.dir, env.dir);
+	cr_assert_eq(system(cmd), 0);
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s/suid", env.dir);
+	tool_start(cmd);
+	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
+	tool_output(out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "%s/suid", env.dir);
+	unlink(cmd);
+	cr_assert(strstr(out, "is setuid or setgid: the loader ignores LD_PRELOAD"),
+		  "exec says so: %s", out);
+}
+
+Test(preload, exec_says_static)
+{
+	char cmd[512], out[4096], path[256];
+
+	snprintf(path, sizeof(path), "%s/static", env.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'int main(void){return 0;}\\n' | cc -static -x c -o %s - 2>/dev/null", path);
+	if (system(cmd) != 0)
+		cr_skip_test("cannot link a static program here (no libc.a)");
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
+	tool_start(cmd);
+	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
+	tool_output(out, sizeof(out));
+	unlink(path);
+	cr_assert(strstr(out, "is statically linked: the preload cannot reach it"),
+		  "exec says so: %s", out);
+}
