@@ -23,7 +23,12 @@ static bool tbp_wants_mode(int flags)
 	return (flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE;
 }
 
-/* The common path of every open: DIRFD, PATH, FLAGS, MODE as openat(2). */
+/*
+ * The common path of every open: DIRFD, PATH, FLAGS, MODE as openat(2).
+ * O_CREAT alone opens an existing device node (a shell's `<>` and `>`
+ * redirections pass it), so it is brokered too; O_CREAT|O_EXCL, O_TMPFILE
+ * and O_PATH never are.
+ */
 static int tbp_openat(int dirfd, const char *path, int flags, mode_t mode)
 {
 	char name[TBP_NAME_MAX];
@@ -31,7 +36,8 @@ static int tbp_openat(int dirfd, const char *path, int flags, mode_t mode)
 	int fd, err;
 
 	tbp_resolve();
-	if (tbp_inside() || tbp_wants_mode(flags) || (flags & O_PATH) ||
+	if (tbp_inside() || (flags & O_PATH) || (flags & O_TMPFILE) == O_TMPFILE ||
+	    (flags & (O_CREAT | O_EXCL)) == (O_CREAT | O_EXCL) ||
 	    tbp_match(dirfd, path, name, sizeof(name), &rdev) < 0)
 		return tbp_real.openat(dirfd, path, flags, mode);
 	if (tbp_is_run_port(rdev))

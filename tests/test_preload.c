@@ -272,7 +272,7 @@ Test(preload, picocom)
 	if (!have("picocom"))
 		cr_skip_test("picocom is not installed");
 	daemon_start("permit * pts/*\n");
-	tool_start("@ exec -- picocom -q -b 57600 -x 3000 %");
+	tool_start("@ exec -- picocom -q -b 57600 -x 5000 %");
 	cr_assert(speed_becomes(B57600), "picocom set 57600 baud on the real port");
 	master_write("hello-picocom\r\n");
 	cr_assert_eq(tool_wait(), 0);
@@ -518,4 +518,69 @@ Test(preload, exec_says_static)
 	unlink(path);
 	cr_assert(strstr(out, "is statically linked: the preload cannot reach it"),
 		  "exec says so: %s", out);
+}
+
+/* ---- descriptor flags, fork ------------------------------------------------ */
+
+/*
+ * O_NONBLOCK and O_CLOEXEC as asked, on a dup of one open file description:
+ * the second open's O_NONBLOCK shows on the first descriptor too (DESIGN.md).
+ * A second open is a dup, not a second request (which would be busy).
+ */
+Test(preload, fd_flags_as_asked)
+{
+	char out[4096];
+
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- /usr/bin/python3 -c \"import os, fcntl\n"
+		   "a = os.open('%', os.O_RDWR | os.O_NOCTTY)\n"
+		   "fa = fcntl.fcntl(a, fcntl.F_GETFL); da = fcntl.fcntl(a, fcntl.F_GETFD)\n"
+		   "b = os.open('%', os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)\n"
+		   "fb = fcntl.fcntl(b, fcntl.F_GETFL); db = fcntl.fcntl(b, fcntl.F_GETFD)\n"
+		   "fa2 = fcntl.fcntl(a, fcntl.F_GETFL)\n"
+		   "print('a', bool(fa & os.O_NONBLOCK), bool(da & fcntl.FD_CLOEXEC))\n"
+		   "print('b', bool(fb & os.O_NONBLOCK), bool(db & fcntl.FD_CLOEXEC))\n"
+		   "print('a2', bool(fa2 & os.O_NONBLOCK))\"");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	/* Python's os.open() always adds O_CLOEXEC (PEP 446): only b's is ours to check. */
+	cr_assert(strstr(out, "a False"), "blocking: %s", out);
+	cr_assert(strstr(out, "b True True"), "O_NONBLOCK, O_CLOEXEC: %s", out);
+	cr_assert(strstr(out, "a2 True"), "the status flag is shared: %s", out);
+}
+
+/*
+ * A forked child that closes its copy of the port does not release the
+ * parent's; the parent still writes to it, and its own close releases it.
+ */
+Test(preload, fork_child_does_not_release_the_parents_port)
+{
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- /usr/bin/python3 -c \"import os, time\n"
+		   "fd = os.open('%', os.O_RDWR | os.O_NOCTTY)\n"
+		   "pid = os.fork()\n"
+		   "if pid == 0:\n    os.close(fd); os._exit(0)\n"
+		   "os.waitpid(pid, 0); time.sleep(0.5); os.write(fd, b'parent-still')\n"
+		   "time.sleep(2); os.close(fd); time.sleep(60)\"");
+	cr_assert(tu_pty_expect(&pty, "parent-still", WAIT_MS), "the parent still has the port");
+	cr_assert_eq(lock_files(), 1, "the child's close did not release it");
+	cr_assert(locks_gone(), "the parent's close released it");
+}
+
+/* The shell's redirections open with O_CREAT (and O_TRUNC): brokered too. */
+Test(preload, shell_redirection)
+{
+	/* Between sh's two opens no one has the slave open: the master would read EIO. */
+	int keep = open(pty.path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	cr_assert_geq(keep, 0);
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- sh -c 'printf via-sh-rdwr 1<>%; printf via-sh-trunc >%'");
+	cr_assert(tu_pty_expect(&pty, "via-sh-rdwrvia-sh-trunc", WAIT_MS),
+		  "sh <> and > through the broker");
+	cr_assert_eq(tool_wait(), 0);
+	cr_assert(locks_gone());
+	close(keep);
 }
