@@ -146,12 +146,26 @@ $(DAEMON): $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC) $(LIBS)
 
 # The preload defines open() and friends itself: no fortify wrappers there.
+# It is never built with the sanitizers: it is loaded into other programs
+# (LD_PRELOAD), where no ASan runtime comes first; under SANITIZE=1 it gets
+# its own uninstrumented copies of the library objects.
+PRELOAD_CFLAGS  = $(filter-out $(SAN_FLAGS),$(ALL_CFLAGS))
+PRELOAD_LDFLAGS = $(filter-out $(SAN_FLAGS),$(LDFLAGS))
+ifeq ($(SANITIZE),1)
+PRELOAD_LIB := $(LIB_SRC:%.c=$(B)/preload-lib/%.o)
+$(B)/preload-lib/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PRELOAD_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+else
+PRELOAD_LIB := $(STATIC)
+endif
+
 $(B)/preload/%.o: preload/%.c
 	@mkdir -p $(@D)
-	$(CC) $(CPPFLAGS) -Ipreload $(ALL_CFLAGS) -U_FORTIFY_SOURCE -fPIC -fvisibility=hidden -c -o $@ $<
+	$(CC) $(CPPFLAGS) -Ipreload $(PRELOAD_CFLAGS) -U_FORTIFY_SOURCE -fPIC -fvisibility=hidden -c -o $@ $<
 
-$(PRELOAD): $(PRELOAD_OBJ) $(STATIC) preload/preload.map
-	$(CC) -shared -Wl,--version-script=preload/preload.map $(HARDEN_LD) $(LDFLAGS) -o $@ $(PRELOAD_OBJ) $(STATIC) $(LIBS) -ldl -lpthread
+$(PRELOAD): $(PRELOAD_OBJ) $(PRELOAD_LIB) preload/preload.map
+	$(CC) -shared -Wl,--version-script=preload/preload.map $(HARDEN_LD) $(PRELOAD_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(PRELOAD_LIB) $(LIBS) -ldl -lpthread
 
 # The setuid-root way in (helper/helper.c); libttybroker executes it from
 # LIBEXECDIR/ttybroker when the caller is not root and no daemon answers.
