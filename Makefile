@@ -22,6 +22,10 @@ MANDIR     ?= $(DATADIR)/man
 PCDIR      ?= $(LIBDIR)/pkgconfig
 SYSCONFDIR ?= /etc
 SYSTEMDUNITDIR ?= $(PREFIX)/lib/systemd/system
+# The Python package (python/ttybroker): Debian's python3 looks in
+# PREFIX/lib/python3.N/dist-packages for PREFIX /usr/local.
+PYTHON     ?= /usr/bin/python3
+PYTHON_SITEDIR ?= $(PREFIX)/lib/python$(shell $(PYTHON) -c 'import sys; print("%d.%d" % sys.version_info[:2])' 2>/dev/null || echo 3)/dist-packages
 DESTDIR    ?=
 ifeq ($(SANITIZE),1)
 B          ?= build-sanitize
@@ -52,7 +56,7 @@ HARDEN_CC  := -U_FORTIFY_SOURCE -D_FORTIFY_SOURCE=3 -fstack-protector-strong \
 HARDEN_LD  := -Wl,-z,relro,-z,now -Wl,-z,noexecstack
 CPPFLAGS   += -D_GNU_SOURCE -Icommon -Ipolicy -Ibroker -Ifrontend \
               -DTB_VERSION='"$(VERSION)"' -DTB_SYSCONFDIR='"$(SYSCONFDIR)"' \
-              -DTB_LIBEXECDIR='"$(LIBEXECDIR)"'
+              -DTB_LIBEXECDIR='"$(LIBEXECDIR)"' -DTB_LIBDIR='"$(LIBDIR)"'
 ALL_CFLAGS  = -std=gnu11 $(WARN) $(HARDEN_CC) -MMD -MP $(CFLAGS)
 LIBS       := -lcap-ng -lseccomp
 # Test-only builds without the seccomp filter (never installed; the backend
@@ -100,10 +104,15 @@ DAEMON     := $(B)/ttybrokerd
 HELPER     := $(B)/ttybroker-helper
 PC         := $(B)/ttybroker.pc
 MANS       := $(wildcard docs/*.1 docs/*.3 docs/*.5 docs/*.8)
+# libttybroker-preload.so (preload/): put in LD_PRELOAD by `ttybroker exec`
+# and `run`; installed to LIBDIR/ttybroker/ (found there by the command).
+PRELOAD_SRC := $(wildcard preload/*.c)
+PRELOAD_OBJ := $(PRELOAD_SRC:%.c=$(B)/%.o)
+PRELOAD     := $(B)/libttybroker-preload.so
 
 .PHONY: all check check-docs bench install install-setuid uninstall clean demo check-sanitize \
         check-valgrind sanitize-run valgrind-run
-all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(HELPER) $(PC)
+all: $(STATIC) $(SHARED) $(CLI) $(DAEMON) $(HELPER) $(PC) $(PRELOAD)
 
 # Library objects are PIC (for the shared library; fine in a PIE too) and
 # export only the tb_ API (TB_EXPORT in ttybroker.h).
@@ -135,6 +144,28 @@ $(CLI): $(CLI_OBJ) $(STATIC)
 
 $(DAEMON): $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $(DAEMON_SRC:%.c=$(B)/%.o) $(STATIC) $(LIBS)
+
+# The preload defines open() and friends itself: no fortify wrappers there.
+# It is never built with the sanitizers: it is loaded into other programs
+# (LD_PRELOAD), where no ASan runtime comes first; under SANITIZE=1 it gets
+# its own uninstrumented copies of the library objects.
+PRELOAD_CFLAGS  = $(filter-out $(SAN_FLAGS),$(ALL_CFLAGS))
+PRELOAD_LDFLAGS = $(filter-out $(SAN_FLAGS),$(LDFLAGS))
+ifeq ($(SANITIZE),1)
+PRELOAD_LIB := $(LIB_SRC:%.c=$(B)/preload-lib/%.o)
+$(B)/preload-lib/%.o: %.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) $(PRELOAD_CFLAGS) -fPIC -fvisibility=hidden -c -o $@ $<
+else
+PRELOAD_LIB := $(STATIC)
+endif
+
+$(B)/preload/%.o: preload/%.c
+	@mkdir -p $(@D)
+	$(CC) $(CPPFLAGS) -Ipreload $(PRELOAD_CFLAGS) -U_FORTIFY_SOURCE -fPIC -fvisibility=hidden -c -o $@ $<
+
+$(PRELOAD): $(PRELOAD_OBJ) $(PRELOAD_LIB) preload/preload.map
+	$(CC) -shared -Wl,--version-script=preload/preload.map $(HARDEN_LD) $(PRELOAD_LDFLAGS) -o $@ $(PRELOAD_OBJ) $(PRELOAD_LIB) $(LIBS) -ldl -lpthread
 
 # The setuid-root way in (helper/helper.c); libttybroker executes it from
 # LIBEXECDIR/ttybroker when the caller is not root and no daemon answers.
@@ -187,7 +218,10 @@ check: all $(TESTS)
 	@set -e; fail=0; for t in $(TESTS); do \
 	  echo "== $$t"; \
 	  TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $$t --jobs 1 || fail=1; \
-	done; exit $$fail
+	done; \
+	echo "== python/tests"; \
+	PYTHONDONTWRITEBYTECODE=1 TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $(PYTHON) -m unittest discover -s python/tests \
+	  || fail=1; exit $$fail
 
 # Only the documentation (tests/test_docs.c, also part of check): code
 # blocks of README.md and the man pages, mandoc -Tlint, examples/, install.
@@ -240,7 +274,7 @@ demo: all
 INST_DIRS  = $(BINDIR) $(SBINDIR) $(LIBDIR) $(INCLUDEDIR) $(PCDIR) $(MANDIR)/man1 $(MANDIR)/man3 \
              $(MANDIR)/man5 $(MANDIR)/man8 $(DATADIR)/ttybroker $(LIBEXECDIR)/ttybroker
 INST_LIST  = $(DATADIR)/ttybroker/dirs
-INST_DIRS += $(SYSTEMDUNITDIR)
+INST_DIRS += $(SYSTEMDUNITDIR) $(LIBDIR)/ttybroker $(PYTHON_SITEDIR)/ttybroker
 LDCONFIG_RUN = if [ -z "$(DESTDIR)" ]; then echo $(LDCONFIG); $(LDCONFIG) || \
 	  echo "warning: $(LDCONFIG) failed; programs may not find libttybroker.so.$(SOVERSION)" >&2; fi
 
@@ -258,6 +292,8 @@ install: all
 	$(INSTALL) -m 0755 $(DAEMON) $(DESTDIR)$(SBINDIR)/ttybrokerd
 	$(INSTALL) -m 0755 $(HELPER) $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
 	$(INSTALL) -m 0644 $(STATIC) $(DESTDIR)$(LIBDIR)/
+	$(INSTALL) -m 0755 $(PRELOAD) $(DESTDIR)$(LIBDIR)/ttybroker/
+	$(INSTALL) -m 0644 python/ttybroker/*.py $(DESTDIR)$(PYTHON_SITEDIR)/ttybroker/
 	$(INSTALL) -m 0755 $(SHARED) $(DESTDIR)$(LIBDIR)/
 	ln -sf libttybroker.so.$(SOVERSION) $(DESTDIR)$(LIBDIR)/libttybroker.so
 	$(INSTALL) -m 0644 frontend/ttybroker.h $(DESTDIR)$(INCLUDEDIR)/
@@ -277,6 +313,9 @@ install-setuid: install
 
 uninstall:
 	rm -f $(DESTDIR)$(LIBEXECDIR)/ttybroker/ttybroker-helper
+	rm -f $(DESTDIR)$(LIBDIR)/ttybroker/libttybroker-preload.so
+	rm -f $(DESTDIR)$(PYTHON_SITEDIR)/ttybroker/*.py
+	rm -rf $(DESTDIR)$(PYTHON_SITEDIR)/ttybroker/__pycache__
 	rm -f $(DESTDIR)$(BINDIR)/ttybroker $(DESTDIR)$(SBINDIR)/ttybrokerd \
 	  $(DESTDIR)$(LIBDIR)/libttybroker.* \
 	  $(DESTDIR)$(INCLUDEDIR)/ttybroker.h $(DESTDIR)$(PCDIR)/ttybroker.pc

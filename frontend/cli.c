@@ -22,6 +22,7 @@
 
 static const char cli_synopsis[] =
 	"usage: ttybroker [OPTION...] run PORT -- PROGRAM [ARG...]\n"
+	"       ttybroker exec -- PROGRAM [ARG...]\n"
 	"       ttybroker [OPTION...] check [--as USER] PORT\n"
 	"       ttybroker lint POLICY\n"
 	"       ttybroker demo\n"
@@ -48,6 +49,7 @@ static void cli_help(void)
 	       "\n"
 	       "Commands (each takes --help):\n"
 	       "  run PORT -- PROGRAM [ARG...]  run PROGRAM as the user, with PORT on fd 3\n"
+	       "  exec -- PROGRAM [ARG...]      run PROGRAM; its opens of ports go to the broker\n"
 	       "  check [--as USER] PORT        may USER open PORT, by the policy?\n"
 	       "  lint POLICY                   check a policy file\n"
 	       "  demo                          show the broker at work on a pty (as root)\n"
@@ -67,8 +69,15 @@ static void cli_cmd_help(const char *cmd)
 		      "Open PORT (ttyUSB0, /dev/ttyUSB0, pts/3 or serial/by-id/LINK) through the\n"
 		      "broker and run PROGRAM as the target user, with the port on fd 3 and\n"
 		      "TTYBROKER_FD=3 in a login environment of that user.  The port stays locked\n"
-		      "until PROGRAM ends; ttybroker exits with PROGRAM's status.\n"
+		      "until PROGRAM ends; ttybroker exits with PROGRAM's status.  PROGRAM's own\n"
+		      "opens of the port (by any name) get a dup of fd 3 (LD_PRELOAD).\n"
 		      "Options: see ttybroker --help.\n", stdout);
+	else if (strcmp(cmd, "exec") == 0)
+		fputs("usage: ttybroker exec -- PROGRAM [ARG...]\n\n"
+		      "Run PROGRAM as you with libttybroker-preload.so in LD_PRELOAD: when it opens\n"
+		      "a serial port under /dev that it may not open itself, the open goes to the\n"
+		      "broker (ttybrokerd or ttybroker-helper); closing it releases the port.\n"
+		      "Not for static or setuid programs (see ttybroker(1)).\n", stdout);
 	else if (strcmp(cmd, "check") == 0)
 		fputs("usage: ttybroker [OPTION...] check [--as USER] PORT\n\n"
 		      "Say whether the policy lets a user open PORT, without opening it.\n"
@@ -274,7 +283,7 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return EX_USAGE;
 	if (i >= argc)
-		return cli_fail(EX_USAGE, "missing command: run, check, lint, demo or revoke "
+		return cli_fail(EX_USAGE, "missing command: run, exec, check, lint, demo or revoke "
 				"(try 'ttybroker --help')");
 	if (c.secure && (c.policy || c.lockdir)) {
 		fprintf(stderr, "ttybroker: -p and -l are ignored when setuid\n");
@@ -299,6 +308,8 @@ int main(int argc, char **argv)
 	argv += i;
 	if (strcmp(cmd, "run") == 0)
 		return cli_run(&c, argc, argv);
+	if (strcmp(cmd, "exec") == 0)
+		return cli_exec(&c, argc, argv);
 	if (strcmp(cmd, "check") == 0)
 		return cli_check(&c, argc, argv);
 	if (strcmp(cmd, "lint") == 0)

@@ -25,6 +25,15 @@ int cli_check(const struct cli *c, int argc, char **argv);
 int cli_lint(const struct cli *c, int argc, char **argv);
 int cli_demo(const struct cli *c, int argc, char **argv);
 int cli_revoke(const struct cli *c, int argc, char **argv);
+int cli_exec(const struct cli *c, int argc, char **argv);
+
+/* ---- cli_exec.c: the preload library in PROGRAM's environment ---- */
+
+/* Put libttybroker-preload.so first in LD_PRELOAD (and, for run, the port's
+ * "MAJ:MIN" in TTYBROKER_PRELOAD_RDEV) in this process's environment. */
+int cli_preload_env(int secure, const char *run_rdev);
+/* 1 if PATH is setuid/setgid, 2 if a static ELF (no loader), else 0. */
+int cli_preload_blind(const char *path);
 
 /* lint's verdict on TEXT read from PATH (cli_lint.c): the number of problems. */
 int cli_lint_judge(const char *path, const char *text, size_t len,

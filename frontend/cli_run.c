@@ -12,6 +12,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <sysexits.h>
 #include <unistd.h>
@@ -31,12 +33,31 @@ static void run_forward(int sig)
 }
 
 /*
+ * In the child, after the environment is PROGRAM's: the preload library
+ * in LD_PRELOAD with the port's device number, so that PROGRAM's opens of
+ * the port by name get a dup of fd 3.  Without the library, PROGRAM still
+ * has fd 3: say so and go on.
+ */
+static void run_preload(int secure)
+{
+	struct stat st;
+	char rdev[32];
+
+	if (fstat(RUN_FD, &st) < 0)
+		return;
+	snprintf(rdev, sizeof(rdev), "%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	if (cli_preload_env(secure, rdev) < 0)
+		fprintf(stderr, "ttybroker: PROGRAM's opens of the port by name will not "
+			"reach fd 3\n");
+}
+
+/*
  * In the child: the port on fd 3 (blocking, inherited across exec),
  * nothing above it, the environment ENV (which has TTYBROKER_FD=3; PROGRAM
  * is looked up in its PATH), default signals, and SIGHUP if the frontend
  * dies, so PROGRAM does not outlive the session that locks it.
  */
-static _Noreturn void run_exec(int port, pid_t parent, char **argv, char **env)
+static _Noreturn void run_exec(int port, pid_t parent, char **argv, char **env, int secure)
 {
 	static const int sigs[] = { SIGINT, SIGQUIT, SIGTERM, SIGHUP };
 	int fl;
@@ -53,6 +74,7 @@ static _Noreturn void run_exec(int port, pid_t parent, char **argv, char **env)
 		_exit(EX_OSERR);
 	close_range(RUN_FD + 1, ~0U, 0);
 	environ = env;
+	run_preload(secure);
 	execvp(argv[0], argv);
 	fprintf(stderr, "ttybroker: %s: %s\n", argv[0], strerror(errno));
 	_exit(errno == ENOENT ? 127 : 126);
@@ -163,7 +185,7 @@ int cli_run(const struct cli *c, int argc, char **argv)
 		goto out_release;
 	}
 	if (pid == 0)
-		run_exec(fd, self, argv + first + 2, env);
+		run_exec(fd, self, argv + first + 2, env, c->secure);
 	run_child = pid;
 	r = run_wait(pid);
 	run_child = -1;

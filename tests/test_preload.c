@@ -1,0 +1,586 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * test_preload.c - libttybroker-preload.so under `ttybroker exec` and
+ * `ttybroker run`, end to end: a private ttybrokerd (own socket, policy
+ * and lock directory), the real tools run as nobody, and a pty slave as
+ * the "serial port" that nobody may not open itself (owner nobody, mode
+ * 0000), so every open that works went through the broker.  A tool that
+ * is not installed skips its test with the reason.
+ */
+#include <criterion/criterion.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <grp.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/prctl.h>
+#include <sys/socket.h>
+#include <sys/stat.h>
+#include <sys/un.h>
+#include <sys/wait.h>
+#include <termios.h>
+#include <unistd.h>
+
+#include "testutil.h"
+
+#define WAIT_MS 10000
+
+static struct tu_env env;
+static struct tu_pty pty;
+static char sock_path[160], log_path[160], out_path[160], link_path[160];
+static char bindir[256], nbdir[160];
+static pid_t daemon_pid = -1, tool_pid = -1;
+
+/* The directory of the ttybroker command: ttybrokerd and the preload are there. */
+static void find_bindir(void)
+{
+	char *slash;
+
+	snprintf(bindir, sizeof(bindir), "%s", env.bin);
+	slash = strrchr(bindir, '/');
+	cr_assert_not_null(slash, "TTYBROKER_BIN is a path");
+	*slash = '\0';
+}
+
+static void setup(void)
+{
+	tu_env_init(&env);
+	find_bindir();
+	snprintf(sock_path, sizeof(sock_path), "%s/sock", env.dir);
+	snprintf(log_path, sizeof(log_path), "%s/daemon.log", env.dir);
+	snprintf(out_path, sizeof(out_path), "%s/out", env.dir);
+	snprintf(link_path, sizeof(link_path), "%s/myport", env.dir);
+	/* A directory nobody may write: the tools' capture files, screen's sockets. */
+	snprintf(nbdir, sizeof(nbdir), "%s/nobody", env.dir);
+	cr_assert_eq(mkdir(nbdir, 0700), 0);
+	cr_assert_eq(chown(nbdir, TU_NOBODY, TU_NOBODY), 0);
+	prctl(PR_SET_CHILD_SUBREAPER, 1);
+	signal(SIGPIPE, SIG_IGN);
+	tu_pty_open(&pty, TU_NOBODY);
+	cr_assert_eq(chmod(pty.path, 0), 0, "chmod 0000 %s", pty.path);
+}
+
+static void teardown(void)
+{
+	if (tool_pid > 0) {
+		kill(-tool_pid, SIGKILL);
+		tu_wait(tool_pid, WAIT_MS);
+	}
+	tool_pid = -1;
+	if (daemon_pid > 0) {
+		kill(daemon_pid, SIGTERM);
+		if (tu_wait(daemon_pid, WAIT_MS) < 0) {
+			kill(daemon_pid, SIGKILL);
+			tu_wait(daemon_pid, WAIT_MS);
+		}
+	}
+	daemon_pid = -1;
+	tu_reap_all(2000);
+	tu_pty_close(&pty);
+	unlink(sock_path);
+	unlink(log_path);
+	unlink(out_path);
+	unlink(link_path);
+	{
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nbdir);
+		if (system(cmd) != 0)
+			cr_log_warn("could not remove %s", nbdir);
+	}
+	tu_env_fini(&env);
+}
+
+TestSuite(preload, .init = setup, .fini = teardown, .timeout = 120);
+
+/* Is the daemon accepting on sock_path? */
+static bool daemon_up(void)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	bool up;
+
+	if (strlen(sock_path) >= sizeof(sa.sun_path))
+		return false;
+	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
+	up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
+	if (fd >= 0)
+		close(fd);
+	return up;
+}
+
+/* Start ttybrokerd with POLICY text on our socket, policy and lock dir. */
+static void daemon_start(const char *policy)
+{
+	char bin[300];
+	pid_t pid;
+
+	tu_policy(&env, "%s", policy);
+	snprintf(bin, sizeof(bin), "%s/ttybrokerd", bindir);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		if (log < 0 || dup2(log, 2) < 0)
+			_exit(127);
+		execl(bin, "ttybrokerd", "-f", "-v", "-p", env.policy, "-l", env.lockdir,
+		      "-s", sock_path, (char *)NULL);
+		_exit(127);
+	}
+	daemon_pid = pid;
+	for (int i = 0; i < WAIT_MS / 10; i++) {
+		if (daemon_up())
+			return;
+		usleep(10000);
+	}
+	cr_assert_fail("ttybrokerd did not come up (see %s)", log_path);
+}
+
+/* Is PROG in the PATH?  (Tools are optional; their tests skip.) */
+static bool have(const char *prog)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof(cmd), "command -v %s >/dev/null 2>&1", prog);
+	return system(cmd) == 0;
+}
+
+/*
+ * Run the shell command CMD as nobody in a session of its own, with the
+ * daemon's socket in the environment; stdout and stderr go to out_path.
+ * In CMD, @ stands for the ttybroker command, % for the port's path and
+ * # for a directory of nobody's.
+ */
+static void tool_start(const char *cmd)
+{
+	char line[2048];
+	size_t n = 0;
+	pid_t pid;
+
+	for (const char *c = cmd; *c && n < sizeof(line) - 300; c++) {
+		if (*c == '@')
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", env.bin);
+		else if (*c == '%')
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", pty.path);
+		else if (*c == '#')
+			n += (size_t)snprintf(line + n, sizeof(line) - n, "%s", nbdir);
+		else
+			line[n++] = *c;
+	}
+	line[n] = '\0';
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int out = open(out_path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
+		int null = open("/dev/null", O_RDONLY | O_CLOEXEC);
+
+		if (out < 0 || null < 0 || fchown(out, TU_NOBODY, TU_NOBODY) < 0 ||
+		    dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
+		    setsid() < 0 || setgroups(0, NULL) < 0 ||
+		    setresgid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0 ||
+		    setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0)
+			_exit(120);
+		setenv("TTYBROKER_SOCKET", sock_path, 1);
+		setenv("TTYBROKER_HELPER", "/nonexistent", 1);
+		setenv("HOME", "/tmp", 1);
+		setenv("TERM", "dumb", 1);
+		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
+		_exit(127);
+	}
+	tool_pid = pid;
+}
+
+/* Wait for the tool; its exit status. */
+static int tool_wait(void)
+{
+	int st = tu_wait(tool_pid, WAIT_MS * 2);
+
+	if (st < 0)
+		kill(-tool_pid, SIGKILL), tu_wait(tool_pid, WAIT_MS);
+	tool_pid = -1;
+	return st;
+}
+
+/* What the tool printed. */
+static void tool_output(char *buf, size_t len)
+{
+	int fd = open(out_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/* The port's speed, read on the slave side (root may open mode 0000). */
+static speed_t port_speed(void)
+{
+	struct termios t;
+	int fd = open(pty.path, O_RDWR | O_NOCTTY | O_NONBLOCK | O_CLOEXEC);
+	speed_t s = 0;
+
+	if (fd < 0)
+		return 0;
+	if (tcgetattr(fd, &t) == 0)
+		s = cfgetospeed(&t);
+	close(fd);
+	return s;
+}
+
+/* Wait until the port runs at SPEED (the tool has opened and set it up). */
+static bool speed_becomes(speed_t speed)
+{
+	for (int i = 0; i < WAIT_MS / 20; i++) {
+		if (port_speed() == speed)
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+static void master_write(const char *s)
+{
+	cr_assert_eq(write(pty.master, s, strlen(s)), (ssize_t)strlen(s));
+}
+
+static int lock_files(void)
+{
+	char path[256];
+
+	tu_lockfile(&env, pty.port, path, sizeof(path));
+	return tu_exists(path) ? 1 : 0;
+}
+
+static bool locks_gone(void)
+{
+	char path[256];
+
+	tu_lockfile(&env, pty.port, path, sizeof(path));
+	return tu_wait_path(path, false, WAIT_MS);
+}
+
+/* ---- the tools ---------------------------------------------------------- */
+
+Test(preload, picocom)
+{
+	char out[4096];
+
+	if (!have("picocom"))
+		cr_skip_test("picocom is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- picocom -q -b 57600 -x 5000 %");
+	cr_assert(speed_becomes(B57600), "picocom set 57600 baud on the real port");
+	master_write("hello-picocom\r\n");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "hello-picocom"), "port -> picocom; it printed: %s", out);
+	cr_assert(locks_gone(), "picocom's exit released the port");
+}
+
+Test(preload, tio)
+{
+	char out[4096];
+
+	if (!have("tio"))
+		cr_skip_test("tio is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("(echo ping; sleep 8) | @ exec -- tio -b 115200 -r --response-timeout 8000 %");
+	/* tio -r sends its stdin, then prints the first line that comes back. */
+	cr_assert(speed_becomes(B115200), "tio set 115200 baud on the real port");
+	master_write("pong-tio\r\n");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "pong-tio"), "port -> tio; it printed: %s", out);
+	cr_assert(locks_gone(), "tio's exit released the port");
+}
+
+/* Does FILE (in nbdir) come to contain NEEDLE within the wait? */
+static bool file_gets(const char *file, const char *needle)
+{
+	char path[256], buf[8192];
+
+	snprintf(path, sizeof(path), "%s/%s", nbdir, file);
+	for (int i = 0; i < WAIT_MS / 50; i++) {
+		int fd = open(path, O_RDONLY | O_CLOEXEC);
+		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+		if (fd >= 0)
+			close(fd);
+		buf[n > 0 ? n : 0] = '\0';
+		if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/* minicom needs a terminal: script(1) gives it one; -C captures what comes in. */
+Test(preload, minicom)
+{
+	if (!have("minicom"))
+		cr_skip_test("minicom is not installed");
+	if (!have("script"))
+		cr_skip_test("script (bsdutils) is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("TERM=vt100 HOME=# script -qfec "
+		   "'timeout -s KILL 6 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
+		   "/dev/null");
+	cr_assert(speed_becomes(B57600), "minicom set 57600 baud on the real port");
+	master_write("hello-minicom\r\n");
+	cr_assert(file_gets("minicom.cap", "hello-minicom"), "port -> minicom's capture");
+	tool_wait(); /* timeout(1) kills minicom */
+	cr_assert(locks_gone(), "killing minicom released the port");
+}
+
+/* screen on a port: detached (-D -m), logging what comes in (-L -Logfile). */
+Test(preload, screen)
+{
+	if (!have("screen"))
+		cr_skip_test("screen is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("mkdir -m 700 #/s && SCREENDIR=#/s timeout 6 "
+		   "@ exec -- screen -D -m -L -Logfile #/screen.log % 57600");
+	cr_assert(speed_becomes(B57600), "screen set 57600 baud on the real port");
+	master_write("hello-screen\r\n");
+	tool_wait();
+	cr_assert(file_gets("screen.log", "hello-screen"), "port -> screen's log");
+	cr_assert(locks_gone(), "screen's end released the port");
+}
+
+Test(preload, pyserial)
+{
+	char out[4096];
+
+	if (system("/usr/bin/python3 -c 'import serial' >/dev/null 2>&1") != 0)
+		cr_skip_test("python3 with pyserial (python3-serial) is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- /usr/bin/python3 -c \""
+		   "import serial; s = serial.Serial('%', 57600, timeout=8); "
+		   "s.write(b'ping'); print(s.readline().decode().strip()); s.close()\"");
+	cr_assert(tu_pty_expect(&pty, "ping", WAIT_MS), "pyserial -> port");
+	cr_assert_eq(port_speed(), B57600, "pyserial set 57600 baud on the real port");
+	master_write("pong-pyserial\n");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "pong-pyserial"), "port -> pyserial; it printed: %s", out);
+	cr_assert(locks_gone(), "close() released the port");
+}
+
+/* ---- refusals, release ---------------------------------------------------- */
+
+/* A python3 one-liner that opens the port and prints the errno name or "open". */
+#define PY_OPEN "/usr/bin/python3 -c \"import os, errno, time\n" \
+	"try:\n    fd = os.open('%', os.O_RDWR | os.O_NOCTTY)\n" \
+	"except OSError as e:\n    print('errno', errno.errorcode[e.errno]); raise SystemExit(3)\n"
+
+static void need_python(void)
+{
+	if (access("/usr/bin/python3", X_OK) != 0)
+		cr_skip_test("python3 is not installed");
+}
+
+Test(preload, denied_is_eacces_with_one_line)
+{
+	char out[4096], want[128];
+
+	need_python();
+	daemon_start("deny * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "print('opened')\"");
+	cr_assert_eq(tool_wait(), 3);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "errno EACCES"), "EACCES; it printed: %s", out);
+	snprintf(want, sizeof(want), "ttybroker: %s: denied by policy", pty.path);
+	cr_assert(strstr(out, want), "one line says why: %s", out);
+	cr_assert_eq(lock_files(), 0);
+}
+
+Test(preload, busy_is_ebusy_with_one_line)
+{
+	char out[4096];
+	pid_t holder;
+
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'held'); time.sleep(60)\"");
+	holder = tool_pid;
+	cr_assert(tu_pty_expect(&pty, "held", WAIT_MS), "the first program holds the port");
+	tool_pid = -1;
+	tool_start("@ exec -- " PY_OPEN "print('opened')\"");
+	cr_assert_eq(tool_wait(), 3);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "errno EBUSY"), "EBUSY; it printed: %s", out);
+	cr_assert(strstr(out, ": port busy"), "one line says why: %s", out);
+	kill(-holder, SIGKILL);
+	cr_assert_geq(tu_wait(holder, WAIT_MS), 0);
+	cr_assert(locks_gone(), "killing the holder released the port");
+}
+
+Test(preload, released_on_close_while_running)
+{
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'opened'); time.sleep(1); os.close(fd); "
+		   "os.write(1, b'closed'); time.sleep(60)\"");
+	cr_assert(tu_pty_expect(&pty, "opened", WAIT_MS));
+	cr_assert_eq(lock_files(), 1, "the port is locked while open");
+	cr_assert(locks_gone(), "close() released the port, PROGRAM still running");
+	cr_assert_eq(waitpid(tool_pid, NULL, WNOHANG), 0, "PROGRAM is still running");
+}
+
+Test(preload, released_when_killed)
+{
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'opened'); time.sleep(60)\"");
+	cr_assert(tu_pty_expect(&pty, "opened", WAIT_MS));
+	cr_assert_eq(lock_files(), 1);
+	kill(-tool_pid, SIGKILL);
+	cr_assert_geq(tool_wait(), 0);
+	cr_assert(locks_gone(), "SIGKILL released the port");
+}
+
+Test(preload, port_openable_directly_is_not_brokered)
+{
+	char out[4096];
+
+	need_python();
+	cr_assert_eq(chmod(pty.path, 0600), 0);
+	daemon_start("deny * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "print('opened')\"");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "opened"), "what nobody may open it still opens: %s", out);
+}
+
+Test(preload, run_reopen_by_path_and_symlink)
+{
+	char out[4096];
+
+	need_python();
+	cr_assert_eq(symlink(pty.path, link_path), 0);
+	daemon_start("permit * pts/*\n");
+	{
+		char cmd[1024];
+
+		snprintf(cmd, sizeof(cmd),
+			 "@ run %s -- /usr/bin/python3 -c \"import os\n"
+			 "for p in ('%%', '%%', '%s'):\n"
+			 "    fd = os.open(p, os.O_RDWR | os.O_NOCTTY); os.write(fd, b'<' + p.encode() + b'>'); os.close(fd)\n"
+			 "os.close(3)\n"
+			 "fd = os.open('%%', os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK); os.write(fd, b'<last>')\n"
+			 "print('done')\"", pty.port, link_path);
+		tool_start(cmd);
+	}
+	cr_assert(tu_pty_expect(&pty, "<last>", WAIT_MS), "opens, closes and reopens under run");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "done"), "it printed: %s", out);
+	cr_assert(locks_gone(), "run released the port");
+}
+
+/* ---- what exec can tell about PROGRAM -------------------------------------- */
+
+Test(preload, exec_says_setuid)
+{
+	char cmd[512], out[4096];
+
+	snprintf(cmd, sizeof(cmd), "cp /bin/true %s/suid && chmod 4755 %s/suid", env.dir, env.dir);
+	cr_assert_eq(system(cmd), 0);
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s/suid", env.dir);
+	tool_start(cmd);
+	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
+	tool_output(out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "%s/suid", env.dir);
+	unlink(cmd);
+	cr_assert(strstr(out, "is setuid or setgid: the loader ignores LD_PRELOAD"),
+		  "exec says so: %s", out);
+}
+
+Test(preload, exec_says_static)
+{
+	char cmd[512], out[4096], path[256];
+
+	snprintf(path, sizeof(path), "%s/static", env.dir);
+	snprintf(cmd, sizeof(cmd),
+		 "printf 'int main(void){return 0;}\\n' | cc -static -x c -o %s - 2>/dev/null", path);
+	if (system(cmd) != 0)
+		cr_skip_test("cannot link a static program here (no libc.a)");
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
+	tool_start(cmd);
+	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
+	tool_output(out, sizeof(out));
+	unlink(path);
+	cr_assert(strstr(out, "is statically linked: the preload cannot reach it"),
+		  "exec says so: %s", out);
+}
+
+/* ---- descriptor flags, fork ------------------------------------------------ */
+
+/*
+ * O_NONBLOCK and O_CLOEXEC as asked, on a dup of one open file description:
+ * the second open's O_NONBLOCK shows on the first descriptor too (DESIGN.md).
+ * A second open is a dup, not a second request (which would be busy).
+ */
+Test(preload, fd_flags_as_asked)
+{
+	char out[4096];
+
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- /usr/bin/python3 -c \"import os, fcntl\n"
+		   "a = os.open('%', os.O_RDWR | os.O_NOCTTY)\n"
+		   "fa = fcntl.fcntl(a, fcntl.F_GETFL); da = fcntl.fcntl(a, fcntl.F_GETFD)\n"
+		   "b = os.open('%', os.O_RDWR | os.O_NOCTTY | os.O_NONBLOCK | os.O_CLOEXEC)\n"
+		   "fb = fcntl.fcntl(b, fcntl.F_GETFL); db = fcntl.fcntl(b, fcntl.F_GETFD)\n"
+		   "fa2 = fcntl.fcntl(a, fcntl.F_GETFL)\n"
+		   "print('a', bool(fa & os.O_NONBLOCK), bool(da & fcntl.FD_CLOEXEC))\n"
+		   "print('b', bool(fb & os.O_NONBLOCK), bool(db & fcntl.FD_CLOEXEC))\n"
+		   "print('a2', bool(fa2 & os.O_NONBLOCK))\"");
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	/* Python's os.open() always adds O_CLOEXEC (PEP 446): only b's is ours to check. */
+	cr_assert(strstr(out, "a False"), "blocking: %s", out);
+	cr_assert(strstr(out, "b True True"), "O_NONBLOCK, O_CLOEXEC: %s", out);
+	cr_assert(strstr(out, "a2 True"), "the status flag is shared: %s", out);
+}
+
+/*
+ * A forked child that closes its copy of the port does not release the
+ * parent's; the parent still writes to it, and its own close releases it.
+ */
+Test(preload, fork_child_does_not_release_the_parents_port)
+{
+	need_python();
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- /usr/bin/python3 -c \"import os, time\n"
+		   "fd = os.open('%', os.O_RDWR | os.O_NOCTTY)\n"
+		   "pid = os.fork()\n"
+		   "if pid == 0:\n    os.close(fd); os._exit(0)\n"
+		   "os.waitpid(pid, 0); time.sleep(0.5); os.write(fd, b'parent-still')\n"
+		   "time.sleep(2); os.close(fd); time.sleep(60)\"");
+	cr_assert(tu_pty_expect(&pty, "parent-still", WAIT_MS), "the parent still has the port");
+	cr_assert_eq(lock_files(), 1, "the child's close did not release it");
+	cr_assert(locks_gone(), "the parent's close released it");
+}
+
+/* The shell's redirections open with O_CREAT (and O_TRUNC): brokered too. */
+Test(preload, shell_redirection)
+{
+	/* Between sh's two opens no one has the slave open: the master would read EIO. */
+	int keep = open(pty.path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+
+	cr_assert_geq(keep, 0);
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- sh -c 'printf via-sh-rdwr 1<>%; printf via-sh-trunc >%'");
+	cr_assert(tu_pty_expect(&pty, "via-sh-rdwrvia-sh-trunc", WAIT_MS),
+		  "sh <> and > through the broker");
+	cr_assert_eq(tool_wait(), 0);
+	cr_assert(locks_gone());
+	close(keep);
+}
