@@ -264,7 +264,7 @@ Test(confine, backend_status)
 Test(confine, backend_seccomp)
 {
 	if (!FILTER_LOADED)
-		cr_skip_test("unfiltered build (TB_UNFILTERED, make SANITIZE=1 or VALGRIND=1): "
+		tu_skip(teardown, "unfiltered build (TB_UNFILTERED, make SANITIZE=1 or VALGRIND=1): "
 			     "the backend has no seccomp filter");
 	frontend_start();
 	assert_status(backend_of(kid), "backend", "Seccomp", "2");

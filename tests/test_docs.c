@@ -1197,7 +1197,7 @@ Test(docs, install, .init = doc_mktmp, .fini = doc_rm_tmp, .timeout = 900)
 
 	doc_find_build();
 	if (!FILTER_LOADED)
-		cr_skip_test("an unfiltered (SANITIZE/VALGRIND) build is never installed: "
+		tu_skip(doc_rm_tmp, "an unfiltered (SANITIZE/VALGRIND) build is never installed: "
 			     "make install refuses it");
 	snprintf(prefix, sizeof(prefix), "%s/prefix", tmp);
 	snprintf(dest, sizeof(dest), "%s/dest", tmp);

@@ -149,7 +149,7 @@ TestSuite(filter, .init = setup, .fini = teardown, .timeout = 60);
 static void need_filter(void)
 {
 	if (!FILTER_LOADED)
-		cr_skip_test("unfiltered build (TB_UNFILTERED, make SANITIZE=1 or VALGRIND=1): "
+		tu_skip(teardown, "unfiltered build (TB_UNFILTERED, make SANITIZE=1 or VALGRIND=1): "
 			     "filter_load() loads no seccomp filter to test");
 }
 
@@ -495,7 +495,7 @@ Test(filter, i386_int80_killed)
 	st = run_forked(int80_plain, NULL);
 
 	if (!WIFEXITED(st) || WEXITSTATUS(st) != 0)
-		cr_skip_test("no IA32 emulation in this kernel");
+		tu_skip(teardown, "no IA32 emulation in this kernel");
 	for (size_t i = 0; i < sizeof(nrs) / sizeof(nrs[0]); i++) {
 		st = run_forked(int80_filtered, &nrs[i]);
 		assert_killed(st, nrs[i] ? "int $0x80 getpid" : "int $0x80 nr 0");

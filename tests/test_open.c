@@ -280,7 +280,7 @@ ParameterizedTest(struct class_case *c, open, classify_dev)
 
 	snprintf(path, sizeof(path), "/dev/%s", c->name);
 	if (lstat(path, &lst) < 0)
-		cr_skip_test("%s does not exist here", path);
+		tu_skip(teardown, "%s does not exist here", path);
 	env_on("/dev");
 	if (c->kind == W_CONSOLE_DEPENDENT && kernel_console(lst.st_rdev))
 		want = OPEN_CLASS_REFUSED;
@@ -768,6 +768,6 @@ Test(open, classify_real_virtual_ttys)
 	}
 	closedir(d);
 	if (!seen)
-		cr_skip_test("no virtual tty beyond VTs, tty, console and ptmx on this "
+		tu_skip(teardown, "no virtual tty beyond VTs, tty, console and ptmx on this "
 			     "kernel (no ttynull): see classify_virtual_fake_sysfs");
 }

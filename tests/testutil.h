@@ -78,4 +78,15 @@ void tu_reap_all(int wait_ms);
 /* Read a "Key:" line's value from /proc/PID/status into OUT. */
 bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len);
 
+/*
+ * Skip the running test with a reason, after running the suite's FINI:
+ * Criterion (2.4) does not run .fini after cr_skip_test(), so a skipped
+ * test would leave its fixture (temporary dirs, ptys) behind.
+ */
+#define tu_skip(fini, ...)                  \
+	do {                                \
+		fini();                     \
+		cr_skip_test(__VA_ARGS__); \
+	} while (0)
+
 #endif
