@@ -215,13 +215,7 @@ $(B)/systemd/ttybroker.socket: systemd/ttybroker.socket
 # Every test binary runs; the integration tests need root to create ptys,
 # chown them and drop to nobody.  TTYBROKER_BIN points them at the build.
 check: all $(TESTS)
-	@set -e; fail=0; for t in $(TESTS); do \
-	  echo "== $$t"; \
-	  TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $$t --jobs 1 || fail=1; \
-	done; \
-	echo "== python/tests"; \
-	PYTHONDONTWRITEBYTECODE=1 TTYBROKER_BIN=$(abspath $(CLI)) timeout 600 $(PYTHON) -m unittest discover -s python/tests \
-	  || fail=1; exit $$fail
+	@TTYBROKER_BIN=$(abspath $(CLI)) scripts/run-tests $(B)/test-logs $(PYTHON) $(TESTS)
 
 # Only the documentation (tests/test_docs.c, also part of check): code
 # blocks of README.md and the man pages, mandoc -Tlint, examples/, install.

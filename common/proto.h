@@ -40,6 +40,9 @@
 #define PROTO_REVOKE     6u /* frontend -> daemon: revoke a port (root)   */
 #define PROTO_REVOKE_REPLY 7u /* daemon -> frontend: what revoke did     */
 
+/* Reserved for work in progress: 8..10 listing ports (tb_list), 11..15
+ * waiting in line and handing over a busy port (TB_WAIT, TB_YIELD, TB_TAKE). */
+
 /* Who may send a message type. */
 #define PROTO_FROM_BACKEND  1u
 #define PROTO_FROM_FRONTEND 2u

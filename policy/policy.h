@@ -20,6 +20,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <sys/types.h>
 
 #ifdef TB_SYSCONFDIR
@@ -117,6 +118,33 @@ int policy_canon_format(const struct policy *pol, char **out, size_t *len);
  */
 int policy_canon_parse(const char *text, size_t len, const char *path,
 		       policy_error_fn err, void *arg, struct policy **out);
+
+/*
+ * A port's identity, read from sysfs by the backend (broker/sysid.c) from
+ * the pinned node's device number, never from anything in /dev.  It feeds
+ * the identity patterns: "usb:VID:PID[:SERIAL]" (and an interface number)
+ * and "path:PATTERN".  Strings are NUL-terminated, "" when absent.
+ */
+#define POLICY_ID_STR 128
+struct policy_ident {
+	bool usb;             /* a USB device (not a hub) is an ancestor    */
+	uint16_t vid, pid;    /* idVendor, idProduct (usb only)             */
+	int ifnum;            /* bInterfaceNumber, -1 if none or unknown     */
+	char serial[POLICY_ID_STR];       /* the device's serial string     */
+	char manufacturer[POLICY_ID_STR];
+	char product[POLICY_ID_STR];
+	char path[POLICY_ID_STR];  /* the physical path, as the name of its
+				      /dev/serial/by-path link shows it     */
+};
+
+/*
+ * policy_eval() with the port's identity: ID (may be NULL: no identity
+ * known, so no identity pattern matches) is matched by usb: and path:
+ * patterns, glob patterns match PORT as before.
+ */
+void policy_eval_ident(const struct policy *pol, const struct policy_subject *subj,
+		       const char *port, const struct policy_ident *id,
+		       struct policy_verdict *v);
 
 /* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */
 void policy_eval(const struct policy *pol, const struct policy_subject *subj,

@@ -88,6 +88,16 @@ void policy_eval(const struct policy *pol, const struct policy_subject *subj,
 	}
 }
 
+/* Placeholder until identity patterns exist: no pattern matches on identity
+ * yet, so this is policy_eval(). */
+void policy_eval_ident(const struct policy *pol, const struct policy_subject *subj,
+		       const char *port, const struct policy_ident *id,
+		       struct policy_verdict *v)
+{
+	(void)id;
+	policy_eval(pol, subj, port, v);
+}
+
 /*
  * Find UID's login name in *NAME (malloc'd).  Returns 0, -ENOENT when
  * there is no passwd entry, or -errno.  Lookup failures are not treated
