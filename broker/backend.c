@@ -209,6 +209,18 @@ static int serve_open(struct backend *be, const struct proto_open *req)
 	return r;
 }
 
+/* Serve one PROTO_LIST step through the engine (ttybroker list). */
+static int serve_list(struct backend *be, const struct proto_list *req)
+{
+	union proto_msg rep;
+	size_t len = engine_list(&be->eng, &be->client, req, &rep);
+	int r = fdpass_send(be->sock, &rep, len, -1);
+
+	if (r < 0)
+		backend_send_failed(r);
+	return r;
+}
+
 static void serve_release(struct backend *be, const struct proto_release *req)
 {
 	if (engine_release(&be->eng, &be->client, req->handle) < 0)
@@ -293,6 +305,9 @@ static void backend_loop(struct backend *be)
 		if (msg.hdr.type == PROTO_OPEN) {
 			if (serve_open(be, &msg.open) < 0)
 				return;
+		} else if (msg.hdr.type == PROTO_LIST) {
+			if (serve_list(be, &msg.list) < 0)
+				return;
 		} else {
 			serve_release(be, &msg.release);
 		}
@@ -331,7 +346,7 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 	if (r == 0)
 		r = backend_watch_frontend(&be);
 	if (r == 0)
-		r = confine_backend(be.eng.env.devfd, be.eng.lockfd);
+		r = confine_backend(be.eng.env.devfd, be.eng.lockfd, be.eng.sysroot);
 	if (r < 0) { /* said why on stderr; never serve half-set-up */
 		backend_send_ready(sock, r);
 		_exit(EX_OSERR);

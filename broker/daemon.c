@@ -649,6 +649,21 @@ send:
 	return 0;
 }
 
+/* One PROTO_LIST step of client C (ttybroker list).  0, or -1 to end C. */
+static int daemon_serve_list(struct dengine *d, struct dclient *c,
+			     const struct proto_list *req)
+{
+	union proto_msg rep;
+	size_t len = engine_list(&d->eng, &c->ec, req, &rep);
+	int r = fdpass_send(c->sock, &rep, len, -1);
+
+	if (r < 0) {
+		daemon_send_failed(c, r);
+		return -1;
+	}
+	return 0;
+}
+
 /*
  * Read and serve one message of client C.  Returns 0 to keep it, -1 to
  * end it (EOF, a malformed or forged message, a reply it cannot take).
@@ -690,6 +705,8 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 	}
 	if (msg.hdr.type == PROTO_REVOKE)
 		return daemon_serve_revoke(d, c, &msg.revoke);
+	if (msg.hdr.type == PROTO_LIST)
+		return daemon_serve_list(d, c, &msg.list);
 	if (msg.hdr.type == PROTO_RELEASE) {
 		if (engine_release(&d->eng, &c->ec, msg.release.handle) < 0)
 			log_warnx("client pid=%d: release of unknown handle %u ignored",
@@ -861,7 +878,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	 * port ours for the moment of vhangup() (engine_recheck). */
 	if (setsid() < 0)
 		fatal("setsid");
-	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd,
+	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd, d->eng.sysroot,
 			   DAEMON_NOFILE(cfg->max_conn, cfg->max_ports));
 	if (r < 0)
 		_exit(EX_OSERR); /* said why; never serve half-confined */

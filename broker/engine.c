@@ -77,6 +77,7 @@ void engine_load_policy(struct engine *e, const char *policy)
 	e->policy_path = policy;
 	e->lockfd = -1;
 	e->env.devfd = e->env.sysfd = -1;
+	e->sysroot = e->proclocks = -1;
 	e->max_sessions = ENGINE_MAX_SESSIONS;
 	tzset(); /* read /etc/localtime now: syslog needs it, Landlock forbids it later */
 	r = policy_load(policy, engine_policy_error, e, &e->pol);
@@ -115,6 +116,7 @@ int engine_open_dirs(struct engine *e, const char *lockdir, const char *devdir)
 			log_warn("lock directory %s", lockdir);
 		return r;
 	}
+	engine_list_init(e);
 	return 0;
 }
 
@@ -133,6 +135,7 @@ void engine_fini(struct engine *e)
 	if (e->lockfd >= 0)
 		close(e->lockfd);
 	e->lockfd = -1;
+	engine_list_fini(e);
 	policy_free(e->pol);
 	e->pol = NULL;
 }
@@ -449,6 +452,12 @@ static bool session_by_rdev(const struct engine_client *c, dev_t rdev)
 		if (c->sessions[i] && c->sessions[i]->rdev == rdev)
 			return true;
 	return false;
+}
+
+/* Does C hold the device RDEV (list.c: "held by you")? */
+bool engine_holds(const struct engine_client *c, dev_t rdev)
+{
+	return session_by_rdev(c, rdev);
 }
 
 /*

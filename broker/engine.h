@@ -11,6 +11,8 @@
 #ifndef TB_ENGINE_H
 #define TB_ENGINE_H
 
+#include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
@@ -30,6 +32,8 @@ struct engine {
 	struct open_env env;       /* /dev and /sys/dev/char dir fds       */
 	int lockfd;                /* the lock directory, O_PATH           */
 	unsigned int max_sessions; /* per client, <= ENGINE_MAX_SESSIONS   */
+	int sysroot;               /* the sysfs root, O_PATH (list.c), or -1 */
+	int proclocks;             /* /proc/locks, read-only (list.c), or -1 */
 };
 
 /* One client: who it is (from the kernel) and what it holds. */
@@ -119,5 +123,31 @@ int engine_release(struct engine *e, struct engine_client *c, uint32_t handle);
 
 /* End every session of C: the client went away. */
 void engine_client_end(struct engine *e, struct engine_client *c);
+
+/* ---- list.c: listing ports (branch list9) ---- */
+
+/* The sysfs root the engine reads identities and /sys/class/tty from. */
+#define ENGINE_SYSROOT "/sys"
+
+/*
+ * Open what listing needs while privileged: the sysfs root (O_PATH) and
+ * /proc/locks (read-only; Landlock forbids /proc later).  Either may be
+ * missing: the list then has no sysfs ports, or no flock holders.
+ */
+void engine_list_init(struct engine *e);
+void engine_list_fini(struct engine *e);
+
+/* Does C hold the device RDEV through a session? (engine.c) */
+bool engine_holds(const struct engine_client *c, dev_t rdev);
+
+/*
+ * Serve one PROTO_LIST from C: the first port whose kernel name sorts
+ * after REQ->after that C could be handed (a serial port with hardware, or
+ * a pty of C's), with C's verdict, its links, identity and holder, as a
+ * PROTO_LIST_ENTRY in *REP; PROTO_LIST_END when there is none.  Never
+ * opens a device.  Returns the size of the reply to send.
+ */
+size_t engine_list(struct engine *e, const struct engine_client *c,
+		   const struct proto_list *req, union proto_msg *rep);
 
 #endif

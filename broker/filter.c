@@ -56,6 +56,7 @@
 #define OPEN_PORT (O_RDWR | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
 #define OPEN_TMP  (O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC)
 #define OPEN_LOCK (O_RDONLY | O_NOCTTY | O_NONBLOCK | O_NOFOLLOW | O_CLOEXEC)
+#define OPEN_LSDIR (O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 #define LOCK_MODE 0644
 /* open(2) keeps these mode bits (S_IALLUGO): 0644 exactly, never setuid. */
 #define MODE_BITS 07777ULL
@@ -89,7 +90,12 @@ static const struct filter_rule filter_table[] = {
 	RULE1("openat", ARG_EQ32(2, OPEN_PORT), "open the port itself"),
 	RULEN("openat", 2, "create the temporary lock file, mode 0644",
 	      ARG_EQ32(2, OPEN_TMP), ARG_MASKED(3, MODE_BITS, LOCK_MODE)),
-	RULE1("openat", ARG_EQ32(2, OPEN_LOCK), "read another program's lock file"),
+	RULE1("openat", ARG_EQ32(2, OPEN_LOCK),
+	      "read another program's lock file; a port's sysfs type attribute"),
+	RULE1("openat", ARG_EQ32(2, OPEN_LSDIR),
+	      "list /sys/class/tty, /dev/pts and /dev/serial/by-* (ttybroker list)"),
+	RULE("getdents64", "read those directories (ttybroker list)"),
+	RULE("pread64", "/proc/locks from the start, for flock holders (ttybroker list)"),
 	RULE("close", "directory, node, lock file and port fds; syslog reconnects"),
 	RULE("read", "the PID in a lock file"),
 	RULE("write", "the PID into our lock file; audit lines to stderr"),

@@ -24,6 +24,10 @@
 /* Rights on the ports: open them read-write and use tty ioctls on them. */
 #define LL_DEV  (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 		 LANDLOCK_ACCESS_FS_IOCTL_DEV)
+/* Listing /dev/pts and /dev/serial/by-* (ttybroker list). */
+#define LL_DEV_LIST LANDLOCK_ACCESS_FS_READ_DIR
+/* Below the sysfs root: /sys/class/tty, attributes, USB identities. */
+#define LL_SYS  (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 /* Rights in the lock directory: write, link into place, read, remove. */
 #define LL_LOCK (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 		 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE)
@@ -65,6 +69,11 @@ static int landlock_allow(int ruleset, int dirfd, uint64_t rights)
 
 int landlock_confine(int devfd, int lockfd)
 {
+	return landlock_confine_sys(devfd, lockfd, -1);
+}
+
+int landlock_confine_sys(int devfd, int lockfd, int sysfd)
+{
 	struct landlock_ruleset_attr attr = { 0 };
 	int abi = landlock_abi(), ruleset, r;
 
@@ -74,8 +83,11 @@ int landlock_confine(int devfd, int lockfd)
 	ruleset = (int)syscall(SYS_landlock_create_ruleset, &attr, sizeof(attr), 0);
 	if (ruleset < 0)
 		return -errno;
-	if ((r = landlock_allow(ruleset, devfd, LL_DEV & attr.handled_access_fs)) < 0 ||
-	    (r = landlock_allow(ruleset, lockfd, LL_LOCK & attr.handled_access_fs)) < 0)
+	if ((r = landlock_allow(ruleset, devfd, (LL_DEV | (sysfd >= 0 ? LL_DEV_LIST : 0)) &
+				attr.handled_access_fs)) < 0 ||
+	    (r = landlock_allow(ruleset, lockfd, LL_LOCK & attr.handled_access_fs)) < 0 ||
+	    (sysfd >= 0 &&
+	     (r = landlock_allow(ruleset, sysfd, LL_SYS & attr.handled_access_fs)) < 0))
 		goto out;
 	r = syscall(SYS_landlock_restrict_self, ruleset, 0) < 0 ? -errno : 0;
 out:

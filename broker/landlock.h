@@ -18,6 +18,13 @@
  */
 int landlock_confine(int devfd, int lockfd);
 
+/*
+ * landlock_confine() and, when SYSFD (the sysfs root) is not -1, reading
+ * files and listing directories below it (ttybroker list, identities).
+ * Listing directories below DEVFD is allowed as well.
+ */
+int landlock_confine_sys(int devfd, int lockfd, int sysfd);
+
 /* The kernel's Landlock ABI version, or a negative errno. */
 int landlock_abi(void);
 

@@ -484,3 +484,35 @@ int lock_flock(int fd)
 	}
 	return 0;
 }
+
+/* ---- branch list9: who holds a port, without taking it ---- */
+
+/* One lock file NAME: 1 and *PID if a live process holds it, else 0. */
+static int lock_file_held(int dirfd, const char *name, pid_t *pid)
+{
+	struct stat st;
+	pid_t who = 0;
+	int r = peek_pid(dirfd, name, &who, &st);
+
+	if (r == -ENOENT)
+		return 0;
+	if (judge(r, who, &st) != -EBUSY)
+		return 0;
+	*pid = r == 0 ? who : 0;
+	return 1;
+}
+
+int lock_port_holder(int dirfd, const char *kname, const struct stat *node, pid_t *holder)
+{
+	char name[LOCK_NAME_MAX], devname[LOCK_DEVNAME_MAX];
+
+	*holder = 0;
+	if (lock_name(kname, name, sizeof(name)) < 0)
+		return 0;
+	if (lock_file_held(dirfd, name, holder))
+		return 1;
+	if (node && lock_devname(node, devname, sizeof(devname)) == 0 &&
+	    lock_file_held(dirfd, devname, holder))
+		return 1;
+	return 0;
+}

@@ -89,6 +89,14 @@ int lock_read_pid(int dirfd, const char *name, pid_t *pid);
  */
 int lock_parse_pid(const char *buf, size_t len, pid_t *pid);
 
+/*
+ * Is KNAME (pinned as NODE, may be NULL) locked by a live process, as
+ * lock_acquire_port() would find it: its LCK.. file, else its LK.. file.
+ * Returns 1 with *HOLDER the pid (0 if the file holds none yet), or 0 when
+ * neither is held.  Takes nothing and removes no stale file.
+ */
+int lock_port_holder(int dirfd, const char *kname, const struct stat *node, pid_t *holder);
+
 /* flock(LOCK_EX|LOCK_NB) on FD: 0, -EBUSY if somebody holds it, or -errno. */
 int lock_flock(int fd);
 

@@ -24,6 +24,10 @@ _Static_assert(sizeof(struct proto_policy) == 24, "no padding");
 _Static_assert(sizeof(struct proto_revoke) == 24 + PROTO_PORT_MAX, "no padding");
 _Static_assert(sizeof(struct proto_revoke_reply) ==
 	       32 + PROTO_PORT_MAX + PROTO_DETAIL_MAX, "no padding");
+_Static_assert(sizeof(struct proto_list) == 24 + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_list_entry) ==
+	       48 + 3 * PROTO_PORT_MAX + 4 * PROTO_ID_MAX + PROTO_DETAIL_MAX, "no padding");
+_Static_assert(sizeof(struct proto_list_end) == 24, "no padding");
 
 /* Bounds of a canonical policy (policy.h: 19 bytes of header, POLICY_CANON_MAX). */
 #define PROTO_POLICY_MIN 19u
@@ -52,6 +56,10 @@ static const struct proto_type_info proto_types[] = {
 	{ PROTO_REVOKE, sizeof(struct proto_revoke), PROTO_FROM_FRONTEND, FD_NEVER },
 	{ PROTO_REVOKE_REPLY, sizeof(struct proto_revoke_reply), PROTO_FROM_BACKEND,
 	  FD_NEVER },
+	{ PROTO_LIST, sizeof(struct proto_list), PROTO_FROM_FRONTEND, FD_NEVER },
+	{ PROTO_LIST_ENTRY, sizeof(struct proto_list_entry), PROTO_FROM_BACKEND,
+	  FD_NEVER },
+	{ PROTO_LIST_END, sizeof(struct proto_list_end), PROTO_FROM_BACKEND, FD_NEVER },
 };
 
 static const char *const proto_reasons[] = {
@@ -95,6 +103,30 @@ bool proto_carries_fd(const union proto_msg *msg)
 	if (ti->fd == FD_ALWAYS)
 		return true;
 	return msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0;
+}
+
+/* A PROTO_LIST_ENTRY: known verdict, holder and flags, terminated strings. */
+static int proto_check_list_entry(const struct proto_list_entry *m)
+{
+	if (m->reason != PROTO_R_OK && m->reason != PROTO_R_DENIED &&
+	    m->reason != PROTO_R_POLICY)
+		return -EBADMSG;
+	if (m->holder > PROTO_HOLD_MAX || m->holder == PROTO_HOLD_EXCL ||
+	    m->holder_pid < 0 || m->reserved || (m->flags & ~PROTO_LIST_FLAGS) ||
+	    m->ifnum < -1 || m->ifnum > 255)
+		return -EBADMSG;
+	if (!(m->flags & PROTO_LIST_USB) && (m->vid || m->pid || m->ifnum != -1))
+		return -EBADMSG;
+	if (!m->kname[0] || !proto_str_ok(m->kname, sizeof(m->kname)) ||
+	    !proto_str_ok(m->by_id, sizeof(m->by_id)) ||
+	    !proto_str_ok(m->by_path, sizeof(m->by_path)) ||
+	    !proto_str_ok(m->serial, sizeof(m->serial)) ||
+	    !proto_str_ok(m->manufacturer, sizeof(m->manufacturer)) ||
+	    !proto_str_ok(m->product, sizeof(m->product)) ||
+	    !proto_str_ok(m->path, sizeof(m->path)) ||
+	    !proto_str_ok(m->detail, sizeof(m->detail)))
+		return -EBADMSG;
+	return 0;
 }
 
 /* Per-type field checks once the size is known to be right. */
@@ -145,6 +177,14 @@ static int proto_check_body(const union proto_msg *m)
 		return proto_str_ok(m->revoke_reply.kname, sizeof(m->revoke_reply.kname)) &&
 		       proto_str_ok(m->revoke_reply.detail, sizeof(m->revoke_reply.detail))
 			       ? 0 : -EBADMSG;
+	case PROTO_LIST:
+		if (m->list.reserved[0] || m->list.reserved[1])
+			return -EBADMSG;
+		return proto_str_ok(m->list.after, sizeof(m->list.after)) ? 0 : -EBADMSG;
+	case PROTO_LIST_ENTRY:
+		return proto_check_list_entry(&m->list_entry);
+	case PROTO_LIST_END:
+		return m->list_end.err > 0 || m->list_end.reserved ? -EBADMSG : 0;
 	}
 	return -EBADMSG;
 }

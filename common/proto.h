@@ -39,8 +39,11 @@
 			       canonical text in a memfd (SCM_RIGHTS)      */
 #define PROTO_REVOKE     6u /* frontend -> daemon: revoke a port (root)   */
 #define PROTO_REVOKE_REPLY 7u /* daemon -> frontend: what revoke did     */
+#define PROTO_LIST       8u /* frontend -> backend: the next port after a name */
+#define PROTO_LIST_ENTRY 9u /* backend -> frontend: one port                    */
+#define PROTO_LIST_END  10u /* backend -> frontend: no port after that name     */
 
-/* Reserved for work in progress: 8..10 listing ports (tb_list), 11..15
+/* Reserved for work in progress: 11..15
  * waiting in line and handing over a busy port (TB_WAIT, TB_YIELD, TB_TAKE). */
 
 /* Who may send a message type. */
@@ -173,6 +176,56 @@ struct proto_ident_reply {
 	char comm[PROTO_COMM_MAX]; /* /proc/PID/comm, "" if the client is gone */
 };
 
+/*
+ * Listing ports (tb_list): one PROTO_LIST per port, each answered by the
+ * first port whose kernel name sorts (strcmp) after AFTER, or by
+ * PROTO_LIST_END.  The cursor is the name, so the backend keeps no state
+ * between requests and every request is bounded work; the frontend stops
+ * after PROTO_LIST_MAX entries.  A port plugged in during a listing may be
+ * missed; none is listed twice.
+ */
+#define PROTO_LIST_MAX 256u
+/* A USB string (serial, manufacturer, product) or physical path, with its NUL. */
+#define PROTO_ID_MAX 128u
+
+/* PROTO_LIST_ENTRY flags. */
+#define PROTO_LIST_USB   0x1u /* a USB device is above the port: vid, pid, ... */
+#define PROTO_LIST_PTY   0x2u /* a pseudo-terminal of the asker                */
+#define PROTO_LIST_FLAGS (PROTO_LIST_USB | PROTO_LIST_PTY)
+
+struct proto_list {
+	struct proto_hdr hdr;
+	uint32_t reserved[2]; /* must be zero */
+	char after[PROTO_PORT_MAX]; /* "" for the first port, else the last kname seen */
+};
+
+struct proto_list_entry {
+	struct proto_hdr hdr;
+	uint32_t reason;    /* PROTO_R_OK (would be permitted), _DENIED or _POLICY */
+	uint32_t rule;      /* policy line that decided, 0 for none            */
+	uint32_t holder;    /* PROTO_HOLD_NONE (free), _LCK, _FLOCK or _SELF    */
+	int32_t holder_pid; /* _LCK, _FLOCK, _SELF: the holder's pid, or 0      */
+	uint32_t flags;     /* PROTO_LIST_*                                     */
+	uint16_t vid, pid;  /* USB idVendor, idProduct; 0 without PROTO_LIST_USB */
+	int32_t ifnum;      /* USB bInterfaceNumber, -1 if none                 */
+	uint32_t reserved;  /* must be zero                                     */
+	char kname[PROTO_PORT_MAX];   /* never ""                               */
+	char by_id[PROTO_PORT_MAX];   /* link name in /dev/serial/by-id, or ""  */
+	char by_path[PROTO_PORT_MAX]; /* link name in /dev/serial/by-path, or "" */
+	char serial[PROTO_ID_MAX];    /* USB strings, "" when absent            */
+	char manufacturer[PROTO_ID_MAX];
+	char product[PROTO_ID_MAX];
+	char path[PROTO_ID_MAX];      /* physical path, "" when unknown         */
+	char detail[PROTO_DETAIL_MAX]; /* "FILE:LINE" of the rule, "" for none,
+					  or the policy's problem (_POLICY)  */
+};
+
+struct proto_list_end {
+	struct proto_hdr hdr;
+	int32_t err;       /* 0, or negative errno: the ports could not be enumerated */
+	uint32_t reserved; /* must be zero */
+};
+
 union proto_msg {
 	struct proto_hdr hdr;
 	struct proto_ready ready;
@@ -184,6 +237,9 @@ union proto_msg {
 	struct proto_policy policy;
 	struct proto_revoke revoke;
 	struct proto_revoke_reply revoke_reply;
+	struct proto_list list;
+	struct proto_list_entry list_entry;
+	struct proto_list_end list_end;
 };
 
 /* Largest message: the receive buffer size; a longer datagram sets MSG_TRUNC. */

@@ -24,6 +24,7 @@ static const char cli_synopsis[] =
 	"usage: ttybroker [OPTION...] run PORT -- PROGRAM [ARG...]\n"
 	"       ttybroker exec -- PROGRAM [ARG...]\n"
 	"       ttybroker [OPTION...] check [--as USER] PORT\n"
+	"       ttybroker [OPTION...] list [--json] [--via WAY]\n"
 	"       ttybroker lint POLICY\n"
 	"       ttybroker demo\n"
 	"       ttybroker revoke PORT\n"
@@ -51,6 +52,7 @@ static void cli_help(void)
 	       "  run PORT -- PROGRAM [ARG...]  run PROGRAM as the user, with PORT on fd 3\n"
 	       "  exec -- PROGRAM [ARG...]      run PROGRAM; its opens of ports go to the broker\n"
 	       "  check [--as USER] PORT        may USER open PORT, by the policy?\n"
+	       "  list [--json] [--via WAY]     the ports you could open, and who holds them\n"
 	       "  lint POLICY                   check a policy file\n"
 	       "  demo                          show the broker at work on a pty (as root)\n"
 	       "  revoke PORT                   take PORT back from its holder (root; ttybrokerd)\n"
@@ -178,7 +180,7 @@ int cli_init(const struct cli *c, struct tb_broker **b)
 {
 	struct tb_options o = {
 		.policy = c->policy, .lockdir = c->lockdir,
-		.user = c->user, .log = c->log,
+		.user = c->user, .log = c->log, .via = c->via,
 	};
 	char user[256];
 	int r = tb_init(&o, b);
@@ -283,7 +285,7 @@ int main(int argc, char **argv)
 	if (i < 0)
 		return EX_USAGE;
 	if (i >= argc)
-		return cli_fail(EX_USAGE, "missing command: run, exec, check, lint, demo or revoke "
+		return cli_fail(EX_USAGE, "missing command: run, exec, check, list, lint, demo or revoke "
 				"(try 'ttybroker --help')");
 	if (c.secure && (c.policy || c.lockdir)) {
 		fprintf(stderr, "ttybroker: -p and -l are ignored when setuid\n");
@@ -318,6 +320,8 @@ int main(int argc, char **argv)
 		return cli_demo(&c, argc, argv);
 	if (strcmp(cmd, "revoke") == 0)
 		return cli_revoke(&c, argc, argv);
+	if (strcmp(cmd, "list") == 0)
+		return cli_list(&c, argc, argv);
 	cli_escape(cmd, strlen(cmd), shown, sizeof(shown));
 	return cli_fail(EX_USAGE, "unknown command '%s' (try 'ttybroker --help')", shown);
 }

@@ -6,6 +6,7 @@
 #define TB_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -18,6 +19,7 @@ struct cli {
 	const char *user;     /* -u */
 	unsigned int log;     /* TB_LOG_* */
 	int secure;           /* started setuid (AT_SECURE) */
+	unsigned int via;     /* TB_VIA_* (list --via), 0 = TB_VIA_AUTO */
 };
 
 int cli_run(const struct cli *c, int argc, char **argv);
@@ -26,6 +28,7 @@ int cli_lint(const struct cli *c, int argc, char **argv);
 int cli_demo(const struct cli *c, int argc, char **argv);
 int cli_revoke(const struct cli *c, int argc, char **argv);
 int cli_exec(const struct cli *c, int argc, char **argv);
+int cli_list(const struct cli *c, int argc, char **argv);
 
 /* ---- cli_exec.c: the preload library in PROGRAM's environment ---- */
 
@@ -72,6 +75,18 @@ void cli_busy_text(const struct tb_status *st, char *buf, size_t len);
 
 /* Why the policy refused: the backend's detail line, else the generic text. */
 void cli_policy_text(const struct tb_status *st, char *buf, size_t len);
+
+/* ---- cli_json.c: JSON output (list --json), unit-tested ---- */
+
+/*
+ * Write S (at most MAX bytes; it may lack a NUL within them) to F as a
+ * quoted JSON string: '"' and '\\' escaped, control characters (C0, DEL
+ * and C1) as \uXXXX or \n \t \r, well-formed UTF-8 as is, and every byte
+ * that is not part of well-formed UTF-8 as \ufffd.  Always valid JSON.
+ */
+void cli_json_str(FILE *f, const char *s, size_t max);
+/* cli_json_str(), or null for "". */
+void cli_json_str_or_null(FILE *f, const char *s, size_t max);
 
 /* ---- cli_env.c: PROGRAM's environment ---- */
 

@@ -30,7 +30,7 @@
 #include "proto.h"
 #include "ttybroker.h"
 
-struct tb_port {
+struct tb_slot {
 	int fd;          /* -1 = free */
 	uint32_t handle;
 };
@@ -39,7 +39,7 @@ struct tb_broker {
 	int sock;
 	pid_t backend;
 	uint32_t seq;
-	struct tb_port ports[BACKEND_MAX_SESSIONS];
+	struct tb_slot ports[BACKEND_MAX_SESSIONS];
 };
 
 /* Make sure 0, 1 and 2 are open, so our socket never lands on them. */
@@ -207,7 +207,7 @@ fail_free:
 	return r;
 }
 
-static struct tb_port *tb_port_slot(struct tb_broker *b, int fd)
+static struct tb_slot *tb_port_slot(struct tb_broker *b, int fd)
 {
 	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
 		if (b->ports[i].fd == fd)
@@ -284,7 +284,7 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 {
 	struct proto_open_reply rep;
 	struct proto_open req;
-	struct tb_port *slot;
+	struct tb_slot *slot;
 	int fd = -1, r;
 
 	if (!b || b->sock < 0 || !port)
@@ -316,7 +316,7 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 TB_EXPORT int tb_release(struct tb_broker *b, int fd)
 {
 	struct proto_release rel;
-	struct tb_port *slot;
+	struct tb_slot *slot;
 
 	if (!b || fd < 0 || !(slot = tb_port_slot(b, fd)))
 		return -EBADF;
@@ -344,4 +344,114 @@ TB_EXPORT void tb_shutdown(struct tb_broker *b)
 TB_EXPORT int tb_fd(const struct tb_broker *b)
 {
 	return b ? b->sock : -1;
+}
+
+/* ---- branch list9: tb_list() ---- */
+
+/* Copy a NUL-terminated field of a decoded entry (proto_decode checked it). */
+#define TB_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
+
+/* One PROTO_LIST_ENTRY into a struct tb_port. */
+static void tb_port_fill(struct tb_port *p, const struct proto_list_entry *m)
+{
+	memset(p, 0, sizeof(*p));
+	TB_COPY(p->kname, m->kname);
+	TB_COPY(p->by_id, m->by_id);
+	TB_COPY(p->by_path, m->by_path);
+	p->usb = !!(m->flags & PROTO_LIST_USB);
+	p->usb_vendor = m->vid;
+	p->usb_product = m->pid;
+	p->usb_interface = m->ifnum;
+	TB_COPY(p->usb_serial, m->serial);
+	TB_COPY(p->usb_manufacturer, m->manufacturer);
+	TB_COPY(p->usb_product_name, m->product);
+	TB_COPY(p->phys_path, m->path);
+	p->pty = !!(m->flags & PROTO_LIST_PTY);
+	p->reason = (enum tb_reason)m->reason;
+	p->rule = m->rule;
+	TB_COPY(p->detail, m->detail);
+	p->holder = (enum tb_holder)m->holder;
+	p->holder_pid = m->holder_pid;
+	if (m->holder != PROTO_HOLD_NONE && m->holder_pid > 0)
+		tb_read_comm(m->holder_pid, p->holder_comm, sizeof(p->holder_comm));
+}
+
+/*
+ * One step of a listing: ask for the first port after AFTER.  Returns 1
+ * with *ENT filled, 0 at the end, or a negative errno (the backend's for
+ * an END that carries one).
+ */
+static int tb_list_step(struct tb_broker *b, const char *after,
+			struct proto_list_entry *ent)
+{
+	char buf[PROTO_MSG_MAX];
+	struct proto_list req;
+	union proto_msg msg;
+	ssize_t n;
+	int fd = -1, r;
+
+	memset(&req, 0, sizeof(req));
+	proto_hdr_init(&req.hdr, PROTO_LIST, ++b->seq);
+	snprintf(req.after, sizeof(req.after), "%s", after);
+	if ((r = fdpass_send(b->sock, &req, sizeof(req), -1)) < 0)
+		return r;
+	do
+		n = fdpass_recv(b->sock, buf, sizeof(buf), &fd, NULL);
+	while (n == -EINTR);
+	if (n <= 0)
+		return n == 0 ? -ECONNRESET : (int)n;
+	r = proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, fd >= 0, &msg);
+	if (fd >= 0)
+		close(fd);
+	if (r < 0)
+		return r == -EBADMSG ? -EPROTO : r;
+	if (msg.hdr.seq != req.hdr.seq)
+		return -EPROTO;
+	if (msg.hdr.type == PROTO_LIST_END)
+		return msg.list_end.err;
+	/* The cursor only moves forward: a listing always ends. */
+	if (msg.hdr.type != PROTO_LIST_ENTRY || strcmp(msg.list_entry.kname, after) <= 0)
+		return -EPROTO;
+	*ent = msg.list_entry;
+	return 1;
+}
+
+TB_EXPORT int tb_list(struct tb_broker *b, struct tb_port **out, size_t *n)
+{
+	struct proto_list_entry ent;
+	struct tb_port *ports = NULL;
+	char after[PROTO_PORT_MAX] = "";
+	size_t count = 0;
+	int r = 0;
+
+	if (out)
+		*out = NULL;
+	if (n)
+		*n = 0;
+	if (!b || b->sock < 0 || !out || !n)
+		return -EINVAL;
+	while (count < TB_LIST_MAX && (r = tb_list_step(b, after, &ent)) == 1) {
+		struct tb_port *more = realloc(ports, (count + 1) * sizeof(*ports));
+
+		if (!more) {
+			r = -ENOMEM;
+			break;
+		}
+		ports = more;
+		tb_port_fill(&ports[count++], &ent);
+		memcpy(after, ent.kname, sizeof(after));
+	}
+	if (r < 0) {
+		free(ports);
+		return r;
+	}
+	*out = ports;
+	*n = count;
+	return 0;
+}
+
+TB_EXPORT void tb_list_free(struct tb_port *ports, size_t n)
+{
+	(void)n;
+	free(ports);
 }

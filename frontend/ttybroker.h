@@ -33,6 +33,8 @@
 #ifndef TTYBROKER_H
 #define TTYBROKER_H
 
+#include <stddef.h>
+
 #ifdef __cplusplus
 extern "C" {
 #endif
@@ -107,6 +109,32 @@ struct tb_status {
 
 struct tb_broker;
 
+/* At most this many ports in one tb_list(). */
+#define TB_LIST_MAX 256
+
+/* One port in tb_list(): what the backend says about it, for this caller. */
+struct tb_port {
+	char kname[128];     /* kernel name: "ttyUSB0", "ttyS0", "pts/3"          */
+	char by_id[128];     /* its link in /dev/serial/by-id, or ""              */
+	char by_path[128];   /* its link in /dev/serial/by-path, or ""            */
+	int usb;             /* 1: a USB device is above it (the fields below)    */
+	unsigned int usb_vendor, usb_product; /* idVendor, idProduct           */
+	int usb_interface;   /* bInterfaceNumber, -1 if none or unknown           */
+	char usb_serial[128];       /* USB strings as the device gives them      */
+	char usb_manufacturer[128]; /* (any bytes but NUL), "" when absent       */
+	char usb_product_name[128];
+	char phys_path[128]; /* physical path (as by-path shows it), or ""       */
+	int pty;             /* 1: one of your pseudo-terminals                   */
+	enum tb_reason reason; /* TB_R_OK (tb_open would be permitted by policy),
+				  TB_R_DENIED or TB_R_POLICY                      */
+	unsigned int rule;   /* policy line that decided, 0 if none               */
+	char detail[160];    /* "FILE:LINE" of that rule, "" for none; for
+				TB_R_POLICY the policy's first problem            */
+	enum tb_holder holder; /* TB_HOLDER_NONE (free), _LOCKFILE, _FLOCK, _SELF */
+	int holder_pid;      /* the holder's pid, 0 if unknown                    */
+	char holder_comm[16]; /* its program name (/proc/PID/comm), or ""        */
+};
+
 /*
  * Reach the backend.  With effective uid 0 (TB_VIA_AUTO or TB_VIA_FORK):
  * fork it and drop privileges; on success *OUT is the broker handle and
@@ -152,6 +180,22 @@ TB_EXPORT int tb_release(struct tb_broker *b, int fd);
  * by itself, releasing all locks, when this process exits or is killed.
  */
 TB_EXPORT void tb_shutdown(struct tb_broker *b);
+
+/*
+ * List the ports the backend could hand you: serial ports with hardware
+ * behind them (ttyS with a UART, ttyUSB, ttyACM, ttyAMA...) and your own
+ * pseudo-terminals, sorted by kernel name, at most TB_LIST_MAX; never
+ * consoles, VTs or other users' ptys.  Each with your verdict and the rule
+ * that decided it, its /dev/serial links, its USB identity and who holds
+ * it now.  No device is opened.  On success *OUT is an array of *N ports
+ * (NULL when *N is 0) to free with tb_list_free().  Returns 0, -EINVAL,
+ * -ENOMEM, -EPROTO (a malformed answer), -ECONNRESET (the backend went
+ * away), or the backend's -errno when it could not enumerate the ports.
+ */
+TB_EXPORT int tb_list(struct tb_broker *b, struct tb_port **out, size_t *n);
+
+/* Free what tb_list() returned (PORTS may be NULL). */
+TB_EXPORT void tb_list_free(struct tb_port *ports, size_t n);
 
 /* The backend's descriptor, e.g. to close it in a forked child. */
 TB_EXPORT int tb_fd(const struct tb_broker *b);
