@@ -54,6 +54,15 @@ static size_t expect_size(uint16_t type, unsigned int *from)
 	case PROTO_REVOKE_REPLY:
 		*from = PROTO_FROM_BACKEND;
 		return sizeof(struct proto_revoke_reply);
+	case PROTO_LIST:
+		*from = PROTO_FROM_FRONTEND;
+		return sizeof(struct proto_list);
+	case PROTO_LIST_ENTRY:
+		*from = PROTO_FROM_BACKEND;
+		return sizeof(struct proto_list_entry);
+	case PROTO_LIST_END:
+		*from = PROTO_FROM_BACKEND;
+		return sizeof(struct proto_list_end);
 	}
 	return 0;
 }
@@ -133,6 +142,34 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 				   sizeof(m->revoke_reply.kname)));
 		fuzz_assert(memchr(m->revoke_reply.detail, '\0',
 				   sizeof(m->revoke_reply.detail)));
+		break;
+	case PROTO_LIST:
+		fuzz_assert(!m->list.reserved[0] && !m->list.reserved[1] && !has_fd);
+		fuzz_assert(memchr(m->list.after, '\0', sizeof(m->list.after)));
+		break;
+	case PROTO_LIST_ENTRY: {
+		const struct proto_list_entry *e = &m->list_entry;
+
+		fuzz_assert(!has_fd && e->reserved == 0);
+		fuzz_assert(e->reason == PROTO_R_OK || e->reason == PROTO_R_DENIED ||
+			    e->reason == PROTO_R_POLICY);
+		fuzz_assert(e->holder <= PROTO_HOLD_MAX && e->holder != PROTO_HOLD_EXCL);
+		fuzz_assert(e->holder_pid >= 0 && (e->flags & ~PROTO_LIST_FLAGS) == 0);
+		fuzz_assert(e->ifnum >= -1 && e->ifnum <= 255);
+		fuzz_assert((e->flags & PROTO_LIST_USB) ||
+			    (e->vid == 0 && e->pid == 0 && e->ifnum == -1));
+		fuzz_assert(e->kname[0] && memchr(e->kname, '\0', sizeof(e->kname)));
+		fuzz_assert(memchr(e->by_id, '\0', sizeof(e->by_id)));
+		fuzz_assert(memchr(e->by_path, '\0', sizeof(e->by_path)));
+		fuzz_assert(memchr(e->serial, '\0', sizeof(e->serial)));
+		fuzz_assert(memchr(e->manufacturer, '\0', sizeof(e->manufacturer)));
+		fuzz_assert(memchr(e->product, '\0', sizeof(e->product)));
+		fuzz_assert(memchr(e->path, '\0', sizeof(e->path)));
+		fuzz_assert(memchr(e->detail, '\0', sizeof(e->detail)));
+		break;
+	}
+	case PROTO_LIST_END:
+		fuzz_assert(!has_fd && m->list_end.err <= 0 && m->list_end.reserved == 0);
 		break;
 	default:
 		fuzz_assert(!"decoded an unknown type");

@@ -69,8 +69,11 @@ ParameterizedTestParameters(proto, hdr_init)
 		{ PROTO_POLICY, sizeof(struct proto_policy) },
 		{ PROTO_REVOKE, sizeof(struct proto_revoke) },
 		{ PROTO_REVOKE_REPLY, sizeof(struct proto_revoke_reply) },
+		{ PROTO_LIST, sizeof(struct proto_list) },
+		{ PROTO_LIST_ENTRY, sizeof(struct proto_list_entry) },
+		{ PROTO_LIST_END, sizeof(struct proto_list_end) },
 		{ 0, 0 },
-		{ 8, 0 },
+		{ 18, 0 },
 		{ 0xffff, 0 },
 	};
 
@@ -673,4 +676,155 @@ ParameterizedTest(struct new_case *c, proto, reload_and_revoke)
 		     "type %u a=%u err=%d", c->type, c->a, c->err);
 	/* A byte more or less is never a message. */
 	cr_assert_neq(proto_decode(&m, m.hdr.len - 1, c->from, c->fd, &out), 0);
+}
+
+/* ---- listing ports (branch list9) ---------------------------------------- */
+
+enum list_mut {
+	LM_NONE, LM_FD, LM_SENDER, LM_RESERVED, LM_UNTERMINATED, LM_EMPTY_KNAME,
+	LM_REASON_BUSY, LM_REASON_OVER, LM_HOLDER_EXCL, LM_HOLDER_OVER, LM_NEG_PID,
+	LM_FLAG_UNKNOWN, LM_IFNUM_LOW, LM_IFNUM_HIGH, LM_VID_NO_USB, LM_IFNUM_NO_USB,
+	LM_SERIAL_UNTERMINATED, LM_PATH_UNTERMINATED, LM_DETAIL_UNTERMINATED,
+	LM_POSITIVE_ERR, LM_USB_MAX, LM_POLICY_REASON, LM_HOLD_SELF,
+};
+
+struct list_case {
+	uint16_t type;
+	enum list_mut mut;
+	bool ok;
+};
+
+/* A valid list message of TYPE, then mutation MUT. */
+static void build_list(uint16_t type, enum list_mut mut, union proto_msg *m)
+{
+	struct proto_list_entry *e = &m->list_entry;
+
+	memset(m, 0, sizeof(*m));
+	proto_hdr_init(&m->hdr, type, 77);
+	if (type == PROTO_LIST) {
+		strcpy(m->list.after, "ttyS0");
+		if (mut == LM_RESERVED)
+			m->list.reserved[1] = 1;
+		if (mut == LM_UNTERMINATED)
+			memset(m->list.after, 'a', sizeof(m->list.after));
+		return;
+	}
+	if (type == PROTO_LIST_END) {
+		m->list_end.err = -EIO;
+		if (mut == LM_RESERVED)
+			m->list_end.reserved = 1;
+		if (mut == LM_POSITIVE_ERR)
+			m->list_end.err = 5;
+		return;
+	}
+	e->reason = PROTO_R_DENIED;
+	e->rule = 3;
+	e->holder = PROTO_HOLD_LCK;
+	e->holder_pid = 1234;
+	e->flags = PROTO_LIST_USB;
+	e->vid = 0x0403;
+	e->pid = 0x6001;
+	e->ifnum = 0;
+	strcpy(e->kname, "ttyUSB0");
+	strcpy(e->by_id, "usb-FTDI_FT232R_USB_UART_A12345-if00-port0");
+	strcpy(e->serial, "A12345");
+	strcpy(e->detail, "/etc/ttybroker.conf:3");
+	switch (mut) {
+	case LM_RESERVED: e->reserved = 1; break;
+	case LM_UNTERMINATED: memset(e->kname, 'a', sizeof(e->kname)); break;
+	case LM_EMPTY_KNAME: e->kname[0] = '\0'; break;
+	case LM_REASON_BUSY: e->reason = PROTO_R_BUSY; break;
+	case LM_REASON_OVER: e->reason = PROTO_R_MAX + 1; break;
+	case LM_HOLDER_EXCL: e->holder = PROTO_HOLD_EXCL; break;
+	case LM_HOLDER_OVER: e->holder = PROTO_HOLD_MAX + 1; break;
+	case LM_NEG_PID: e->holder_pid = -1; break;
+	case LM_FLAG_UNKNOWN: e->flags |= 0x4; break;
+	case LM_IFNUM_LOW: e->ifnum = -2; break;
+	case LM_IFNUM_HIGH: e->ifnum = 256; break;
+	case LM_VID_NO_USB: e->flags = 0; e->ifnum = -1; e->pid = 0; break;
+	case LM_IFNUM_NO_USB: e->flags = 0; e->vid = e->pid = 0; e->ifnum = 0; break;
+	case LM_SERIAL_UNTERMINATED: memset(e->serial, 0xff, sizeof(e->serial)); break;
+	case LM_PATH_UNTERMINATED: memset(e->path, 'p', sizeof(e->path)); break;
+	case LM_DETAIL_UNTERMINATED: memset(e->detail, 'd', sizeof(e->detail)); break;
+	case LM_USB_MAX: e->vid = e->pid = 0xffff; e->ifnum = 255; break;
+	case LM_POLICY_REASON: e->reason = PROTO_R_POLICY; e->rule = 0; break;
+	case LM_HOLD_SELF: e->holder = PROTO_HOLD_SELF; e->flags = PROTO_LIST_PTY;
+		e->vid = e->pid = 0; e->ifnum = -1; break;
+	default: break;
+	}
+}
+
+ParameterizedTestParameters(proto, list)
+{
+	static struct list_case cases[] = {
+		{ PROTO_LIST, LM_NONE, true },
+		{ PROTO_LIST, LM_FD, false },
+		{ PROTO_LIST, LM_SENDER, false },
+		{ PROTO_LIST, LM_RESERVED, false },
+		{ PROTO_LIST, LM_UNTERMINATED, false },
+		{ PROTO_LIST_ENTRY, LM_NONE, true },
+		{ PROTO_LIST_ENTRY, LM_USB_MAX, true },
+		{ PROTO_LIST_ENTRY, LM_POLICY_REASON, true },
+		{ PROTO_LIST_ENTRY, LM_HOLD_SELF, true },
+		{ PROTO_LIST_ENTRY, LM_FD, false },
+		{ PROTO_LIST_ENTRY, LM_SENDER, false },
+		{ PROTO_LIST_ENTRY, LM_RESERVED, false },
+		{ PROTO_LIST_ENTRY, LM_UNTERMINATED, false },
+		{ PROTO_LIST_ENTRY, LM_EMPTY_KNAME, false },
+		{ PROTO_LIST_ENTRY, LM_REASON_BUSY, false },
+		{ PROTO_LIST_ENTRY, LM_REASON_OVER, false },
+		{ PROTO_LIST_ENTRY, LM_HOLDER_EXCL, false },
+		{ PROTO_LIST_ENTRY, LM_HOLDER_OVER, false },
+		{ PROTO_LIST_ENTRY, LM_NEG_PID, false },
+		{ PROTO_LIST_ENTRY, LM_FLAG_UNKNOWN, false },
+		{ PROTO_LIST_ENTRY, LM_IFNUM_LOW, false },
+		{ PROTO_LIST_ENTRY, LM_IFNUM_HIGH, false },
+		{ PROTO_LIST_ENTRY, LM_VID_NO_USB, false },
+		{ PROTO_LIST_ENTRY, LM_IFNUM_NO_USB, false },
+		{ PROTO_LIST_ENTRY, LM_SERIAL_UNTERMINATED, false },
+		{ PROTO_LIST_ENTRY, LM_PATH_UNTERMINATED, false },
+		{ PROTO_LIST_ENTRY, LM_DETAIL_UNTERMINATED, false },
+		{ PROTO_LIST_END, LM_NONE, true },
+		{ PROTO_LIST_END, LM_FD, false },
+		{ PROTO_LIST_END, LM_SENDER, false },
+		{ PROTO_LIST_END, LM_RESERVED, false },
+		{ PROTO_LIST_END, LM_POSITIVE_ERR, false },
+	};
+
+	return cr_make_param_array(struct list_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct list_case *c, proto, list)
+{
+	unsigned int from = c->type == PROTO_LIST ? PROTO_FROM_FRONTEND : PROTO_FROM_BACKEND;
+	union proto_msg m, out;
+
+	build_list(c->type, c->mut, &m);
+	if (c->mut == LM_SENDER)
+		from = from == PROTO_FROM_FRONTEND ? PROTO_FROM_BACKEND : PROTO_FROM_FRONTEND;
+	cr_assert_eq(proto_decode(&m, m.hdr.len, from, c->mut == LM_FD, &out) == 0, c->ok,
+		     "type %u mutation %d", c->type, c->mut);
+	if (c->ok) {
+		cr_assert_eq(memcmp(&out, &m, m.hdr.len), 0, "round trip");
+		cr_assert_not(proto_carries_fd(&out));
+	}
+	/* A byte more or less is never a message; nor is another version. */
+	cr_assert_neq(proto_decode(&m, m.hdr.len - 1, from, false, &out), 0);
+	m.hdr.version++;
+	cr_assert_eq(proto_decode(&m, m.hdr.len, from, false, &out), -EPROTO);
+}
+
+/* The sizes the types are known by, and the bound a listing has. */
+Test(proto, list_sizes)
+{
+	union proto_msg m;
+
+	proto_hdr_init(&m.hdr, PROTO_LIST, 1);
+	cr_assert_eq(m.hdr.len, sizeof(struct proto_list));
+	proto_hdr_init(&m.hdr, PROTO_LIST_ENTRY, 1);
+	cr_assert_eq(m.hdr.len, sizeof(struct proto_list_entry));
+	proto_hdr_init(&m.hdr, PROTO_LIST_END, 1);
+	cr_assert_eq(m.hdr.len, sizeof(struct proto_list_end));
+	cr_assert_geq(PROTO_MSG_MAX, sizeof(struct proto_list_entry));
+	cr_assert_eq(PROTO_LIST_MAX, 256u);
 }
