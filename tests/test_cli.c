@@ -1790,3 +1790,76 @@ Test(cli, lockdir_symlink_refused)
 	cr_assert_null(strstr(out, "ran"), "PROGRAM did not run");
 	assert_lockdir_empty();
 }
+
+/* ---------------------------------------------------------------- */
+/* JSON strings of `list --json` (frontend/cli_json.c), branch list9 */
+
+struct json_case {
+	char what[40];
+	char in[24];    /* copied whole: may lack a NUL within MAX */
+	size_t max;
+	char want[96];
+};
+
+ParameterizedTestParameters(cli_json, str)
+{
+	static struct json_case cases[] = {
+		{ "plain", "ttyUSB0", 24, "\"ttyUSB0\"" },
+		{ "empty", "", 24, "\"\"" },
+		{ "quote and backslash", "a\"b\\c", 24, "\"a\\\"b\\\\c\"" },
+		{ "newline tab return", "a\nb\tc\rd", 24, "\"a\\nb\\tc\\rd\"" },
+		{ "other C0 controls", "\x01\x1b[2J\x1f", 24, "\"\\u0001\\u001b[2J\\u001f\"" },
+		{ "DEL", "a\x7f", 24, "\"a\\u007f\"" },
+		{ "UTF-8 two bytes", "\xc3\xa9t\xc3\xa9", 24, "\"\xc3\xa9t\xc3\xa9\"" },
+		{ "UTF-8 three bytes", "\xe2\x82\xac", 24, "\"\xe2\x82\xac\"" },
+		{ "UTF-8 four bytes", "\xf0\x9f\x98\x80", 24, "\"\xf0\x9f\x98\x80\"" },
+		{ "C1 control", "\xc2\x9b" "2J", 24, "\"\\u009b2J\"" },
+		{ "no-break space kept", "\xc2\xa0", 24, "\"\xc2\xa0\"" },
+		{ "lone continuation", "a\x80z", 24, "\"a\\ufffdz\"" },
+		{ "latin-1 byte", "caf\xe9", 24, "\"caf\\ufffd\"" },
+		{ "overlong slash", "\xc0\xaf", 24, "\"\\ufffd\\ufffd\"" },
+		{ "overlong three", "\xe0\x80\xaf", 24, "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "surrogate", "\xed\xa0\x80", 24, "\"\\ufffd\\ufffd\\ufffd\"" },
+		{ "above U+10FFFF", "\xf4\x90\x80\x80", 24, "\"\\ufffd\\ufffd\\ufffd\\ufffd\"" },
+		{ "0xff and 0xfe", "\xff\xfe", 24, "\"\\ufffd\\ufffd\"" },
+		{ "truncated sequence", "ok\xe2\x82", 24, "\"ok\\ufffd\\ufffd\"" },
+		{ "cut by max mid-sequence", "\xe2\x82\xac", 2, "\"\\ufffd\\ufffd\"" },
+		{ "no NUL within max", "abcdefghijklmnopqrstuvwx", 24,
+		  "\"abcdefghijklmnopqrstuvwx\"" },
+		{ "stops at max", "abcdef", 3, "\"abc\"" },
+	};
+
+	return cr_make_param_array(struct json_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Exactly the expected text, and always something python's json accepts. */
+ParameterizedTest(struct json_case *c, cli_json, str)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert_not_null(f);
+	cli_json_str(f, c->in, c->max);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_str_eq(out, c->want, "%s", c->what);
+	for (size_t i = 0; i < len; i++) /* never a raw control byte */
+		cr_assert((unsigned char)out[i] >= 0x20 && out[i] != 0x7f, "%s: byte %zu",
+			  c->what, i);
+	free(out);
+}
+
+Test(cli_json, null_for_empty)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	cr_assert_not_null(f);
+	cli_json_str_or_null(f, "", 8);
+	fputc(' ', f);
+	cli_json_str_or_null(f, "x", 8);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_str_eq(out, "null \"x\"");
+	free(out);
+}

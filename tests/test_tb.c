@@ -29,6 +29,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/inotify.h>
 #include <sys/ioctl.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
@@ -1957,4 +1958,162 @@ Test(tb, audit_without_syslog_goes_to_stderr)
 		     text);
 	cr_assert_not_null(strstr(lines[0], "verdict=permit"));
 	cr_assert_not_null(strstr(lines[1], "verdict=release"));
+}
+
+/* ------------------------------------------------------------------ */
+/* tb_list() through the fork way (branch list9)                       */
+
+/* The child: hold PORT through the broker, then list and report each port. */
+static void list_child(const void *arg)
+{
+	struct tb_port *ports = NULL;
+	size_t n = 99;
+	int fd;
+
+	kid_init();
+	fd = tb_open(k_b, arg, 0, NULL);
+	CHK(fd >= 0);
+	say("opened");
+	hear("list");
+	CHK_EQ(tb_list(k_b, &ports, &n), 0);
+	for (size_t i = 0; i < n; i++) {
+		const struct tb_port *p = &ports[i];
+
+		CHK(i == 0 || strcmp(ports[i - 1].kname, p->kname) < 0);
+		say("port %s %d %u %d %d %d %s|%s", p->kname, (int)p->reason, p->rule,
+		    (int)p->holder, p->holder_pid, p->pty, p->detail, p->holder_comm);
+	}
+	say("end");
+	tb_list_free(ports, n);
+	hear("bye");
+	CHK_EQ(tb_release(k_b, fd), 0);
+	tb_shutdown(k_b);
+}
+
+/* The child's report line for PORT, or fail. */
+static void list_find(char lines[][256], size_t n, const char *port, char *out, size_t len)
+{
+	char key[64];
+
+	snprintf(key, sizeof(key), "port %s ", port);
+	for (size_t i = 0; i < n; i++)
+		if (strncmp(lines[i], key, strlen(key)) == 0) {
+			snprintf(out, len, "%s", lines[i] + strlen(key));
+			return;
+		}
+	out[0] = '\0';
+}
+
+/*
+ * The caller's ptys with the backend's verdicts (a permit and a deny rule)
+ * and every kind of holder: this client's own session, a foreign LCK..
+ * file, a foreign flock(), free; another user's pty is not listed.  And
+ * listing opens no device: an inotify watch on every slave sees nothing.
+ */
+Test(tb, list_verdicts_and_holders)
+{
+	struct tu_pty *lck = &many[0], *flk = &many[1], *denied = &many[2], *root = &many[3];
+	char lines[64][256], want[256], got[256], path[256], pid10[16];
+	int fd, ino, flock_fd;
+	size_t n = 0;
+
+	tu_pty_open(lck, TU_NOBODY);
+	tu_pty_open(flk, TU_NOBODY);
+	tu_pty_open(denied, TU_NOBODY);
+	tu_pty_open(root, 0);
+	tu_policy(&env, "permit nobody %s %s %s %s\ndeny nobody %s\n", pty.port, lck->port,
+		  flk->port, root->port, denied->port);
+	kid_start(list_child, pty.port);
+	kid_expect("opened");
+	/* A foreign LCK.. file of a live process (ours), a foreign flock (ours). */
+	tu_lockfile(&env, lck->port, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(pid10, sizeof(pid10), "%10d\n", (int)getpid());
+	cr_assert_eq(write(fd, pid10, 11), 11);
+	close(fd);
+	flock_fd = open(flk->path, O_RDWR | O_NOCTTY | O_CLOEXEC);
+	cr_assert_geq(flock_fd, 0);
+	cr_assert_eq(flock(flock_fd, LOCK_EX | LOCK_NB), 0);
+	ino = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+	cr_assert_geq(ino, 0);
+	cr_assert_geq(inotify_add_watch(ino, pty.path, IN_OPEN | IN_CLOSE), 0);
+	for (int i = 0; i < 4; i++)
+		cr_assert_geq(inotify_add_watch(ino, many[i].path, IN_OPEN | IN_CLOSE), 0);
+
+	kid_tell("list");
+	for (;;) {
+		cr_assert_lt(n, sizeof(lines) / sizeof(lines[0]));
+		kid_line(lines[n], sizeof(lines[n]));
+		if (strcmp(lines[n], "end") == 0)
+			break;
+		n++;
+	}
+	{
+		char ev[4096];
+
+		cr_assert_eq(read(ino, ev, sizeof(ev)), -1, "listing opened a device");
+		cr_assert_eq(errno, EAGAIN);
+		/* The watch does see a real open. */
+		close(open(denied->path, O_RDWR | O_NOCTTY | O_CLOEXEC));
+		cr_assert_gt(read(ino, ev, sizeof(ev)), 0, "the inotify watch is blind");
+	}
+	close(ino);
+
+	list_find(lines, n, pty.port, got, sizeof(got));
+	snprintf(want, sizeof(want), "%d 1 %d %d 1 %s:1|", TB_R_OK, TB_HOLDER_SELF,
+		 (int)kid.pid, env.policy);
+	cr_assert_eq(strncmp(got, want, strlen(want)), 0, "held by the caller itself: %s", got);
+	list_find(lines, n, lck->port, got, sizeof(got));
+	snprintf(want, sizeof(want), "%d 1 %d %d 1 %s:1|", TB_R_OK, TB_HOLDER_LOCKFILE,
+		 (int)getpid(), env.policy);
+	cr_assert_eq(strncmp(got, want, strlen(want)), 0, "LCK.. holder: %s", got);
+	cr_assert_gt(strlen(got), strlen(want), "the holder's comm is named: %s", got);
+	list_find(lines, n, flk->port, got, sizeof(got));
+	snprintf(want, sizeof(want), "%d 1 %d %d 1 %s:1|", TB_R_OK, TB_HOLDER_FLOCK,
+		 (int)getpid(), env.policy);
+	cr_assert_eq(strncmp(got, want, strlen(want)), 0, "flock holder: %s", got);
+	list_find(lines, n, denied->port, got, sizeof(got));
+	snprintf(want, sizeof(want), "%d 2 %d 0 1 %s:2|", TB_R_DENIED, TB_HOLDER_NONE,
+		 env.policy);
+	cr_assert_str_eq(got, want, "denied by line 2, free");
+	list_find(lines, n, root->port, got, sizeof(got));
+	cr_assert_str_eq(got, "", "another user's pty is listed: %s", got);
+
+	kid_tell("bye");
+	kid_finish();
+	close(flock_fd);
+	unlink(path);
+}
+
+/* The child: list without holding anything, report the port named ARG. */
+static void list_only_child(const void *arg)
+{
+	struct tb_port *ports = NULL;
+	size_t n = 0;
+
+	kid_init();
+	CHK_EQ(tb_list(k_b, &ports, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(ports[i].kname, arg) == 0)
+			say("port %d %u %s", (int)ports[i].reason, ports[i].rule,
+			    ports[i].detail);
+	say("end");
+	tb_list_free(ports, n);
+	CHK_EQ(tb_list(NULL, &ports, &n), -EINVAL);
+	tb_shutdown(k_b);
+}
+
+/* With a refused policy every port says so, with the policy's problem. */
+Test(tb, list_policy_refused)
+{
+	char got[256], want[256];
+
+	tu_policy(&env, "permit nobody %s\nbogus line\n", pty.port);
+	kid_start(list_only_child, pty.port);
+	kid_line(got, sizeof(got));
+	snprintf(want, sizeof(want), "port %d 0 %s:2: ", TB_R_POLICY, env.policy);
+	cr_assert_eq(strncmp(got, want, strlen(want)), 0, "got '%s', want '%s...'", got, want);
+	kid_expect("end");
+	kid_finish();
 }

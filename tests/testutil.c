@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -332,4 +333,92 @@ void tu_reap_all(int wait_ms)
 		while (waitpid(-1, NULL, 0) > 0)
 			;
 	}
+}
+
+/* ---- branch list9: running programs as a user, checking list --json ---- */
+
+int tu_run_as(uid_t uid, char *const argv[], char *const envp[], const char *in,
+	      char *out, size_t outlen, char *err, size_t errlen, int timeout_ms)
+{
+	int pi[2], po[2], pe[2], st;
+	long end = tu_now_ms() + timeout_ms;
+	pid_t pid;
+
+	if (out)
+		out[0] = '\0';
+	if (err)
+		err[0] = '\0';
+	cr_assert_eq(pipe2(pi, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(po, O_CLOEXEC), 0);
+	cr_assert_eq(pipe2(pe, O_CLOEXEC), 0);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		if (dup2(pi[0], 0) < 0 || dup2(po[1], 1) < 0 || dup2(pe[1], 2) < 0)
+			_exit(126);
+		if (uid != 0 && (setgroups(0, NULL) < 0 || setresgid(uid, uid, uid) < 0 ||
+				 setresuid(uid, uid, uid) < 0))
+			_exit(126);
+		if (envp)
+			execve(argv[0], argv, envp);
+		else
+			execv(argv[0], argv);
+		_exit(127);
+	}
+	close(pi[0]);
+	close(po[1]);
+	close(pe[1]);
+	if (in) /* small texts: the pipe holds them */
+		cr_assert_eq(write(pi[1], in, strlen(in)), (ssize_t)strlen(in));
+	close(pi[1]);
+	tu_collect(po[0], pe[0], out, outlen, err, errlen, end);
+	close(po[0]);
+	close(pe[0]);
+	st = tu_wait(pid, (int)(end - tu_now_ms() > 0 ? end - tu_now_ms() : 1));
+	if (st < 0) {
+		kill(pid, SIGKILL);
+		waitpid(pid, NULL, 0);
+		cr_assert_fail("%s timed out", argv[0]);
+	}
+	return st;
+}
+
+/* The schema of `ttybroker list --json` (docs/ttybroker.1), checked line by line. */
+static const char tu_list_json_py[] =
+	"import json, sys\n"
+	"N = type(None)\n"
+	"F = {'port': str, 'by_id': (str, N), 'by_path': (str, N), 'pty': bool,\n"
+	"     'usb': (dict, N), 'phys_path': (str, N), 'verdict': str, 'rule': (str, N),\n"
+	"     'rule_line': (int, N), 'policy_error': (str, N), 'holder': str,\n"
+	"     'holder_pid': (int, N), 'holder_comm': (str, N)}\n"
+	"out = []\n"
+	"for line in sys.stdin.read().splitlines():\n"
+	"    o = json.loads(line)\n"
+	"    assert set(o) == set(F), sorted(o)\n"
+	"    for k, t in F.items():\n"
+	"        assert isinstance(o[k], t) and not (t == int and isinstance(o[k], bool)), k\n"
+	"    assert o['verdict'] in ('permit', 'deny', 'policy-invalid'), o['verdict']\n"
+	"    assert o['holder'] in ('free', 'lockfile', 'flock', 'self'), o['holder']\n"
+	"    assert (o['rule'] is None) == (o['rule_line'] is None)\n"
+	"    if o['port'] in sys.argv[1:]:\n"
+	"        out.append('%s %s %s %s %s' % (o['port'], o['verdict'], o['rule_line'],\n"
+	"                                       o['holder'], o['holder_pid']))\n"
+	"print('\\n'.join(sorted(out)))\n";
+
+int tu_list_json(const char *json, char *const ports[], char *summary, size_t len)
+{
+	char *argv[16] = { "/usr/bin/python3", "-c", (char *)tu_list_json_py };
+	char err[2048];
+	size_t n = 3;
+	int st;
+
+	for (size_t i = 0; ports[i] && n < 15; i++)
+		argv[n++] = ports[i];
+	argv[n] = NULL;
+	st = tu_run_as(0, argv, NULL, json, summary, len, err, sizeof(err), 20000);
+	if (st != 0)
+		fprintf(stderr, "list --json check failed (%d): %s\n", st, err);
+	if (len && summary[0] && summary[strlen(summary) - 1] == '\n')
+		summary[strlen(summary) - 1] = '\0';
+	return st;
 }

@@ -89,4 +89,22 @@ bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len);
 		cr_skip_test(__VA_ARGS__); \
 	} while (0)
 
+/* ---- branch list9 ---- */
+
+/*
+ * Run ARGV[0] (a path) as UID (its gid too, no groups; 0 stays root) with
+ * ENVP (NULL: ours), IN (may be NULL) on stdin, capturing stdout and
+ * stderr as tu_run() does.  Exit status or 128 + signal.
+ */
+int tu_run_as(uid_t uid, char *const argv[], char *const envp[], const char *in,
+	      char *out, size_t outlen, char *err, size_t errlen, int timeout_ms);
+
+/*
+ * Check the output of `ttybroker list --json` with python3: every line
+ * one JSON object with exactly the documented fields and types.  SUMMARY
+ * gets one line "PORT VERDICT RULE_LINE HOLDER HOLDER_PID" per port named
+ * in PORTS (NULL-terminated), sorted.  Returns python's exit status (0 ok).
+ */
+int tu_list_json(const char *json, char *const ports[], char *summary, size_t len);
+
 #endif
