@@ -147,9 +147,21 @@ static int list_scan(int at, const char *dir, const char *prefix, const char *af
 	return r < 0 ? r : a.err;
 }
 
-static int list_cmp(const void *a, const void *b)
+/*
+ * Sort LN's names (strcmp) in place.  Not qsort(3): for a large array glibc
+ * asks sysinfo(2) for the memory size first, which the filter forbids.  An
+ * insertion sort of at most 2 * LIST_SCAN_MAX pointers is bounded work.
+ */
+static void list_sort(struct list_names *ln)
 {
-	return strcmp(*(char *const *)a, *(char *const *)b);
+	for (size_t i = 1; i < ln->n; i++) {
+		char *name = ln->name[i];
+		size_t j = i;
+
+		for (; j > 0 && strcmp(ln->name[j - 1], name) > 0; j--)
+			ln->name[j] = ln->name[j - 1];
+		ln->name[j] = name;
+	}
 }
 
 /* A serial-core port whose "type" attribute says no UART was found. */
@@ -356,7 +368,7 @@ size_t engine_list(struct engine *e, const struct engine_client *c,
 		r = list_scan(e->sysroot, "class/tty", "", req->after, ln);
 		if (r == 0)
 			r = list_scan(e->env.devfd, "pts", "pts/", req->after, ln);
-		qsort(ln->name, ln->n, sizeof(ln->name[0]), list_cmp);
+		list_sort(ln);
 		for (size_t i = 0; r == 0 && !found && i < ln->n; i++)
 			if (list_candidate(e, c, ln->name[i], &st))
 				found = ln->name[i];

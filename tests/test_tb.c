@@ -2117,3 +2117,40 @@ Test(tb, list_policy_refused)
 	kid_expect("end");
 	kid_finish();
 }
+
+/* The child: list and report only how many of the ports were ptys. */
+static void list_count_child(const void *arg)
+{
+	struct tb_port *ports = NULL;
+	size_t n = 0, ptys = 0;
+
+	(void)arg;
+	kid_init();
+	CHK_EQ(tb_list(k_b, &ports, &n), 0);
+	for (size_t i = 0; i < n; i++)
+		ptys += ports[i].pty;
+	say("ptys %zu", ptys);
+	tb_list_free(ports, n);
+	tb_shutdown(k_b);
+}
+
+/*
+ * Many candidates at once (a hundred ptys beside /sys/class/tty): the
+ * confined backend orders them without a call its filter forbids (glibc's
+ * qsort() asks sysinfo() for the memory size once the array is large).
+ */
+Test(tb, list_many_ptys)
+{
+	size_t count = sizeof(many) / sizeof(many[0]);
+	char line[64];
+	unsigned long got = 0;
+
+	for (size_t i = 0; i < count; i++)
+		tu_pty_open(&many[i], TU_NOBODY);
+	tu_policy(&env, "permit nobody pts/*\n");
+	kid_start(list_count_child, NULL);
+	kid_line(line, sizeof(line));
+	cr_assert_eq(sscanf(line, "ptys %lu", &got), 1, "%s", line);
+	cr_assert_geq(got, count + 1, "all of our %zu ptys and the suite's: %s", count + 1, line);
+	kid_finish();
+}
