@@ -1852,3 +1852,73 @@ Test(daemon, revoke_command)
 	cr_assert_eq(cli_revoke_as(0, a.port, out, sizeof(out)), 71, "no daemon: %s", out);
 	tu_pty_close(&a);
 }
+
+/* ---- ttybroker list through the daemon (branch list9) ------------------ */
+
+/* `ttybroker ARGS...` as UID against our daemon; stdout in OUT. */
+static int list_cli(uid_t uid, const char *args[], char *out, size_t len, char *err,
+		    size_t errlen)
+{
+	char envsock[200], *argv[12], *envp[] = { envsock, "PATH=/usr/bin:/bin", NULL };
+	size_t n = 0;
+
+	snprintf(envsock, sizeof(envsock), "TTYBROKER_SOCKET=%s", sock_path);
+	argv[n++] = env.bin;
+	for (size_t i = 0; args[i] && n < 11; i++)
+		argv[n++] = (char *)args[i];
+	argv[n] = NULL;
+	return tu_run_as(uid, argv, envp, NULL, out, len, err, errlen, WAIT_MS * 2);
+}
+
+/*
+ * `ttybroker list` as nobody through the daemon: the caller's ptys with the
+ * daemon's verdicts (permit rule, deny rule), a port held by another
+ * client of the daemon named by that client's pid, a free one; --json is
+ * one valid object per line with the documented fields; the table names
+ * the same.  Another user's pty is not listed.
+ */
+Test(daemon, list_cli)
+{
+	struct tu_pty held, free_pty, denied, other;
+	char out[16384], err[4096], sum[1024], want[1024], kidpid[16];
+	const char *json[] = { "list", "--json", "--via", "daemon", NULL };
+	const char *table[] = { "list", NULL };
+	char *ports[5];
+	struct kid k;
+	int st;
+
+	tu_pty_open(&held, TU_NOBODY);
+	tu_pty_open(&free_pty, TU_NOBODY);
+	tu_pty_open(&denied, TU_NOBODY);
+	tu_pty_open(&other, 0);
+	tu_policy(&env, "permit nobody %s %s %s\ndeny nobody %s\n", held.port, free_pty.port,
+		  other.port, denied.port);
+	daemon_start();
+	kid_start(&k, TU_NOBODY, held.port);
+	cr_assert_eq(kid_read(&k), PROTO_R_OK);
+
+	st = list_cli(TU_NOBODY, json, out, sizeof(out), err, sizeof(err));
+	cr_assert_eq(st, 0, "list --json exits %d: %s", st, err);
+	ports[0] = held.port;
+	ports[1] = free_pty.port;
+	ports[2] = denied.port;
+	ports[3] = other.port;
+	ports[4] = NULL;
+	cr_assert_eq(tu_list_json(out, ports, sum, sizeof(sum)), 0, "not the schema:\n%s", out);
+	snprintf(want, sizeof(want), "%s permit 1 lockfile %d\n%s permit 1 free None\n"
+		 "%s deny 2 free None", held.port, (int)k.pid, free_pty.port, denied.port);
+	cr_assert_str_eq(sum, want, "got:\n%s\nfrom:\n%s", sum, out);
+
+	st = list_cli(TU_NOBODY, table, out, sizeof(out), err, sizeof(err));
+	cr_assert_eq(st, 0, "list exits %d: %s", st, err);
+	snprintf(kidpid, sizeof(kidpid), "pid %d", (int)k.pid);
+	cr_assert_not_null(strstr(out, kidpid), "the holder's pid in the table:\n%s", out);
+	cr_assert_not_null(strstr(out, "PORT"), "%s", out);
+	cr_assert_null(strstr(out, other.port), "another user's pty listed:\n%s", out);
+
+	kid_end(&k);
+	tu_pty_close(&held);
+	tu_pty_close(&free_pty);
+	tu_pty_close(&denied);
+	tu_pty_close(&other);
+}

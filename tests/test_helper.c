@@ -1123,3 +1123,43 @@ Test(helper, secure_mode_ignores_env)
 	unlink(sg);
 	cr_assert_eq(children_left(), 0, "processes left running");
 }
+
+/* ------------------------------------------------------------------ */
+/* ttybroker list through the helper (branch list9)                    */
+
+/*
+ * `ttybroker list --json --via helper` as nobody: tb_list() through the
+ * setuid helper, with the built-in policy (line 1 permits the pty) and
+ * lock directory (a foreign LCK.. file of a live process names it).
+ */
+Test(helper, cli_list_nobody)
+{
+	char envsock[PATH_MAX + 32], envhelper[PATH_MAX + 32], path[128];
+	char out[16384], err[2048], sum[512], want[512], pid10[16];
+	char *envp[] = { envsock, envhelper, "PATH=/usr/bin:/bin", NULL };
+	char *argv[] = { cli, "list", "--json", "--via", "helper", NULL };
+	char *ports[] = { pty.port, NULL };
+	int st, fd;
+
+	snprintf(envsock, sizeof(envsock), "TTYBROKER_SOCKET=%s", nosock);
+	snprintf(envhelper, sizeof(envhelper), "TTYBROKER_HELPER=%s", helper_suid);
+	st = tu_run_as(TU_NOBODY, argv, envp, NULL, out, sizeof(out), err, sizeof(err), IO_MS);
+	cr_assert_eq(st, 0, "list exits %d: %s", st, err);
+	cr_assert_eq(tu_list_json(out, ports, sum, sizeof(sum)), 0, "%s", out);
+	snprintf(want, sizeof(want), "%s permit 1 free None", pty.port);
+	cr_assert_str_eq(sum, want, "from:\n%s", out);
+
+	pty_lockfile(path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(pid10, sizeof(pid10), "%10d\n", (int)getpid());
+	cr_assert_eq(write(fd, pid10, 11), 11);
+	close(fd);
+	st = tu_run_as(TU_NOBODY, argv, envp, NULL, out, sizeof(out), err, sizeof(err), IO_MS);
+	unlink(path);
+	cr_assert_eq(st, 0, "list exits %d: %s", st, err);
+	cr_assert_eq(tu_list_json(out, ports, sum, sizeof(sum)), 0, "%s", out);
+	snprintf(want, sizeof(want), "%s permit 1 lockfile %d", pty.port, (int)getpid());
+	cr_assert_str_eq(sum, want, "from:\n%s", out);
+	cr_assert_eq(children_left(), 0, "processes left running");
+}

@@ -391,7 +391,7 @@ static const char tu_list_json_py[] =
 	"     'usb': (dict, N), 'phys_path': (str, N), 'verdict': str, 'rule': (str, N),\n"
 	"     'rule_line': (int, N), 'policy_error': (str, N), 'holder': str,\n"
 	"     'holder_pid': (int, N), 'holder_comm': (str, N)}\n"
-	"out = []\n"
+	"out = {}\n"
 	"for line in sys.stdin.read().splitlines():\n"
 	"    o = json.loads(line)\n"
 	"    assert set(o) == set(F), sorted(o)\n"
@@ -400,10 +400,10 @@ static const char tu_list_json_py[] =
 	"    assert o['verdict'] in ('permit', 'deny', 'policy-invalid'), o['verdict']\n"
 	"    assert o['holder'] in ('free', 'lockfile', 'flock', 'self'), o['holder']\n"
 	"    assert (o['rule'] is None) == (o['rule_line'] is None)\n"
-	"    if o['port'] in sys.argv[1:]:\n"
-	"        out.append('%s %s %s %s %s' % (o['port'], o['verdict'], o['rule_line'],\n"
-	"                                       o['holder'], o['holder_pid']))\n"
-	"print('\\n'.join(sorted(out)))\n";
+	"    assert o['port'] not in out, 'listed twice: ' + o['port']\n"
+	"    out[o['port']] = '%s %s %s %s %s' % (o['port'], o['verdict'], o['rule_line'],\n"
+	"                                         o['holder'], o['holder_pid'])\n"
+	"print('\\n'.join(out[p] for p in sys.argv[1:] if p in out))\n";
 
 int tu_list_json(const char *json, char *const ports[], char *summary, size_t len)
 {

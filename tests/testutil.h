@@ -103,7 +103,8 @@ int tu_run_as(uid_t uid, char *const argv[], char *const envp[], const char *in,
  * Check the output of `ttybroker list --json` with python3: every line
  * one JSON object with exactly the documented fields and types.  SUMMARY
  * gets one line "PORT VERDICT RULE_LINE HOLDER HOLDER_PID" per port named
- * in PORTS (NULL-terminated), sorted.  Returns python's exit status (0 ok).
+ * in PORTS (NULL-terminated) that is listed, in PORTS' order.  Returns
+ * python's exit status (0 ok).
  */
 int tu_list_json(const char *json, char *const ports[], char *summary, size_t len);
 
