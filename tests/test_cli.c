@@ -1381,6 +1381,19 @@ ParameterizedTestParameters(cli, options)
 		{ "--policy without argument", { "--policy" }, 64, "",
 		  "'--policy' needs an argument" },
 		{ "no command", { "-q" }, 64, "", "missing command" },
+		{ "list --help", { "list", "--help" }, 0, "--json", "" },
+		{ "list", { OPT_COMMON, "list" }, 0, "permit", "" },
+		{ "list --json", { OPT_COMMON, "list", "--json" }, 0, "\"verdict\":\"permit\"",
+		  "" },
+		{ "list --via=fork", { OPT_COMMON, "list", "--via=fork" }, 0, "ttybroker.conf:1 ", "" },
+		{ "list --via bogus", { OPT_COMMON, "list", "--via", "bogus" }, 64, "",
+		  "unknown way in 'bogus'" },
+		{ "list --via without WAY", { OPT_COMMON, "list", "--via" }, 64, "",
+		  "'--via' needs an argument" },
+		{ "list with an operand", { OPT_COMMON, "list", "@PTY@" }, 64, "",
+		  "unexpected operand" },
+		{ "list unknown option", { OPT_COMMON, "list", "--all" }, 64, "",
+		  "unknown option '--all'" },
 	};
 
 	return cr_make_param_array(struct option_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -1862,4 +1875,32 @@ Test(cli_json, null_for_empty)
 	cr_assert_eq(fclose(f), 0);
 	cr_assert_str_eq(out, "null \"x\"");
 	free(out);
+}
+
+/* ---------------------------------------------------------------- */
+/* list (branch list9)                                               */
+
+/*
+ * `ttybroker list --json` started as root drops to -u nobody and lists
+ * nobody's pty with the fork backend's verdict; every line is valid JSON
+ * with the documented fields (python3 checks), and the table shows the
+ * same port.  A pty of root's is not nobody's to list.
+ */
+Test(cli, list_json_fork)
+{
+	char out[OUT_MAX], err[OUT_MAX], sum[512], want[512];
+	struct tu_pty mine = { .master = -1 };
+	char *json[] = { "ttybroker", "-q", "-u", "nobody", "-p", env.policy, "-l",
+			 env.lockdir, "list", "--json", NULL };
+	char *ports[] = { pty.port, mine.port, NULL };
+	int st;
+
+	tu_pty_open(&mine, 0);
+	tu_policy(&env, "# list\ndeny nobody %s\n", pty.port);
+	st = tu_run(&env, json, out, sizeof(out), err, sizeof(err), 20000);
+	tu_pty_close(&mine);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	cr_assert_eq(tu_list_json(out, ports, sum, sizeof(sum)), 0, "%s", out);
+	snprintf(want, sizeof(want), "%s deny 2 free None", pty.port);
+	cr_assert_str_eq(sum, want, "from:\n%s", out);
 }
