@@ -343,8 +343,8 @@ ParameterizedTestParameters(filter, forbidden)
 		  { X_DIR, X_S_NEW, OPEN_TMP, 04755 }, 0 },
 		{ "openat lock flags, mode 0666", SYS_openat,
 		  { X_DIR, X_S_NEW, OPEN_TMP, 0666 }, 0 },
-		{ "openat a readable directory", SYS_openat,
-		  { X_DIR, X_S_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC }, 0 },
+		{ "openat a readable directory, following", SYS_openat,
+		  { X_DIR, X_S_DIR, O_RDONLY | O_DIRECTORY | O_CLOEXEC }, 0 },
 #ifdef SYS_open
 		{ "open", SYS_open, { X_S_ABS, O_RDONLY | O_NOFOLLOW | O_CLOEXEC }, 0 },
 #endif
@@ -409,6 +409,13 @@ ParameterizedTestParameters(filter, allowed)
 		{ "openat create temporary lock file", SYS_openat,
 		  { X_DIR, X_S_NEW, OPEN_TMP, 0644 }, 0 },
 		{ "openat read lock file", SYS_openat, { X_DIR, X_S_FILE, OPEN_LOCK }, 0 },
+		/* ttybroker list (branch list9): list directories, read /proc/locks. */
+		{ "openat a directory to list", SYS_openat,
+		  { X_DIR, X_S_DIR, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC }, 0 },
+		{ "openat a directory to list, not through a link", SYS_openat,
+		  { X_DIR, X_S_LINK, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC }, ENOTDIR },
+		{ "getdents64 of a file", SYS_getdents64, { X_FILE, X_BUF, 512 }, ENOTDIR },
+		{ "pread64", SYS_pread64, { X_FILE, X_BUF, 11, 0 }, 0 },
 		{ "close", SYS_close, { X_FILE }, 0 },
 		{ "read", SYS_read, { X_FILE, X_BUF, 11 }, 0 },
 		{ "write", SYS_write, { X_FILE, X_BUF, 1 }, 0 },

@@ -172,3 +172,65 @@ Test(landlock, unlink_in_lockdir)
 	snprintf(path, sizeof(path), "%s/lock/LCK..x", tmp);
 	cr_assert_neq(access(path, F_OK), 0, "lock file should be gone");
 }
+
+/* ---- ttybroker list (branch list9): reading sysfs, listing /dev -------- */
+
+/* In a confined child: 0 if PATH opens with FLAGS, else its errno. */
+static int ll_try(const char *path, int flags)
+{
+	int fd = open(path, flags | O_CLOEXEC);
+
+	if (fd < 0)
+		return errno;
+	close(fd);
+	return 0;
+}
+
+/*
+ * With the sysfs root given, the backend lists /sys/class/tty and /dev/pts
+ * and reads sysfs attributes; without it, neither; and either way nothing
+ * outside /dev, sysfs and the lock directory (/etc, /proc) opens.
+ */
+Test(landlock, sysfs_for_listing)
+{
+	for (int with_sys = 0; with_sys < 2; with_sys++) {
+		int dev, lock, sys, status, want = with_sys ? 0 : EACCES;
+		char path[128];
+		pid_t pid;
+
+		if (landlock_abi() < 0)
+			cr_skip_test("kernel without Landlock");
+		snprintf(path, sizeof(path), "%s/lock", tmp);
+		dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		lock = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+		sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+		cr_assert(dev >= 0 && lock >= 0 && sys >= 0);
+		pid = fork();
+		cr_assert_geq(pid, 0);
+		if (pid == 0) {
+			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
+			    landlock_confine_sys(dev, lock, with_sys ? sys : -1) < 0)
+				_exit(100);
+			if (ll_try("/sys/class/tty", O_RDONLY | O_DIRECTORY) != want)
+				_exit(1);
+			if (ll_try("/sys/class/tty/tty0/dev", O_RDONLY) != want)
+				_exit(2);
+			if (ll_try("/dev/pts", O_RDONLY | O_DIRECTORY) != want)
+				_exit(3);
+			if (ll_try("/etc/hostname", O_RDONLY) != EACCES)
+				_exit(4);
+			if (ll_try("/proc/self/status", O_RDONLY) != EACCES)
+				_exit(5);
+			if (ll_try("/sys/class/tty/tty0/uevent", O_WRONLY) != EACCES)
+				_exit(6);
+			_exit(0);
+		}
+		close(dev);
+		close(lock);
+		close(sys);
+		cr_assert_eq(waitpid(pid, &status, 0), pid);
+		cr_assert(WIFEXITED(status));
+		cr_assert_eq(WEXITSTATUS(status), 0, "with_sys %d: check %d failed", with_sys,
+			     WEXITSTATUS(status));
+	}
+}
