@@ -1904,3 +1904,56 @@ Test(cli, list_json_fork)
 	snprintf(want, sizeof(want), "%s deny 2 free None", pty.port);
 	cr_assert_str_eq(sum, want, "from:\n%s", out);
 }
+
+/*
+ * A holder names itself: its comm (any bytes but NUL, set with
+ * PR_SET_NAME) reaches the table escaped and --json as valid JSON
+ * (control bytes as '?', bytes that are no UTF-8 as \ufffd).
+ */
+Test(cli, list_hostile_holder_name)
+{
+	char out[OUT_MAX], err[OUT_MAX], sum[512], want[512], path[256], pid10[16];
+	char *json[] = { "ttybroker", "-q", "-u", "nobody", "-p", env.policy, "-l",
+			 env.lockdir, "list", "--json", NULL };
+	char *table[] = { "ttybroker", "-q", "-u", "nobody", "-p", env.policy, "-l",
+			  env.lockdir, "list", NULL };
+	char *ports[] = { pty.port, NULL };
+	int sync[2], fd, st;
+	pid_t holder;
+	char c;
+
+	tu_policy(&env, "permit nobody %s\n", pty.port);
+	cr_assert_eq(pipe2(sync, O_CLOEXEC), 0);
+	holder = fork();
+	cr_assert_geq(holder, 0);
+	if (holder == 0) {
+		prctl(PR_SET_NAME, "ev\xff\"il\\\x1b[2J", 0, 0, 0);
+		close(sync[0]);
+		if (write(sync[1], "x", 1) != 1)
+			_exit(1);
+		pause();
+		_exit(0);
+	}
+	started[nstarted++] = holder;
+	close(sync[1]);
+	cr_assert_eq(read(sync[0], &c, 1), 1);
+	close(sync[0]);
+	tu_lockfile(&env, pty.port, path, sizeof(path));
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(pid10, sizeof(pid10), "%10d\n", (int)holder);
+	cr_assert_eq(write(fd, pid10, 11), 11);
+	close(fd);
+
+	st = tu_run(&env, json, out, sizeof(out), err, sizeof(err), 20000);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	cr_assert_eq(tu_list_json(out, ports, sum, sizeof(sum)), 0, "%s", out);
+	snprintf(want, sizeof(want), "%s permit 1 lockfile %d", pty.port, (int)holder);
+	cr_assert_str_eq(sum, want, "from:\n%s", out);
+	cr_assert_not_null(strstr(out, "\"holder_comm\":\"ev\\ufffd\\\"il\\\\?[2J\""),
+			   "%s", out);
+	st = tu_run(&env, table, out, sizeof(out), err, sizeof(err), 20000);
+	cr_assert_eq(st, 0, "exit %d: %s", st, err);
+	cr_assert_not_null(strstr(out, "(ev\\xff\"il\\x5c?[2J)"), "%s", out);
+	unlink(path);
+}
