@@ -289,7 +289,7 @@ static pid_t start_activated(const struct tu_env *env, const char *sock)
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	cr_assert(tu_wait_path(sock, true, WAIT_MS), "systemd-socket-activate listens");
+	cr_assert(tu_wait_listening(sock, WAIT_MS), "systemd-socket-activate listens");
 	cr_assert_eq(chmod(sock, (mode_t)strtol(mode, NULL, 8)), 0);
 	return pid;
 }
@@ -335,6 +335,35 @@ static _Noreturn void nobody_client(const char *sock, const char *port, int held
 	while (read(go, buf, 1) < 0 && errno == EINTR)
 		;
 	_exit(0);
+}
+
+/*
+ * Why start_activated() waits for the listen() and not for the path: a
+ * socket that is bound but not yet listening refuses connect(), which made
+ * activated_daemon_serves_nobody fail now and then under load.
+ */
+Test(units, bound_is_not_listening)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct tu_env env;
+	int s, c;
+
+	tu_env_init(&env);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bound.sock", env.dir);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	cr_assert(s >= 0 && c >= 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_expect(tu_exists(sa.sun_path), "the path exists from bind()");
+	cr_expect_not(tu_wait_listening(sa.sun_path, 50), "bound is not listening");
+	cr_expect_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), -1);
+	cr_expect_eq(errno, ECONNREFUSED, "connect before listen: %s", strerror(errno));
+	cr_assert_eq(listen(s, 1), 0);
+	cr_expect(tu_wait_listening(sa.sun_path, 1000), "listening after listen()");
+	close(c);
+	close(s);
+	unlink(sa.sun_path);
+	tu_env_fini(&env);
 }
 
 /* The service's command line, activated as the units do, serves nobody. */

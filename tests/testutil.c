@@ -6,6 +6,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -264,6 +265,40 @@ bool tu_wait_path(const char *path, bool want, int timeout_ms)
 	long end = tu_now_ms() + timeout_ms;
 
 	while (tu_exists(path) != want) {
+		if (tu_now_ms() > end)
+			return false;
+		usleep(2000);
+	}
+	return true;
+}
+
+/* Is a socket bound to PATH listening (__SO_ACCEPTCON in /proc/net/unix)? */
+static bool tu_listening(const char *path)
+{
+	char line[512 + PATH_MAX];
+	bool found = false;
+	FILE *f = fopen("/proc/net/unix", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+		char name[PATH_MAX];
+
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags, name) == 2 &&
+		    strcmp(name, path) == 0 && (flags & 0x10000))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+bool tu_wait_listening(const char *path, int timeout_ms)
+{
+	long end = tu_now_ms() + timeout_ms;
+
+	while (!tu_listening(path)) {
 		if (tu_now_ms() > end)
 			return false;
 		usleep(2000);

@@ -64,6 +64,13 @@ int tu_wait(pid_t pid, int timeout_ms);
 bool tu_wait_path(const char *path, bool want, int timeout_ms);
 
 /*
+ * Poll /proc/net/unix until a socket bound to PATH is listening, or
+ * TIMEOUT_MS passes.  The path exists from bind(); a connect() before the
+ * listen() that follows is refused, so "the path exists" is not "ready".
+ */
+bool tu_wait_listening(const char *path, int timeout_ms);
+
+/*
  * Children of PID (single-threaded) from /proc/PID/task/PID/children: the
  * first MAX into OUT; returns how many there are in all, or -1.
  */
