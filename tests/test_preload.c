@@ -884,3 +884,29 @@ Test(preload, minicom_with_system_lock_dir)
 	cr_assert(tu_wait_path(lck, false, WAIT_MS), "minicom removed its own lock file");
 	cr_assert(tu_wait_path(lk, false, WAIT_MS), "the release removed ours");
 }
+
+/* A dead program's LCK.. file is stale: reclaimed, and gone after the release. */
+Test(preload, stale_lock_file_is_reclaimed)
+{
+	char lck[256], buf[32];
+	pid_t dead;
+	int fd, st;
+
+	need_python();
+	tu_lockfile(&env, pty.port, lck, sizeof(lck));
+	dead = fork();
+	cr_assert_geq(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(dead, &st, 0), dead);
+	fd = open(lck, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(buf, sizeof(buf), "%10d\n", (int)dead);
+	cr_assert_eq(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
+	close(fd);
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'opened')\"");
+	cr_assert(tu_pty_expect(&pty, "opened", WAIT_MS), "the stale file did not make it busy");
+	cr_assert_eq(tool_wait(), 0);
+	cr_assert(locks_gone(), "the reclaimed lock is released like any of ours");
+}
