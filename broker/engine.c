@@ -190,7 +190,9 @@ static void audit_release(const struct engine *e, const struct engine_client *c,
 	struct audit_event ev = {
 		.port = s->kname, .verdict = "release",
 		.reason = proto_reason_name(PROTO_R_OK),
-		.policy = e->policy_path, .rule = s->rule, .why = "released",
+		.policy = e->policy_path, .rule = s->rule,
+		.why = s->lf.theirs ? "released; the client's own lock file left to it"
+				    : "released",
 	};
 
 	audit_log(&who, &ev);
@@ -468,7 +470,8 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 	if (session_by_rdev(c, st->st_rdev))
 		return outcome_busy(o, PROTO_HOLD_SELF, c->pid,
 				    "already open by this program");
-	r = lock_acquire_port(e->lockfd, kname, st, c->pid, &s->lf, &holder);
+	/* A lock file the client wrote itself (minicom's) is its own: kept as is. */
+	r = lock_acquire_client(e->lockfd, kname, st, c->pid, c->uid, &s->lf, &holder);
 	if (r == -EBUSY)
 		return outcome_busy(o, PROTO_HOLD_LCK, holder,
 				    "lock file held by a live process");
@@ -506,6 +509,8 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 			goto fail_excl;
 		}
 	}
+	if (s->lf.theirs)
+		o->why = "granted; the client's own lock file (its pid) left to it";
 	s->fd = fd;
 	s->rdev = st->st_rdev;
 	s->rule = o->rule;

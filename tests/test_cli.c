@@ -15,6 +15,7 @@
 #include <criterion/parameterized.h>
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,12 +23,14 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -35,6 +38,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_elf.h"
 #include "filter.h"
 #include "testutil.h"
 
@@ -1789,4 +1793,192 @@ Test(cli, lockdir_symlink_refused)
 	assert_has(err, "is a symbolic link", "stderr");
 	cr_assert_null(strstr(out, "ran"), "PROGRAM did not run");
 	assert_lockdir_empty();
+}
+
+/* ---------------------------------------------------------------- */
+/* exec's ELF reader (cli_elf.c): good and bad headers               */
+
+enum elf_mut {
+	EM_DYN64, EM_STATIC64, EM_STATIC_PIE64, EM_INTERP_LAST, EM_DYN32, EM_STATIC32,
+	EM_TABLE32_64K, EM_TABLE32_OVER, EM_TABLE64_OVER, EM_BAD_MAGIC, EM_FOREIGN_ORDER,
+	EM_CLASS_NONE, EM_CLASS_3, EM_REL, EM_CORE, EM_ENTSIZE, EM_ENTSIZE32, EM_PHNUM0,
+	EM_PHOFF_PAST_END, EM_PHOFF_HUGE, EM_TABLE_CUT, EM_HEADER_CUT, EM_HEADER32_CUT,
+	EM_EMPTY, EM_SCRIPT, EM_IDENT_ONLY,
+};
+
+struct elf_case {
+	char what[48];
+	enum elf_mut mut;
+	int want;
+};
+
+ParameterizedTestParameters(cli_elf, kind)
+{
+	static struct elf_case cases[] = {
+		{ "64-bit with PT_INTERP", EM_DYN64, CLI_ELF_DYNAMIC },
+		{ "64-bit ET_EXEC, no PT_INTERP", EM_STATIC64, CLI_ELF_STATIC },
+		{ "static-pie: ET_DYN, no PT_INTERP", EM_STATIC_PIE64, CLI_ELF_STATIC },
+		{ "PT_INTERP last of 100", EM_INTERP_LAST, CLI_ELF_DYNAMIC },
+		{ "32-bit with PT_INTERP", EM_DYN32, CLI_ELF_DYNAMIC },
+		{ "32-bit, no PT_INTERP", EM_STATIC32, CLI_ELF_STATIC },
+		{ "32-bit table of exactly 64 KiB", EM_TABLE32_64K, CLI_ELF_STATIC },
+		{ "32-bit table over 64 KiB", EM_TABLE32_OVER, CLI_ELF_OTHER },
+		{ "64-bit table over 64 KiB", EM_TABLE64_OVER, CLI_ELF_OTHER },
+		{ "bad magic", EM_BAD_MAGIC, CLI_ELF_OTHER },
+		{ "foreign byte order", EM_FOREIGN_ORDER, CLI_ELF_OTHER },
+		{ "class none", EM_CLASS_NONE, CLI_ELF_OTHER },
+		{ "class 3", EM_CLASS_3, CLI_ELF_OTHER },
+		{ "ET_REL (an object file)", EM_REL, CLI_ELF_OTHER },
+		{ "ET_CORE", EM_CORE, CLI_ELF_OTHER },
+		{ "64-bit with 32-bit entry size", EM_ENTSIZE, CLI_ELF_OTHER },
+		{ "32-bit with 64-bit entry size", EM_ENTSIZE32, CLI_ELF_OTHER },
+		{ "no program headers", EM_PHNUM0, CLI_ELF_OTHER },
+		{ "table past the end", EM_PHOFF_PAST_END, CLI_ELF_OTHER },
+		{ "table offset near 2^64", EM_PHOFF_HUGE, CLI_ELF_OTHER },
+		{ "table cut short by a byte", EM_TABLE_CUT, CLI_ELF_OTHER },
+		{ "64-bit header cut short", EM_HEADER_CUT, CLI_ELF_OTHER },
+		{ "32-bit header cut short", EM_HEADER32_CUT, CLI_ELF_OTHER },
+		{ "empty file", EM_EMPTY, CLI_ELF_OTHER },
+		{ "a script", EM_SCRIPT, CLI_ELF_OTHER },
+		{ "e_ident alone", EM_IDENT_ONLY, CLI_ELF_OTHER },
+	};
+
+	return cr_make_param_array(struct elf_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A 64-bit image: header, then NUM entries of type TYPE, PT_INTERP at INTERP (or none). */
+static size_t elf_image64(unsigned char *buf, size_t cap, uint16_t etype, size_t num,
+			  long interp)
+{
+	Elf64_Ehdr eh = { .e_type = etype, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+			  .e_phoff = sizeof(Elf64_Ehdr), .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = (uint16_t)num };
+	size_t len = sizeof(eh) + num * sizeof(Elf64_Phdr);
+
+	cr_assert_leq(len, cap);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(buf, &eh, sizeof(eh));
+	for (size_t i = 0; i < num; i++) {
+		Elf64_Phdr ph = { .p_type = (long)i == interp ? PT_INTERP : PT_LOAD };
+
+		memcpy(buf + sizeof(eh) + i * sizeof(ph), &ph, sizeof(ph));
+	}
+	return len;
+}
+
+/* The same in 32 bits. */
+static size_t elf_image32(unsigned char *buf, size_t cap, uint16_t etype, size_t num,
+			  long interp)
+{
+	Elf32_Ehdr eh = { .e_type = etype, .e_machine = EM_386, .e_version = EV_CURRENT,
+			  .e_phoff = sizeof(Elf32_Ehdr), .e_ehsize = sizeof(Elf32_Ehdr),
+			  .e_phentsize = sizeof(Elf32_Phdr), .e_phnum = (uint16_t)num };
+	size_t len = sizeof(eh) + num * sizeof(Elf32_Phdr);
+
+	cr_assert_leq(len, cap);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS32;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(buf, &eh, sizeof(eh));
+	for (size_t i = 0; i < num; i++) {
+		Elf32_Phdr ph = { .p_type = (long)i == interp ? PT_INTERP : PT_LOAD };
+
+		memcpy(buf + sizeof(eh) + i * sizeof(ph), &ph, sizeof(ph));
+	}
+	return len;
+}
+
+/* The image for case M into BUF; its length. */
+static size_t elf_case_image(enum elf_mut m, unsigned char *buf, size_t cap)
+{
+	Elf64_Ehdr *e64 = (Elf64_Ehdr *)buf;
+	Elf32_Ehdr *e32 = (Elf32_Ehdr *)buf;
+	size_t len;
+
+	switch (m) {
+	case EM_DYN64: return elf_image64(buf, cap, ET_DYN, 4, 1);
+	case EM_STATIC64: return elf_image64(buf, cap, ET_EXEC, 4, -1);
+	case EM_STATIC_PIE64: return elf_image64(buf, cap, ET_DYN, 4, -1);
+	case EM_INTERP_LAST: return elf_image64(buf, cap, ET_DYN, 100, 99);
+	case EM_DYN32: return elf_image32(buf, cap, ET_EXEC, 3, 0);
+	case EM_STATIC32: return elf_image32(buf, cap, ET_EXEC, 3, -1);
+	case EM_TABLE32_64K: return elf_image32(buf, cap, ET_EXEC, 2048, -1);
+	case EM_TABLE32_OVER: return elf_image32(buf, cap, ET_EXEC, 2049, 0);
+	case EM_TABLE64_OVER: return elf_image64(buf, cap, ET_DYN, 1171, 0);
+	case EM_EMPTY: return 0;
+	case EM_SCRIPT:
+		memcpy(buf, "#!/bin/sh\necho hi\n", 18);
+		return 18;
+	default:
+		break;
+	}
+	len = elf_image64(buf, cap, ET_DYN, 4, 1);
+	switch (m) {
+	case EM_BAD_MAGIC: buf[1] = 'e'; break;
+	case EM_FOREIGN_ORDER: buf[EI_DATA] = ELFDATA2MSB; break;
+	case EM_CLASS_NONE: buf[EI_CLASS] = ELFCLASSNONE; break;
+	case EM_CLASS_3: buf[EI_CLASS] = 3; break;
+	case EM_REL: e64->e_type = ET_REL; break;
+	case EM_CORE: e64->e_type = ET_CORE; break;
+	case EM_ENTSIZE: e64->e_phentsize = sizeof(Elf32_Phdr); break;
+	case EM_PHNUM0: e64->e_phnum = 0; break;
+	case EM_PHOFF_PAST_END: e64->e_phoff = len; break;
+	case EM_PHOFF_HUGE: e64->e_phoff = UINT64_MAX - 8; break;
+	case EM_TABLE_CUT: len--; break;
+	case EM_HEADER_CUT: len = sizeof(Elf64_Ehdr) - 1; break;
+	case EM_IDENT_ONLY: len = EI_NIDENT; break;
+	case EM_ENTSIZE32:
+		len = elf_image32(buf, cap, ET_EXEC, 3, 0);
+		e32->e_phentsize = sizeof(Elf64_Phdr);
+		break;
+	case EM_HEADER32_CUT:
+		len = elf_image32(buf, cap, ET_EXEC, 3, 0);
+		len = sizeof(Elf32_Ehdr) - 1;
+		break;
+	default:
+		cr_assert_fail("case %d has no image", (int)m);
+	}
+	return len;
+}
+
+/* The buffer and the file reader agree with the table, and leave the offset alone. */
+ParameterizedTest(struct elf_case *c, cli_elf, kind)
+{
+	static unsigned char buf[80 * 1024];
+	size_t len = elf_case_image(c->mut, buf, sizeof(buf));
+	unsigned char *exact = malloc(len ? len : 1);
+	int fd;
+
+	cr_assert_not_null(exact);
+	memcpy(exact, buf, len); /* exact size: a read past it is a sanitizer report */
+	cr_assert_eq(cli_elf_kind_buf(exact, len), c->want, "%s: buffer", c->what);
+	free(exact);
+	fd = memfd_create("elf", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
+	cr_assert_eq(lseek(fd, 3, SEEK_SET), 3);
+	cr_assert_eq(cli_elf_kind_fd(fd), c->want, "%s: file", c->what);
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR), 3, "pread leaves the offset");
+	close(fd);
+}
+
+/* What exec warns about: a static image is 2, this system's /bin/sh is 0. */
+Test(cli_elf, preload_blind)
+{
+	static unsigned char buf[4096];
+	char path[] = "/tmp/test_cli_elf.XXXXXX";
+	size_t len = elf_case_image(EM_STATIC64, buf, sizeof(buf));
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	cr_assert_eq(cli_preload_blind(path), 2, "a static ELF");
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(cli_preload_blind("/bin/sh"), 0, "a dynamic ELF");
+	cr_assert_eq(cli_preload_blind("/nonexistent/x"), 0);
 }
