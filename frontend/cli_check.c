@@ -122,10 +122,12 @@ static int check_ident(const char *kname, struct policy_ident *id, const char **
 	dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dev < 0)
 		goto fail;
-	r = fstatat(dev, kname, &st, AT_SYMLINK_NOFOLLOW);
+	r = fstatat(dev, kname, &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
 	close(dev);
-	if (r < 0)
+	if (r) {
+		errno = r;
 		goto fail;
+	}
 	if (!S_ISCHR(st.st_mode)) {
 		*why = "not a character device";
 		return -ENODEV;

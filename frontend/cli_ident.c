@@ -68,6 +68,7 @@ void cli_ident_print(FILE *f, const struct policy_ident *id, const char *why)
 		fprintf(f, "  path: none\n");
 }
 
+/* The verdict line's note on an identity pattern (see cli.h). */
 const char *cli_ident_how(const char *pattern)
 {
 	if (!pattern || !policy_pattern_is_ident(pattern))

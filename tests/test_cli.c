@@ -953,6 +953,9 @@ ParameterizedTestParameters(cli, check_ident)
 		{ { "glob decides", "nobody", "ttyUSB0",
 		    "permit * usb:0403:6001\ndeny * ttyUSB0\n", POL_OK, 77,
 		    "deny", "@POLICY@:2 (pattern ttyUSB0)\n", "" }, "identity: unknown", 2 },
+		{ { "not a device", "nobody", "shm", "permit * usb:*:* sh?\n", POL_OK, 0,
+		    "@POLICY@:1 (pattern sh?)\n", "", "" },
+		  "\n  identity: unknown (not a character device)\n", 2 },
 	};
 
 	return cr_make_param_array(struct check_ident_case, cases,
