@@ -1086,6 +1086,57 @@ Test(cli, lint_errors_by_line)
 	cr_assert_null(strstr(out, "ok"), "stdout: %s", out);
 }
 
+/* lint on identity patterns: the issue's example passes, and each kind of
+ * malformed pattern is one "FILE:LINE: message" line on stderr. */
+struct lint_ident_case {
+	char text[64];
+	int code;
+	char msg[64];        /* after "FILE:LINE: "; "" = lint says ok */
+};
+
+ParameterizedTestParameters(cli, lint_ident)
+{
+	static struct lint_ident_case cases[] = {
+		{ "permit nobody usb:0403:6001 usb:10c4:ea60\n", 0, "" },
+		{ "permit nobody usb:2e8a:000a:E6614*\n", 0, "" },
+		{ "deny * usb:1d6b:*\n", 0, "" },
+		{ "permit * usb:0403:6011:*:if3 path:pci-*\n", 0, "" },
+		{ "# bad hex\npermit * usb:04x3:6001\n", 78, "bad vendor id '04x3'" },
+		{ "permit * usb:0403:60011\n", 78, "bad product id '60011'" },
+		{ "permit * usb:0403\n", 78, "wrong number of fields" },
+		{ "permit * usb:0403:6001:\n", 78, "empty serial" },
+		{ "permit * usb:0403:6011:*:if4x\n", 78, "bad interface 'if4x'" },
+		{ "\n\ndeny * path:\n", 78, "empty path pattern" },
+	};
+
+	return cr_make_param_array(struct lint_ident_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct lint_ident_case *c, cli, lint_ident)
+{
+	char out[OUT_MAX], err[OUT_MAX], want[256];
+	struct args a = { .n = 0 };
+	unsigned int line = 1;
+
+	for (const char *p = c->text; *p && p[1]; p++)
+		line += *p == '\n';
+	tu_policy(&env, "%s", c->text);
+	args_add(&a, "ttybroker"), args_add(&a, "lint"), args_add(&a, env.policy);
+	cr_assert_eq(run_cmd(&a, out, err), c->code, "%s: stdout: %s stderr: %s", c->text,
+		     out, err);
+	if (!c->msg[0]) {
+		snprintf(want, sizeof(want), "%s: ok, 1 rule\n", env.policy);
+		cr_assert_str_eq(out, want);
+		cr_assert_str_empty(err);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s:%u: pattern '", env.policy, line);
+	cr_assert_eq(strncmp(err, want, strlen(want)), 0, "%s: stderr: %s", c->text, err);
+	assert_has(err, c->msg, "stderr");
+	cr_assert_eq(count_lines(err), 1, "%s", err);
+}
+
 /* A file the backend would refuse is a lint error even if it parses. */
 Test(cli, lint_writable_by_others)
 {
