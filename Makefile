@@ -177,6 +177,7 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC) | $(TPROGS)
 
 # test_cli also unit-tests the command's pure helpers (objects without main()).
 CLI_UNIT   := $(B)/frontend/cli_text.o $(B)/frontend/cli_env.o $(B)/frontend/cli_elf.o
+CLI_UNIT   += $(B)/frontend/cli_ident.o
 $(B)/tests/test_cli: $(CLI_UNIT)
 $(B)/tests/test_cli: TEST_EXTRA = $(CLI_UNIT)
 

@@ -6,6 +6,7 @@
 #define TB_CLI_H
 
 #include <stddef.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <sys/types.h>
 
@@ -95,5 +96,18 @@ int cli_login_lookup(uid_t uid, struct cli_login *l);
  */
 char **cli_run_env(const struct cli_login *l, char *const *cur);
 void cli_env_free(char **env);
+
+/* ---- cli_ident.c: a port's identity as check shows it (branch policyid) ---- */
+
+/*
+ * Print the identity lines of `check` for ID to F, each "  KEY: VALUE":
+ * identity (usb VID:PID and its strings, or "no USB identity"), then for a
+ * USB device serial and interface, then path.  ID NULL: the identity could
+ * not be read, for WHY (a short reason such as "no such device").
+ */
+void cli_ident_print(FILE *f, const struct policy_ident *id, const char *why);
+
+/* How an identity pattern decided, for check's verdict line: "" for a glob. */
+const char *cli_ident_how(const char *pattern);
 
 #endif

@@ -890,8 +890,12 @@ static bool user_in_group(const char *name, gid_t gid)
 	return false;
 }
 
-/* `check --as USER PORT`: the verdict, its rule as FILE:LINE, its exit code. */
-ParameterizedTest(struct check_case *c, cli, check)
+/*
+ * Run C: `check --as USER PORT` prints the verdict, its rule as FILE:LINE,
+ * and exits with its code; OUT3 ("" = none) is expected on stdout too, and
+ * LINES lines are printed for a verdict.
+ */
+static void check_case_run(const struct check_case *c, const char *out3, size_t lines)
 {
 	char out[OUT_MAX], err[OUT_MAX], port[64], want[256];
 	struct refusal pol = { .pstate = c->pstate };
@@ -910,8 +914,8 @@ ParameterizedTest(struct check_case *c, cli, check)
 	st = run_cmd(&a, out, err);
 	cr_assert_eq(st, c->code, "%s: exit %d, want %d; stdout: %s stderr: %s", c->what,
 		     st, c->code, out, err);
-	for (size_t i = 0; i < 2; i++) {
-		const char *o = i ? c->out2 : c->out1;
+	for (size_t i = 0; i < 3; i++) {
+		const char *o = i == 0 ? c->out1 : i == 1 ? c->out2 : out3;
 
 		if (!*o)
 			continue;
@@ -921,7 +925,131 @@ ParameterizedTest(struct check_case *c, cli, check)
 	if (c->err[0])
 		assert_has(err, c->err, c->what);
 	if (c->code == 0 || c->code == 77)
-		cr_assert_eq(count_lines(out), 1, "check prints one verdict line: %s", out);
+		cr_assert_eq(count_lines(out), lines, "check prints one verdict line (and the "
+			     "identity where the policy has identity patterns): %s", out);
+}
+
+/* `check --as USER PORT`: the verdict, its rule as FILE:LINE, its exit code. */
+ParameterizedTest(struct check_case *c, cli, check)
+{
+	check_case_run(c, "", 1);
+}
+
+/* check with identity patterns in the policy: the identity lines too. */
+struct check_ident_case {
+	struct check_case base;
+	char out3[48];       /* also expected on stdout ("" = none) */
+	size_t lines;        /* lines on stdout */
+};
+
+ParameterizedTestParameters(cli, check_ident)
+{
+	static struct check_ident_case cases[] = {
+		{ { "pty, identity policy", "nobody", "@PTY@",
+		    "permit nobody usb:*:*\npermit nobody @PTY@\n", POL_OK, 0,
+		    "permit", "@POLICY@:2 (pattern @PTY@)\n", "" },
+		  "  identity: no USB identity\n  path: none\n", 3 },
+		{ { "pty, identity deny after", "nobody", "@PTY@",
+		    "permit nobody @PTY@\ndeny * usb:*:* path:*\n", POL_OK, 0,
+		    "permit", "@POLICY@:1", "" }, "no USB identity", 3 },
+		{ { "no device", "nobody", "ttyUSB0", "permit * usb:0403:6001\n", POL_OK, 77,
+		    "no rule", "\n  identity: unknown (no such device)\n", "" }, "", 2 },
+		{ { "glob decides", "nobody", "ttyUSB0",
+		    "permit * usb:0403:6001\ndeny * ttyUSB0\n", POL_OK, 77,
+		    "deny", "@POLICY@:2 (pattern ttyUSB0)\n", "" }, "identity: unknown", 2 },
+		{ { "not a device", "nobody", "shm", "permit * usb:*:* sh?\n", POL_OK, 0,
+		    "@POLICY@:1 (pattern sh?)\n", "", "" },
+		  "\n  identity: unknown (not a character device)\n", 2 },
+	};
+
+	return cr_make_param_array(struct check_ident_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct check_ident_case *c, cli, check_ident)
+{
+	check_case_run(&c->base, c->out3, c->lines);
+}
+
+/* ---------------------------------------------------------------- */
+/* check's identity lines (cli_ident.c), on hand-built identities    */
+
+struct ident_print_case {
+	char what[32];
+	bool has_id;
+	struct policy_ident id;
+	char want[256];
+};
+
+ParameterizedTestParameters(cli, ident_print)
+{
+	static struct ident_print_case cases[] = {
+		{ "FTDI", true, { .usb = true, .vid = 0x0403, .pid = 0x6001, .ifnum = 0,
+				  .serial = "A12345", .manufacturer = "FTDI",
+				  .product = "FT232R USB UART",
+				  .path = "pci-0000:00:14.0-usb-0:1.2:1.0" },
+		  "  identity: usb 0403:6001 \"FTDI\" \"FT232R USB UART\"\n  serial: \"A12345\"\n"
+		  "  interface: if0\n  path: pci-0000:00:14.0-usb-0:1.2:1.0\n" },
+		{ "FT4232 if3, no strings", true, { .usb = true, .vid = 0x0403, .pid = 0x6011,
+						    .ifnum = 3, .serial = "FT4XYZ" },
+		  "  identity: usb 0403:6011\n  serial: \"FT4XYZ\"\n  interface: if3\n"
+		  "  path: none\n" },
+		{ "no serial, no interface", true, { .usb = true, .vid = 0x2e8a, .pid = 0x000a,
+						     .ifnum = -1, .path = "p" },
+		  "  identity: usb 2e8a:000a\n  serial: none\n  interface: unknown\n  path: p\n" },
+		{ "odd serial", true, { .usb = true, .vid = 1, .pid = 2, .ifnum = 1,
+					.serial = "a \"b\"\\\x1b[2J\xff" },
+		  "  identity: usb 0001:0002\n  serial: \"a \\x22b\\x22\\x5c\\x1b[2J\\xff\"\n"
+		  "  interface: if1\n  path: none\n" },
+		{ "platform UART", true, { .ifnum = -1, .path = "platform-serial8250" },
+		  "  identity: no USB identity\n  path: platform-serial8250\n" },
+		{ "pty", true, { .ifnum = -1 }, "  identity: no USB identity\n  path: none\n" },
+		{ "unknown", false, { .ifnum = -1 }, "  identity: unknown (no such device)\n" },
+	};
+
+	return cr_make_param_array(struct ident_print_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ident_print_case *c, cli, ident_print)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	cli_ident_print(f, c->has_id ? &c->id : NULL, "no such device");
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_str_eq(buf, c->want, "%s", c->what);
+	free(buf);
+}
+
+/* A serial that fills its buffer without a NUL is cut, not overrun. */
+Test(cli, ident_print_unterminated)
+{
+	struct policy_ident id = { .usb = true, .ifnum = 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	memset(id.serial, 'x', sizeof(id.serial));
+	memset(id.path, '\n', sizeof(id.path));
+	cli_ident_print(f, &id, NULL);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(count_lines(buf), 4, "%s", buf);
+	cr_assert_not_null(strstr(buf, "  serial: \""));
+	cr_assert_null(strstr(buf, "\n\n"), "%s", buf);
+	free(buf);
+}
+
+/* How the verdict line names an identity pattern's reason. */
+Test(cli, ident_how)
+{
+	cr_assert_str_eq(cli_ident_how("ttyUSB*"), "");
+	cr_assert_str_eq(cli_ident_how(NULL), "");
+	cr_assert_str_eq(cli_ident_how("usb:0403:6001"), ", matched by the port's USB identity");
+	cr_assert_str_eq(cli_ident_how("path:pci-*"), ", matched by the port's physical path");
 }
 
 /* ---------------------------------------------------------------- */
@@ -960,6 +1088,57 @@ Test(cli, lint_errors_by_line)
 	snprintf(want, sizeof(want), "%s:1:", env.policy);
 	cr_assert_null(strstr(err, want), "line 1 is fine: %s", err);
 	cr_assert_null(strstr(out, "ok"), "stdout: %s", out);
+}
+
+/* lint on identity patterns: the issue's example passes, and each kind of
+ * malformed pattern is one "FILE:LINE: message" line on stderr. */
+struct lint_ident_case {
+	char text[64];
+	int code;
+	char msg[64];        /* after "FILE:LINE: "; "" = lint says ok */
+};
+
+ParameterizedTestParameters(cli, lint_ident)
+{
+	static struct lint_ident_case cases[] = {
+		{ "permit nobody usb:0403:6001 usb:10c4:ea60\n", 0, "" },
+		{ "permit nobody usb:2e8a:000a:E6614*\n", 0, "" },
+		{ "deny * usb:1d6b:*\n", 0, "" },
+		{ "permit * usb:0403:6011:*:if3 path:pci-*\n", 0, "" },
+		{ "# bad hex\npermit * usb:04x3:6001\n", 78, "bad vendor id '04x3'" },
+		{ "permit * usb:0403:60011\n", 78, "bad product id '60011'" },
+		{ "permit * usb:0403\n", 78, "wrong number of fields" },
+		{ "permit * usb:0403:6001:\n", 78, "empty serial" },
+		{ "permit * usb:0403:6011:*:if4x\n", 78, "bad interface 'if4x'" },
+		{ "\n\ndeny * path:\n", 78, "empty path pattern" },
+	};
+
+	return cr_make_param_array(struct lint_ident_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct lint_ident_case *c, cli, lint_ident)
+{
+	char out[OUT_MAX], err[OUT_MAX], want[256];
+	struct args a = { .n = 0 };
+	unsigned int line = 1;
+
+	for (const char *p = c->text; *p && p[1]; p++)
+		line += *p == '\n';
+	tu_policy(&env, "%s", c->text);
+	args_add(&a, "ttybroker"), args_add(&a, "lint"), args_add(&a, env.policy);
+	cr_assert_eq(run_cmd(&a, out, err), c->code, "%s: stdout: %s stderr: %s", c->text,
+		     out, err);
+	if (!c->msg[0]) {
+		snprintf(want, sizeof(want), "%s: ok, 1 rule\n", env.policy);
+		cr_assert_str_eq(out, want);
+		cr_assert_str_empty(err);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s:%u: pattern '", env.policy, line);
+	cr_assert_eq(strncmp(err, want, strlen(want)), 0, "%s: stderr: %s", c->text, err);
+	assert_has(err, c->msg, "stderr");
+	cr_assert_eq(count_lines(err), 1, "%s", err);
 }
 
 /* A file the backend would refuse is a lint error even if it parses. */
