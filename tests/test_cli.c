@@ -1837,7 +1837,7 @@ static void private_dev_byid(const char *link, const char *target)
 	int fd;
 
 	if (unshare(CLONE_NEWNS) < 0)
-		cr_skip_test("unshare(CLONE_NEWNS): %s", strerror(errno));
+		tu_skip(teardown, "unshare(CLONE_NEWNS): %s", strerror(errno));
 	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
 	snprintf(private_dev, sizeof(private_dev), "%s/dev", env.dir);
 	cr_assert_eq(mkdir(private_dev, 0755), 0);

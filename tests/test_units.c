@@ -132,7 +132,7 @@ static int run(const char *cmd, char *out, size_t len)
 static void need_analyze(void)
 {
 	if (access(ANALYZE, X_OK) < 0)
-		cr_skip_test(ANALYZE " is missing (Debian package systemd)");
+		tu_skip(teardown, ANALYZE " is missing (Debian package systemd)");
 }
 
 TestSuite(units, .init = setup, .fini = teardown, .timeout = 60);
@@ -196,7 +196,7 @@ Test(units, verify)
 
 	need_analyze();
 	if (!u.daemon[0])
-		cr_skip_test("no ttybrokerd beside $TTYBROKER_BIN: ExecStart cannot be checked");
+		tu_skip(teardown, "no ttybrokerd beside $TTYBROKER_BIN: ExecStart cannot be checked");
 	snprintf(cmd, sizeof(cmd), "cd '%s' && " ANALYZE " verify --man=no "
 		 "ttybroker.socket ttybroker.service 2>&1", u.dir);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s:\n%s", cmd, out);
@@ -378,9 +378,9 @@ Test(units, activated_daemon_serves_nobody)
 	int st, held[2], go[2];
 
 	if (!u.daemon[0])
-		cr_skip_test("no ttybrokerd beside $TTYBROKER_BIN");
+		tu_skip(teardown, "no ttybrokerd beside $TTYBROKER_BIN");
 	if (access(ACTIVATE, X_OK) < 0)
-		cr_skip_test(ACTIVATE " is missing (Debian package systemd)");
+		tu_skip(teardown, ACTIVATE " is missing (Debian package systemd)");
 	tu_env_init(&env);
 	tu_pty_open(&pty, TU_NOBODY);
 	tu_policy(&env, "permit nobody %s\n", pty.port);
