@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "testutil.h"
 
 #define MAX_ERRS 16
 #define ERR_MSG  256
