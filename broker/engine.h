@@ -52,9 +52,9 @@ struct engine_client {
  * Everything that needs full privilege or the name service, done once
  * before confinement: load POLICY (a refused policy is not an error: every
  * request is then refused with reason PROTO_R_POLICY and the first problem
- * as detail), open DEVDIR, /sys/dev/char and LOCKDIR (never through a
- * symlink).  E->max_sessions is set to ENGINE_MAX_SESSIONS.  0 or -errno
- * (logged).
+ * as detail), open DEVDIR, /sys, /sys/dev/char and LOCKDIR (never
+ * through a symlink).  E->max_sessions is set to ENGINE_MAX_SESSIONS.
+ * 0 or -errno (logged).
  */
 int engine_init(struct engine *e, const char *policy, const char *lockdir,
 		const char *devdir);
