@@ -271,6 +271,7 @@ static int sysid_level(struct sysid_walk *w, size_t i, int dirfd)
 	return 0;
 }
 
+/* Is K a directory of subsystem usb (what path_id skips above a USB hop)? */
 static bool sysid_is_usb(enum sysid_kind k)
 {
 	return k == SYSID_USB_DEV || k == SYSID_USB_IF || k == SYSID_USB_OTHER;
@@ -416,6 +417,11 @@ out:
 	return r;
 }
 
+/*
+ * Read the link, split it, then open each directory from SYSFD down to the
+ * tty, classifying each on the way (sysid_level); the path is composed
+ * bottom-up at the end.  One directory fd is open at a time.
+ */
 int sysid_read(int sysfd, dev_t rdev, struct policy_ident *id)
 {
 	struct sysid_walk w;
