@@ -5,7 +5,7 @@
  * the engine's (engine.c), shared with the daemon and the helper.
  *
  * Order (see docs/DESIGN.md): sanitize the inherited process, load the
- * policy and open /dev, /sys/dev/char and the lock directory while still
+ * policy and open /dev, /sys, /sys/dev/char and the lock directory while still
  * fully privileged, confine (rlimits, capabilities, no_new_privs, seccomp),
  * send PROTO_READY, then serve.  Every request is checked against the
  * frontend's credentials; anything malformed ends the connection, and the
