@@ -12,7 +12,7 @@
  *                     whose holder is revoked (engine_recheck).
  * Everything else, including CAP_SETUID, CAP_SYS_ADMIN and CAP_KILL, goes,
  * from the bounding set too.  Landlock then limits what CAP_DAC_OVERRIDE
- * reaches to /dev and the lock directory.
+ * reaches to /dev, the lock directory and reading below /sys.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -140,9 +140,9 @@ int confine_nnp(void)
 	return 0;
 }
 
-int confine_landlock(int devfd, int lockfd)
+int confine_landlock(int devfd, int lockfd, int sysfd)
 {
-	return landlock_confine(devfd, lockfd);
+	return landlock_confine(devfd, lockfd, sysfd);
 }
 
 int confine_seccomp(void)
@@ -159,7 +159,8 @@ static int confine_failed(const char *step, int r)
 }
 
 /* Every step, in order, for ROLE (FILTER_ROLE_*) with NOFILE files. */
-static int confine_role(int devfd, int lockfd, unsigned int role, rlim_t nofile)
+static int confine_role(int devfd, int lockfd, int sysfd, unsigned int role,
+			rlim_t nofile)
 {
 	int r;
 
@@ -169,7 +170,7 @@ static int confine_role(int devfd, int lockfd, unsigned int role, rlim_t nofile)
 		return confine_failed("capabilities", r);
 	if ((r = confine_nnp()) < 0)
 		return confine_failed("no_new_privs", r);
-	r = confine_landlock(devfd, lockfd);
+	r = confine_landlock(devfd, lockfd, sysfd);
 	if (r == -EOPNOTSUPP)
 		log_warnx("confine: kernel without Landlock, file access not restricted");
 	else if (r < 0)
@@ -179,12 +180,12 @@ static int confine_role(int devfd, int lockfd, unsigned int role, rlim_t nofile)
 	return 0;
 }
 
-int confine_backend(int devfd, int lockfd)
+int confine_backend(int devfd, int lockfd, int sysfd)
 {
-	return confine_role(devfd, lockfd, FILTER_ROLE_FORK, CONFINE_NOFILE);
+	return confine_role(devfd, lockfd, sysfd, FILTER_ROLE_FORK, CONFINE_NOFILE);
 }
 
-int confine_daemon(int devfd, int lockfd, rlim_t nofile)
+int confine_daemon(int devfd, int lockfd, int sysfd, rlim_t nofile)
 {
-	return confine_role(devfd, lockfd, FILTER_ROLE_DAEMON, nofile);
+	return confine_role(devfd, lockfd, sysfd, FILTER_ROLE_DAEMON, nofile);
 }

@@ -44,10 +44,11 @@ int confine_nnp(void);
 int confine_seccomp(void);
 
 /*
- * Landlock: file access only below DEVFD (ports) and LOCKFD (lock files).
+ * Landlock: file access only below DEVFD (ports) and LOCKFD (lock files),
+ * and reading below SYSFD (the sysfs root, -1 for none: identities).
  * 0, -EOPNOTSUPP on kernels without Landlock, or -errno.
  */
-int confine_landlock(int devfd, int lockfd);
+int confine_landlock(int devfd, int lockfd, int sysfd);
 
 /*
  * All of the above, in order: rlimits, capabilities, no_new_privs,
@@ -55,13 +56,13 @@ int confine_landlock(int devfd, int lockfd);
  * caller must then exit without serving); a kernel without Landlock is
  * only warned about (it predates Linux 5.13).  0 or -errno.
  */
-int confine_backend(int devfd, int lockfd);
+int confine_backend(int devfd, int lockfd, int sysfd);
 
 /*
  * The same steps for the daemon's engine process: its own seccomp table
  * (FILTER_ROLE_DAEMON) and RLIMIT_NOFILE NOFILE (daemon.c computes it
  * from its limits).  0 or -errno.
  */
-int confine_daemon(int devfd, int lockfd, rlim_t nofile);
+int confine_daemon(int devfd, int lockfd, int sysfd, rlim_t nofile);
 
 #endif

@@ -24,6 +24,8 @@
 /* Rights on the ports: open them read-write and use tty ioctls on them. */
 #define LL_DEV  (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 		 LANDLOCK_ACCESS_FS_IOCTL_DEV)
+/* Rights below the sysfs root: read attributes (a port's identity). */
+#define LL_SYS  LANDLOCK_ACCESS_FS_READ_FILE
 /* Rights in the lock directory: write, link into place, read, remove. */
 #define LL_LOCK (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
 		 LANDLOCK_ACCESS_FS_MAKE_REG | LANDLOCK_ACCESS_FS_REMOVE_FILE)
@@ -63,7 +65,7 @@ static int landlock_allow(int ruleset, int dirfd, uint64_t rights)
 	return 0;
 }
 
-int landlock_confine(int devfd, int lockfd)
+int landlock_confine(int devfd, int lockfd, int sysfd)
 {
 	struct landlock_ruleset_attr attr = { 0 };
 	int abi = landlock_abi(), ruleset, r;
@@ -75,7 +77,8 @@ int landlock_confine(int devfd, int lockfd)
 	if (ruleset < 0)
 		return -errno;
 	if ((r = landlock_allow(ruleset, devfd, LL_DEV & attr.handled_access_fs)) < 0 ||
-	    (r = landlock_allow(ruleset, lockfd, LL_LOCK & attr.handled_access_fs)) < 0)
+	    (r = landlock_allow(ruleset, lockfd, LL_LOCK & attr.handled_access_fs)) < 0 ||
+	    (sysfd >= 0 && (r = landlock_allow(ruleset, sysfd, LL_SYS)) < 0))
 		goto out;
 	r = syscall(SYS_landlock_restrict_self, ruleset, 0) < 0 ? -errno : 0;
 out:

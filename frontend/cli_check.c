@@ -63,7 +63,8 @@ static int check_subject(const struct cli *c, const char *as,
 }
 
 /*
- * Port name as the backend sees it: syntax, then by-id resolution, with
+ * Port name as the backend sees it: syntax, then by-id or by-path
+ * resolution, with
  * the backend's verdicts (decide() in broker/backend.c), so that check
  * says what run would: a link that does not read "../../NAME" (one to a
  * pty, pts/N, included) is not a serial tty; a missing one is no device.
@@ -79,7 +80,7 @@ static int check_port(const char *arg, char *kname, size_t len)
 	portname_escape(arg, shown, sizeof(shown));
 	if (portname_check(port) < 0)
 		return cli_fail(EX_DATAERR, "%s: %s", shown, tb_reason_str(TB_R_NAME));
-	if (!portname_byid(port)) {
+	if (!portname_byid(port) && !portname_bypath(port)) {
 		snprintf(kname, len, "%s", port);
 		return 0;
 	}

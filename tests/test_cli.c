@@ -1828,8 +1828,8 @@ ParameterizedTest(struct setuid_case *c, cli, setuid)
 /*
  * In a mount namespace of this test process only, put a tmpfs over /dev
  * with the real /dev/pts and /dev/null bound into it and a
- * serial/by-id/LINK -> TARGET, so the command sees a by-id link that the
- * host never does.
+ * serial/by-id/LINK -> TARGET (and the same serial/by-path/LINK), so the
+ * command sees by-id and by-path links that the host never does.
  */
 static void private_dev_byid(const char *link, const char *target)
 {
@@ -1857,6 +1857,10 @@ static void private_dev_byid(const char *link, const char *target)
 	cr_assert_eq(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/serial/by-id/%s", private_dev, link);
 	cr_assert_eq(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/serial/by-path", private_dev);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/serial/by-path/%s", private_dev, link);
+	cr_assert_eq(symlink(target, path), 0);
 	cr_assert_eq(mount(private_dev, "/dev", NULL, MS_BIND | MS_REC, NULL), 0,
 		     "bind over /dev: %s", strerror(errno));
 }
@@ -1868,7 +1872,9 @@ static void private_dev_byid(const char *link, const char *target)
  */
 Test(cli, byid_check_agrees_with_run)
 {
-	static const char *const names[] = { "serial/by-id/tbtest-pty", "serial/by-id/tbtest-absent" };
+	static const char *const names[] = { "serial/by-id/tbtest-pty", "serial/by-id/tbtest-absent",
+					     "serial/by-path/tbtest-pty",
+					     "serial/by-path/tbtest-absent" };
 	char target[64];
 
 	snprintf(target, sizeof(target), "../../%s", pty.port);
