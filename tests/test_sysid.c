@@ -860,3 +860,76 @@ Test(sysid_backend, node_changed_while_opening)
 		     rep.detail, rep.err);
 	cr_assert_eq(rep.err, -ENODEV);
 }
+
+/*
+ * Identity rules through the real backend.  The "cable" is the test pty,
+ * bind-mounted as ttyUSB0 into a private /dev (in a private mount
+ * namespace), and the fake sysfs says its device number is an FT232R with
+ * serial A12345.  The policy decides before the device class is checked:
+ * a permit from an identity rule reaches the class check (a pty under
+ * another name is then refused with PROTO_R_CLASS, by the decisive rule),
+ * a refusal stops at the policy (PROTO_R_DENIED).
+ */
+struct ident_rule_case {
+	char policy[96];   /* an array, not a pointer: workers are new images */
+	uint32_t reason;   /* PROTO_R_CLASS: the policy permitted it */
+	uint32_t rule;     /* the deciding line, 0 for none          */
+};
+
+ParameterizedTestParameters(sysid_backend, ident_rules)
+{
+	static struct ident_rule_case cases[] = {
+		{ "permit * usb:0403:6001\n", PROTO_R_CLASS, 1 },
+		{ "permit * usb:0403:6001:A12345\n", PROTO_R_CLASS, 1 },
+		{ "permit * usb:0403:6001:A1*:if0\n", PROTO_R_CLASS, 1 },
+		{ "permit * usb:0403:6001:*:if1\n", PROTO_R_DENIED, 0 },
+		{ "permit * usb:0403:6001:B*\n", PROTO_R_DENIED, 0 },
+		{ "permit * usb:10c4:ea60\n", PROTO_R_DENIED, 0 },
+		{ "permit * usb:0403:*\ndeny * usb:0403:6001\n", PROTO_R_DENIED, 2 },
+		{ "deny * usb:1d6b:*\npermit * usb:0403:6001\n", PROTO_R_CLASS, 2 },
+		{ "permit * path:pci-*-usb-0:2:1.0-port0\n", PROTO_R_CLASS, 1 },
+		{ "permit * path:pci-*-usb-0:3:*\n", PROTO_R_DENIED, 0 },
+		{ "permit * ttyUSB*\ndeny * usb:0403:6001:A12345\n", PROTO_R_DENIED, 2 },
+		{ "permit * ttyUSB0\n", PROTO_R_CLASS, 1 },
+	};
+	return cr_make_param_array(struct ident_rule_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+static char cable_dir[96], cable[128];
+
+static void cable_cleanup(void)
+{
+	umount2(cable, MNT_DETACH);
+	unlink(cable);
+	rmdir(cable_dir);
+}
+
+ParameterizedTest(struct ident_rule_case *c, sysid_backend, ident_rules)
+{
+	struct proto_open_reply rep;
+	int fd, tmp;
+
+	cr_assert_eq(unshare(CLONE_NEWNS), 0, "%s", strerror(errno));
+	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
+	snprintf(cable_dir, sizeof(cable_dir), "%s/dev", env.dir);
+	snprintf(cable, sizeof(cable), "%s/ttyUSB0", cable_dir);
+	cr_assert_eq(mkdir(cable_dir, 0755), 0);
+	be_cleanup = cable_cleanup;
+	tmp = open(cable, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+	cr_assert_geq(tmp, 0);
+	close(tmp);
+	cr_assert_eq(mount(pty.path, cable, NULL, MS_BIND, NULL), 0, "%s", strerror(errno));
+	ft232_on_pty("A12345");
+	tu_policy(&env, "%s", c->policy);
+	backend_start(cable_dir);
+	open_send("ttyUSB0");
+	open_recv(&rep, &fd);
+	if (fd >= 0)
+		close(fd);
+	cr_expect_eq(fd, -1, "nothing handed out");
+	cr_expect_eq(rep.reason, c->reason, "policy:\n%sreason %u (%s), want %u", c->policy,
+		     rep.reason, rep.detail, c->reason);
+	cr_expect_eq(rep.rule, c->rule, "policy:\n%srule %u, want %u", c->policy,
+		     rep.rule, c->rule);
+}
