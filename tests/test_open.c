@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,18 +39,6 @@ static void setup(void)
 	env.devfd = env.sysfd = -1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /* Close the environment and ptys, remove the directory and all below it. */
 static void teardown(void)
 {
@@ -59,7 +46,7 @@ static void teardown(void)
 	for (size_t i = 0; i < 2; i++)
 		tu_pty_close(&ptys[i]);
 	if (tdir[0])
-		nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tu_rm_tree(tdir);
 	tdir[0] = '\0';
 }
 

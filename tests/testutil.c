@@ -380,7 +380,7 @@ void tu_sysfs_init(struct tu_sysfs *s)
 	tu_sysfs_dir(s, "devices", NULL);
 }
 
-static int tu_sysfs_rm(const char *path, const struct stat *st, int type,
+static int tu_rm_entry(const char *path, const struct stat *st, int type,
 		       struct FTW *ftw)
 {
 	(void)st;
@@ -392,11 +392,16 @@ static int tu_sysfs_rm(const char *path, const struct stat *st, int type,
 	return 0;
 }
 
+void tu_rm_tree(const char *path)
+{
+	nftw(path, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
 void tu_sysfs_fini(struct tu_sysfs *s)
 {
 	if (!s->root[0])
 		return;
-	nftw(s->root, tu_sysfs_rm, 16, FTW_DEPTH | FTW_PHYS);
+	tu_rm_tree(s->root);
 	s->root[0] = '\0';
 }
 

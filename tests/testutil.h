@@ -70,6 +70,9 @@ bool tu_wait_path(const char *path, bool want, int timeout_ms);
  */
 bool tu_wait_listening(const char *path, int timeout_ms);
 
+/* Remove PATH and everything below it (no symlink followed). */
+void tu_rm_tree(const char *path);
+
 /*
  * Children of PID (single-threaded) from /proc/PID/task/PID/children: the
  * first MAX into OUT; returns how many there are in all, or -1.
