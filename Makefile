@@ -176,7 +176,9 @@ $(B)/tests/test_%: $(B)/tests/test_%.o $(HELP_OBJ) $(STATIC) | $(TPROGS)
 	$(CC) -pie $(HARDEN_LD) $(LDFLAGS) -o $@ $< $(TEST_EXTRA) $(HELP_OBJ) $(STATIC) $(LIBS) $(CRIT_LIBS)
 
 # test_cli also unit-tests the command's pure helpers (objects without main()).
-CLI_UNIT   := $(B)/frontend/cli_text.o $(B)/frontend/cli_env.o $(B)/frontend/cli_json.o
+CLI_UNIT   := $(B)/frontend/cli_text.o $(B)/frontend/cli_env.o $(B)/frontend/cli_elf.o
+CLI_UNIT   += $(B)/frontend/cli_ident.o
+CLI_UNIT   += $(B)/frontend/cli_json.o
 $(B)/tests/test_cli: $(CLI_UNIT)
 $(B)/tests/test_cli: TEST_EXTRA = $(CLI_UNIT)
 

@@ -130,6 +130,17 @@ size_t audit_format(char *buf, size_t len, const struct audit_peer *who,
 		audit_put(buf, len, &pos, " kname=");
 		audit_put_value(buf, len, &pos, ev->kname);
 	}
+	if (ev->ident && ev->ident->usb) {
+		audit_put(buf, len, &pos, " usb=%04x:%04x", ev->ident->vid, ev->ident->pid);
+		if (ev->ident->ifnum >= 0)
+			audit_put(buf, len, &pos, " if=%d", ev->ident->ifnum);
+		audit_put(buf, len, &pos, " serial=");
+		audit_put_value(buf, len, &pos, ev->ident->serial);
+	}
+	if (ev->ident && ev->ident->path[0]) {
+		audit_put(buf, len, &pos, " path=");
+		audit_put_value(buf, len, &pos, ev->ident->path);
+	}
 	audit_put(buf, len, &pos, " verdict=%s reason=%s rule=",
 		  ev->verdict ? ev->verdict : "?", ev->reason ? ev->reason : "?");
 	if (ev->rule) {

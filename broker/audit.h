@@ -6,7 +6,9 @@
  *   reason=ok rule=/etc/ttybroker.conf:3 why="granted"
  *
  * (one line; "kname=NAME" follows port= when a by-id name resolved to
- * another name).  Every decision (permit, refuse) and every release is
+ * another name; then, for a port with a USB identity,
+ * "usb=VVVV:PPPP if=N serial=S" (if= only with an interface), and
+ * "path=P" when it has a physical path: see struct policy_ident).  Every decision (permit, refuse) and every release is
  * such a line; "rule=none" when no policy line decided.  Values that come
  * from outside (user and program names, port names) are escaped: bytes
  * other than printable ASCII, space, '"', '\' and '=' become \xHH.
@@ -22,6 +24,8 @@
 
 #include <stddef.h>
 #include <sys/types.h>
+
+#include "policy.h"
 
 #define AUDIT_LINE_MAX    1024
 #define AUDIT_SYSLOG_PATH "/dev/log" /* _PATH_LOG */
@@ -44,6 +48,7 @@ struct audit_event {
 	const char *policy;  /* policy file path                           */
 	unsigned int rule;   /* deciding line; 0 prints "rule=none"         */
 	const char *why;     /* short explanation                          */
+	const struct policy_ident *ident; /* the port's identity, or NULL    */
 };
 
 /*

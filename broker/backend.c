@@ -5,7 +5,7 @@
  * the engine's (engine.c), shared with the daemon and the helper.
  *
  * Order (see docs/DESIGN.md): sanitize the inherited process, load the
- * policy and open /dev, /sys/dev/char and the lock directory while still
+ * policy and open /dev, /sys, /sys/dev/char and the lock directory while still
  * fully privileged, confine (rlimits, capabilities, no_new_privs, seccomp),
  * send PROTO_READY, then serve.  Every request is checked against the
  * frontend's credentials; anything malformed ends the connection, and the
@@ -165,6 +165,7 @@ static int backend_setup(struct backend *be)
 	/* A policy problem is every request's answer; from here on a problem is
 	 * fatal, and said on stderr too. */
 	log_set_sinks(log_sinks() | LOG_TO_STDERR);
+	be->eng.sysdir = cfg->sysdir;
 	r = engine_open_dirs(&be->eng, cfg->lockdir, cfg->devdir);
 	if (r < 0)
 		return r;
@@ -346,7 +347,7 @@ _Noreturn void backend_main(int sock, const struct backend_config *cfg)
 	if (r == 0)
 		r = backend_watch_frontend(&be);
 	if (r == 0)
-		r = confine_backend(be.eng.env.devfd, be.eng.lockfd, be.eng.sysroot);
+		r = confine_backend(be.eng.env.devfd, be.eng.lockfd, be.eng.env.sysroot);
 	if (r < 0) { /* said why on stderr; never serve half-set-up */
 		backend_send_ready(sock, r);
 		_exit(EX_OSERR);

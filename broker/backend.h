@@ -22,6 +22,11 @@ struct backend_config {
 	const char *policy_path;
 	const char *lockdir;
 	const char *devdir;       /* "/dev"; tests never change it */
+	/* The sysfs root; NULL: OPEN_SYSFS_ROOT.  Only tests that call
+	 * backend_main() themselves set it: tb.c and the helper never do, and
+	 * no option or environment variable reaches it (docs/DESIGN.md, "A
+	 * port's identity"). */
+	const char *sysdir;
 	unsigned int log_flags;   /* TB_LOG_* */
 	/* The frontend, as every SCM_CREDENTIALS must show it. */
 	pid_t peer_pid;

@@ -12,7 +12,7 @@
  *                     whose holder is revoked (engine_recheck).
  * Everything else, including CAP_SETUID, CAP_SYS_ADMIN and CAP_KILL, goes,
  * from the bounding set too.  Landlock then limits what CAP_DAC_OVERRIDE
- * reaches to /dev and the lock directory.
+ * reaches to /dev, the lock directory and reading below /sys.
  */
 #include <errno.h>
 #include <stdbool.h>
@@ -142,7 +142,7 @@ int confine_nnp(void)
 
 int confine_landlock(int devfd, int lockfd, int sysfd)
 {
-	return landlock_confine_sys(devfd, lockfd, sysfd);
+	return landlock_confine(devfd, lockfd, sysfd);
 }
 
 int confine_seccomp(void)

@@ -45,7 +45,7 @@ int confine_seccomp(void);
 
 /*
  * Landlock: file access only below DEVFD (ports) and LOCKFD (lock files),
- * and reading below SYSFD (the sysfs root, -1 for none).
+ * and reading below SYSFD (the sysfs root, -1 for none: identities).
  * 0, -EOPNOTSUPP on kernels without Landlock, or -errno.
  */
 int confine_landlock(int devfd, int lockfd, int sysfd);

@@ -878,7 +878,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	 * port ours for the moment of vhangup() (engine_recheck). */
 	if (setsid() < 0)
 		fatal("setsid");
-	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd, d->eng.sysroot,
+	r = confine_daemon(d->eng.env.devfd, d->eng.lockfd, d->eng.env.sysroot,
 			   DAEMON_NOFILE(cfg->max_conn, cfg->max_ports));
 	if (r < 0)
 		_exit(EX_OSERR); /* said why; never serve half-confined */

@@ -21,6 +21,7 @@
 #include "log.h"
 #include "open.h"
 #include "portname.h"
+#include "sysid.h"
 
 struct engine_session {
 	uint32_t handle;   /* never 0 */
@@ -28,6 +29,8 @@ struct engine_session {
 	struct lock_file lf;
 	dev_t rdev;        /* the port's device number, to spot a second open */
 	unsigned int rule; /* the policy line that permitted it, for the audit */
+	bool has_id;       /* id was read (a port with a sysfs entry) */
+	struct policy_ident id; /* its identity, for re-checks at reload */
 	char kname[PROTO_PORT_MAX];
 };
 
@@ -39,6 +42,8 @@ struct outcome {
 	const char *why;
 	uint32_t holder;   /* PROTO_HOLD_* when busy */
 	pid_t holder_pid;
+	bool has_id;       /* id holds the port's identity (sysid_read) */
+	struct policy_ident id;
 	char detail[PROTO_DETAIL_MAX];
 };
 
@@ -76,8 +81,8 @@ void engine_load_policy(struct engine *e, const char *policy)
 	memset(e, 0, sizeof(*e));
 	e->policy_path = policy;
 	e->lockfd = -1;
-	e->env.devfd = e->env.sysfd = -1;
-	e->sysroot = e->proclocks = -1;
+	e->env.devfd = e->env.sysfd = e->env.sysroot = -1;
+	e->proclocks = -1;
 	e->max_sessions = ENGINE_MAX_SESSIONS;
 	tzset(); /* read /etc/localtime now: syslog needs it, Landlock forbids it later */
 	r = policy_load(policy, engine_policy_error, e, &e->pol);
@@ -92,14 +97,17 @@ void engine_load_policy(struct engine *e, const char *policy)
 
 int engine_open_dirs(struct engine *e, const char *lockdir, const char *devdir)
 {
-	int r = open_env_init(&e->env, devdir);
+	int r = open_env_init_sys(&e->env, devdir, e->sysdir);
 
 	if (r < 0) {
 		errno = -r;
 		log_warn("%s", devdir);
-		e->env.devfd = e->env.sysfd = -1;
+		e->env.devfd = e->env.sysfd = e->env.sysroot = -1;
 		return r;
 	}
+	if (e->env.sysroot < 0)
+		log_warnx("%s: no sysfs: no port has an identity, and only ptys "
+			  "are served", e->sysdir ? e->sysdir : OPEN_SYSFS_ROOT);
 	/* Never through a symlink: whoever could swap it would choose where
 	 * root creates and removes files.  Only the last component is checked;
 	 * the directories above it are the admin's (/var/lock -> /run/lock is
@@ -131,7 +139,7 @@ void engine_fini(struct engine *e)
 {
 	if (e->env.devfd >= 0)
 		open_env_fini(&e->env);
-	e->env.devfd = e->env.sysfd = -1;
+	e->env.devfd = e->env.sysfd = e->env.sysroot = -1;
 	if (e->lockfd >= 0)
 		close(e->lockfd);
 	e->lockfd = -1;
@@ -193,7 +201,9 @@ static void audit_release(const struct engine *e, const struct engine_client *c,
 	struct audit_event ev = {
 		.port = s->kname, .verdict = "release",
 		.reason = proto_reason_name(PROTO_R_OK),
-		.policy = e->policy_path, .rule = s->rule, .why = "released",
+		.policy = e->policy_path, .rule = s->rule,
+		.why = s->lf.theirs ? "released; the client's own lock file left to it"
+				    : "released",
 	};
 
 	audit_log(&who, &ev);
@@ -323,7 +333,8 @@ unsigned int engine_recheck(struct engine *e, struct engine_client *c)
 
 		if (!s)
 			continue;
-		policy_eval(e->pol, &c->subject, s->kname, &v);
+		policy_eval_ident(e->pol, &c->subject, s->kname,
+				  s->has_id ? &s->id : NULL, &v);
 		if (v.permit)
 			continue;
 		if (session_revoke(e, c, i, v.line, v.line ? "policy reloaded: deny rule"
@@ -343,7 +354,8 @@ int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 	return -ENOENT;
 }
 
-/* A revoke's port name: checked, by-id resolved, and the node must exist. */
+/* A revoke's port name: checked, by-id or by-path resolved, and the node
+ * must exist. */
 int engine_resolve(struct engine *e, const char *name, char *kname, size_t len)
 {
 	struct stat st;
@@ -386,12 +398,42 @@ static int outcome_from_open(struct outcome *o, int err)
 	}
 }
 
-/* Name, by-id resolution and policy: the checks that never touch the device. */
+/*
+ * The identity of the character device RDEV from sysfs (sysid_read) into
+ * ID: 1 when read, 0 when there is none to read (no sysfs entry, as for
+ * a pty, or no sysfs at all; only ptys are served then, see
+ * open_classify), or a negative errno when sysfs has an entry but it
+ * cannot be read.
+ */
+static int engine_identify(const struct engine *e, dev_t rdev, struct policy_ident *id)
+{
+	int r;
+
+	if (e->env.sysroot < 0) {
+		memset(id, 0, sizeof(*id));
+		id->ifnum = -1;
+		return 0;
+	}
+	r = sysid_read(e->env.sysroot, rdev, id);
+	if (r == -ENOENT)
+		return 0;
+	return r < 0 ? r : 1;
+}
+
+/*
+ * Name, by-id or by-path resolution, the pinned node's identity and the
+ * policy: the checks that never open the device.  The node is pinned
+ * (O_PATH) into *ST and its identity read from sysfs by its device number
+ * before the policy is asked; a node that does not exist is judged by
+ * name only, and refused as absent if the policy permits it.  An identity
+ * that sysfs has but that cannot be read refuses the request: a deny rule
+ * by identity must not be skipped.
+ */
 static int decide(struct engine *e, const struct engine_client *c, const char *name,
-		  char *kname, struct outcome *o)
+		  char *kname, struct stat *st, struct outcome *o)
 {
 	struct policy_verdict v;
-	int r;
+	int r, pin;
 
 	if (portname_check(name) < 0)
 		return outcome_set(o, -EINVAL, PROTO_R_NAME, "malformed port name");
@@ -399,28 +441,37 @@ static int decide(struct engine *e, const struct engine_client *c, const char *n
 	if (r < 0)
 		return outcome_set(o, r == -EINVAL ? -ENOTTY : r,
 				   r == -EINVAL ? PROTO_R_NOTTY : PROTO_R_NODEV,
-				   "by-id link does not resolve to a tty name");
+				   "by-id or by-path link does not resolve to a tty name");
 	if (!e->pol) {
 		snprintf(o->detail, sizeof(o->detail), "%s", e->policy_detail);
 		return outcome_set(o, -EACCES, PROTO_R_POLICY, "policy invalid or unsafe");
 	}
-	policy_eval(e->pol, &c->subject, kname, &v);
+	pin = open_pin(&e->env, kname, st);
+	if (pin >= 0) {
+		close(pin);
+		r = S_ISCHR(st->st_mode) ? engine_identify(e, st->st_rdev, &o->id) : 0;
+		if (r < 0) {
+			snprintf(o->detail, sizeof(o->detail),
+				 "cannot read the port's identity from sysfs: %s",
+				 strerror(-r));
+			return outcome_set(o, r, PROTO_R_BROKER, "identity unreadable");
+		}
+		o->has_id = r > 0;
+	}
+	policy_eval_ident(e->pol, &c->subject, kname, o->has_id ? &o->id : NULL, &v);
 	o->rule = v.line;
 	if (!v.permit)
 		return outcome_set(o, -EACCES, PROTO_R_DENIED,
 				   v.line ? "deny rule" : "no matching rule");
+	if (pin < 0)
+		return outcome_set(o, pin, PROTO_R_NODEV, "no such device");
 	return 0;
 }
 
-/* Pin the node and check its class and, for a pty, its owner. */
-static int vet(struct engine *e, const char *kname, uid_t uid, struct stat *st,
+/* Check the pinned node's class and, for a pty, its owner. */
+static int vet(struct engine *e, const char *kname, uid_t uid, const struct stat *st,
 	       struct outcome *o)
 {
-	int pin = open_pin(&e->env, kname, st);
-
-	if (pin < 0)
-		return outcome_set(o, pin, PROTO_R_NODEV, "no such device");
-	close(pin);
 	switch (open_classify(&e->env, st)) {
 	case OPEN_CLASS_NOTTY:
 		return outcome_set(o, -ENOTTY, PROTO_R_NOTTY, "not a serial tty");
@@ -460,6 +511,21 @@ bool engine_holds(const struct engine_client *c, dev_t rdev)
 	return session_by_rdev(c, rdev);
 }
 
+/* Does the device RDEV still have identity ID (read again from sysfs)? */
+static bool engine_same_identity(const struct engine *e, dev_t rdev,
+				 const struct policy_ident *id)
+{
+	struct policy_ident now;
+
+	if (engine_identify(e, rdev, &now) <= 0)
+		return false;
+	return now.usb == id->usb && now.vid == id->vid && now.pid == id->pid &&
+	       now.ifnum == id->ifnum && strcmp(now.serial, id->serial) == 0 &&
+	       strcmp(now.manufacturer, id->manufacturer) == 0 &&
+	       strcmp(now.product, id->product) == 0 &&
+	       strcmp(now.path, id->path) == 0;
+}
+
 /*
  * Our own sessions, lock files (LCK..NAME and LK.D.M.m), open, verify,
  * flock, exclusive mode: fills S on success, leaves nothing on failure.
@@ -477,12 +543,15 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 	if (session_by_rdev(c, st->st_rdev))
 		return outcome_busy(o, PROTO_HOLD_SELF, c->pid,
 				    "already open by this program");
-	r = lock_acquire_port(e->lockfd, kname, st, c->pid, &s->lf, &holder);
+	/* A lock file the client wrote itself (minicom's) is its own: kept as is. */
+	r = lock_acquire_client(e->lockfd, kname, st, c->pid, c->uid, &s->lf, &holder);
 	if (r == -EBUSY)
 		return outcome_busy(o, PROTO_HOLD_LCK, holder,
 				    "lock file held by a live process");
 	if (r < 0)
 		return outcome_set(o, r, PROTO_R_BROKER, "cannot write lock file");
+	/* open_device() checks that the open file is the pinned node, device
+	 * number and all (-ESTALE otherwise). */
 	fd = open_device(&e->env, kname, st);
 	if (fd < 0) {
 		if (fd == -EBUSY)
@@ -490,6 +559,14 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 		else
 			outcome_from_open(o, fd);
 		goto fail_lockfile;
+	}
+	/* The same number may now be another device (unplugged and
+	 * re-enumerated since the check): its identity must not have changed. */
+	if (o->has_id && !engine_same_identity(e, st->st_rdev, &o->id)) {
+		snprintf(o->detail, sizeof(o->detail), "the device at %s changed "
+			 "between the policy check and the open", kname);
+		outcome_set(o, -ENODEV, PROTO_R_NODEV, "identity changed while opening");
+		goto fail_fd;
 	}
 	r = lock_flock(fd);
 	if (r == -EBUSY) {
@@ -515,9 +592,13 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 			goto fail_excl;
 		}
 	}
+	if (s->lf.theirs)
+		o->why = "granted; the client's own lock file (its pid) left to it";
 	s->fd = fd;
 	s->rdev = st->st_rdev;
 	s->rule = o->rule;
+	s->has_id = o->has_id;
+	s->id = o->id;
 	snprintf(s->kname, sizeof(s->kname), "%s", kname);
 	return 0;
 fail_excl:
@@ -541,6 +622,7 @@ static void audit_open(const struct engine *e, const struct engine_client *c,
 		.reason = proto_reason_name(o->reason),
 		.policy = e->policy_path, .rule = o->rule,
 		.why = o->why ? o->why : "granted",
+		.ident = o->has_id ? &o->id : NULL,
 	};
 
 	audit_log(&who, &ev);
@@ -571,7 +653,7 @@ int engine_open(struct engine *e, struct engine_client *c,
 
 	memset(rep, 0, sizeof(*rep));
 	proto_hdr_init(&rep->hdr, PROTO_OPEN_REPLY, req->hdr.seq);
-	if (decide(e, c, req->port, kname, &o) == 0 &&
+	if (decide(e, c, req->port, kname, &st, &o) == 0 &&
 	    vet(e, kname, c->uid, &st, &o) == 0 &&
 	    (slot = session_slot(e, c, &o)) >= 0) {
 		s = calloc(1, sizeof(*s));

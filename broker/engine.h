@@ -29,10 +29,12 @@ struct engine {
 	const char *policy_path;   /* for audit lines and messages        */
 	struct policy *pol;        /* NULL: policy missing, invalid or unsafe */
 	char policy_detail[PROTO_DETAIL_MAX]; /* first policy error, for replies */
-	struct open_env env;       /* /dev and /sys/dev/char dir fds       */
+	struct open_env env;       /* /dev, /sys/dev/char and /sys dir fds */
+	const char *sysdir;        /* the sysfs root; NULL: OPEN_SYSFS_ROOT.
+				      Set between engine_load_policy() and
+				      engine_open_dirs(), by tests only    */
 	int lockfd;                /* the lock directory, O_PATH           */
 	unsigned int max_sessions; /* per client, <= ENGINE_MAX_SESSIONS   */
-	int sysroot;               /* the sysfs root, O_PATH (list.c), or -1 */
 	int proclocks;             /* /proc/locks, read-only (list.c), or -1 */
 };
 
@@ -53,9 +55,9 @@ struct engine_client {
  * Everything that needs full privilege or the name service, done once
  * before confinement: load POLICY (a refused policy is not an error: every
  * request is then refused with reason PROTO_R_POLICY and the first problem
- * as detail), open DEVDIR, /sys/dev/char and LOCKDIR (never through a
- * symlink).  E->max_sessions is set to ENGINE_MAX_SESSIONS.  0 or -errno
- * (logged).
+ * as detail), open DEVDIR, /sys, /sys/dev/char and LOCKDIR (never
+ * through a symlink).  E->max_sessions is set to ENGINE_MAX_SESSIONS.
+ * 0 or -errno (logged).
  */
 int engine_init(struct engine *e, const char *policy, const char *lockdir,
 		const char *devdir);
@@ -101,8 +103,8 @@ unsigned int engine_recheck(struct engine *e, struct engine_client *c);
 int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 		  const char *why);
 
-/* Check NAME, resolve a by-id name to its kernel name and check that the
- * node exists.  0 or -errno. */
+/* Check NAME, resolve a by-id or by-path name to its kernel name and
+ * check that the node exists.  0 or -errno. */
 int engine_resolve(struct engine *e, const char *name, char *kname, size_t len);
 
 /* A new client with the kernel's identity; no sessions. */
@@ -126,13 +128,10 @@ void engine_client_end(struct engine *e, struct engine_client *c);
 
 /* ---- list.c: listing ports (branch list9) ---- */
 
-/* The sysfs root the engine reads identities and /sys/class/tty from. */
-#define ENGINE_SYSROOT "/sys"
-
 /*
- * Open what listing needs while privileged: the sysfs root (O_PATH) and
- * /proc/locks (read-only; Landlock forbids /proc later).  Either may be
- * missing: the list then has no sysfs ports, or no flock holders.
+ * Open what listing needs besides the engine's directories, while
+ * privileged: /proc/locks (read-only; Landlock forbids /proc later).  It
+ * may be missing: the list then names no flock() holders.
  */
 void engine_list_init(struct engine *e);
 void engine_list_fini(struct engine *e);

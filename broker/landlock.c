@@ -26,7 +26,8 @@
 		 LANDLOCK_ACCESS_FS_IOCTL_DEV)
 /* Listing /dev/pts and /dev/serial/by-* (ttybroker list). */
 #define LL_DEV_LIST LANDLOCK_ACCESS_FS_READ_DIR
-/* Below the sysfs root: /sys/class/tty, attributes, USB identities. */
+/* Below the sysfs root: read attributes (a port's identity) and list
+ * /sys/class/tty (ttybroker list). */
 #define LL_SYS  (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_READ_DIR)
 /* Rights in the lock directory: write, link into place, read, remove. */
 #define LL_LOCK (LANDLOCK_ACCESS_FS_READ_FILE | LANDLOCK_ACCESS_FS_WRITE_FILE | \
@@ -67,12 +68,7 @@ static int landlock_allow(int ruleset, int dirfd, uint64_t rights)
 	return 0;
 }
 
-int landlock_confine(int devfd, int lockfd)
-{
-	return landlock_confine_sys(devfd, lockfd, -1);
-}
-
-int landlock_confine_sys(int devfd, int lockfd, int sysfd)
+int landlock_confine(int devfd, int lockfd, int sysfd)
 {
 	struct landlock_ruleset_attr attr = { 0 };
 	int abi = landlock_abi(), ruleset, r;

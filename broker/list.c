@@ -55,9 +55,6 @@ struct list_names {
 
 void engine_list_init(struct engine *e)
 {
-	e->sysroot = open(ENGINE_SYSROOT, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	if (e->sysroot < 0)
-		log_warn("%s: ttybroker list will show no serial ports", ENGINE_SYSROOT);
 	e->proclocks = open("/proc/locks", O_RDONLY | O_CLOEXEC);
 	if (e->proclocks < 0)
 		log_warn("/proc/locks: ttybroker list will not see flock() holders");
@@ -65,11 +62,9 @@ void engine_list_init(struct engine *e)
 
 void engine_list_fini(struct engine *e)
 {
-	if (e->sysroot >= 0)
-		close(e->sysroot);
 	if (e->proclocks >= 0)
 		close(e->proclocks);
-	e->sysroot = e->proclocks = -1;
+	e->proclocks = -1;
 }
 
 /*
@@ -172,7 +167,7 @@ static bool list_no_uart(const struct engine *e, const char *kname)
 	int fd;
 
 	snprintf(path, sizeof(path), "class/tty/%s/type", kname);
-	fd = openat(e->sysroot, path, LIST_OPEN_ATTR);
+	fd = openat(e->env.sysroot, path, LIST_OPEN_ATTR);
 	if (fd < 0)
 		return false; /* not a serial-core port (ttyUSB, ttyACM...) */
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -318,13 +313,20 @@ static void list_fill(struct engine *e, const struct engine_client *c, const cha
 	struct policy_ident id;
 	struct policy_verdict v;
 	bool have_id = false;
+	int id_err = 0;
 
 	snprintf(ent->kname, sizeof(ent->kname), "%s", kname);
 	ent->ifnum = -1;
 	if (strncmp(kname, "pts/", 4) == 0) {
 		ent->flags |= PROTO_LIST_PTY;
 	} else {
-		have_id = e->sysroot >= 0 && sysid_read(e->sysroot, st->st_rdev, &id) == 0;
+		/* As engine_open() judges it: no sysfs entry, no identity; an
+		 * entry that cannot be read, no verdict. */
+		int r = e->env.sysroot >= 0 ? sysid_read(e->env.sysroot, st->st_rdev, &id)
+					    : -ENOENT;
+
+		have_id = r == 0;
+		id_err = r == -ENOENT ? 0 : r;
 		list_link(e, "by-id", kname, ent->by_id, sizeof(ent->by_id));
 		list_link(e, "by-path", kname, ent->by_path, sizeof(ent->by_path));
 	}
@@ -345,6 +347,10 @@ static void list_fill(struct engine *e, const struct engine_client *c, const cha
 	if (!e->pol) {
 		ent->reason = PROTO_R_POLICY;
 		snprintf(ent->detail, sizeof(ent->detail), "%s", e->policy_detail);
+	} else if (id_err < 0) {
+		ent->reason = PROTO_R_BROKER;
+		snprintf(ent->detail, sizeof(ent->detail),
+			 "cannot read the port's identity from sysfs: %s", strerror(-id_err));
 	} else {
 		policy_eval_ident(e->pol, &c->subject, kname, have_id ? &id : NULL, &v);
 		ent->reason = v.permit ? PROTO_R_OK : PROTO_R_DENIED;
@@ -365,7 +371,7 @@ size_t engine_list(struct engine *e, const struct engine_client *c,
 
 	memset(rep, 0, sizeof(*rep));
 	if (ln) {
-		r = list_scan(e->sysroot, "class/tty", "", req->after, ln);
+		r = list_scan(e->env.sysroot, "class/tty", "", req->after, ln);
 		if (r == 0)
 			r = list_scan(e->env.devfd, "pts", "pts/", req->after, ln);
 		list_sort(ln);

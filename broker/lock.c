@@ -292,12 +292,32 @@ out:
 	return r;
 }
 
+/* The client we lock for: its PID, and its UID when its own files count. */
+struct lock_client {
+	pid_t pid;
+	uid_t uid;
+	bool own_ok; /* a file of its own (its PID, owned by UID) is accepted */
+};
+
 /*
- * One attempt to publish TMP as NAME.  0 on success; -EAGAIN to try again
- * (stale file removed, or NAME changed or vanished); -EBUSY; -EPERM for a
- * non-regular NAME; or -errno.
+ * A lock file holding PID with stat ST is the client's own: it wrote it
+ * itself (minicom's LCK.. before its open).  The owner check keeps a file
+ * of another user whose old PID the client now has (and files we created
+ * as root for a non-root client) from counting.
  */
-static int try_link(int dirfd, const char *tmp, const char *name, pid_t *holder)
+static bool client_owns(const struct lock_client *cl, pid_t pid, const struct stat *st)
+{
+	return cl && cl->own_ok && pid == cl->pid && st->st_uid == cl->uid;
+}
+
+/*
+ * One attempt to publish TMP as NAME.  0 on success; 1 when NAME is the
+ * client's own file (left as it is); -EAGAIN to try again (stale file
+ * removed, or NAME changed or vanished); -EBUSY; -EPERM for a non-regular
+ * NAME; or -errno.
+ */
+static int try_link(int dirfd, const char *tmp, const char *name,
+		    const struct lock_client *cl, pid_t *holder)
 {
 	struct stat st;
 	pid_t pid = 0;
@@ -311,6 +331,8 @@ static int try_link(int dirfd, const char *tmp, const char *name, pid_t *holder)
 	r = peek_pid(dirfd, name, &pid, &st);
 	if (r == -ENOENT)
 		return -EAGAIN;
+	if (r == 0 && client_owns(cl, pid, &st))
+		return 1;
 	if (r == 0)
 		*holder = pid;
 	r = judge(r, pid, &st);
@@ -367,15 +389,17 @@ int lock_devname(const struct stat *node, char *out, size_t outlen)
 }
 
 /*
- * Publish TMP as NAME, retrying while stale files are reclaimed.  On
- * -EBUSY, *HOLDER is the PID that holds it (0 if unreadable).
+ * Publish TMP as NAME, retrying while stale files are reclaimed: 0, or 1
+ * for the client's own file (try_link).  On -EBUSY, *HOLDER is the PID
+ * that holds it (0 if unreadable).
  */
-static int link_name(int dirfd, const char *tmp, const char *name, pid_t *holder)
+static int link_name(int dirfd, const char *tmp, const char *name,
+		     const struct lock_client *cl, pid_t *holder)
 {
 	int r = -EAGAIN;
 
 	for (int tries = 0; tries < LOCK_TRIES && r == -EAGAIN; tries++)
-		r = try_link(dirfd, tmp, name, holder);
+		r = try_link(dirfd, tmp, name, cl, holder);
 	if (r == -EAGAIN) {
 		*holder = 0;
 		r = -EBUSY;
@@ -405,13 +429,16 @@ static int unlink_ours(int dirfd, const char *name, dev_t dev, ino_t ino)
  * file (a symlink, directory, fifo...): it is left alone, as it is nobody's
  * lock we understand and removing it is not ours to decide.  The temporary
  * file is DIRFD/.LTMP..LCK..KNAME.<getpid()>, so two threads of one process
- * must not lock the same port at once.
+ * must not lock the same port at once.  CL says whose files are accepted
+ * as they are (lock_acquire_client); a name accepted so is never removed
+ * here, also when the other name is busy.
  */
-int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
-		      pid_t pid, struct lock_file *lf, pid_t *holder)
+static int acquire(int dirfd, const char *kname, const struct stat *node,
+		   const struct lock_client *cl, struct lock_file *lf, pid_t *holder)
 {
 	char name[LOCK_NAME_MAX], devname[LOCK_DEVNAME_MAX] = "";
 	char tmp[LOCK_TMP_MAX];
+	unsigned int theirs = 0;
 	pid_t who = 0;
 	struct stat st;
 	int r, n;
@@ -421,7 +448,7 @@ int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
 	if (!lf)
 		return -EINVAL;
 	memset(lf, 0, sizeof(*lf));
-	if (pid <= 0)
+	if (cl->pid <= 0)
 		return -EINVAL;
 	r = lock_name(kname, name, sizeof(name));
 	if (r == 0 && node)
@@ -432,21 +459,27 @@ int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
 		     (int)getpid());
 	if (n < 0 || (size_t)n >= sizeof(tmp))
 		return -ENAMETOOLONG;
-	r = tmp_create(dirfd, tmp, pid, &st);
+	r = tmp_create(dirfd, tmp, cl->pid, &st);
 	if (r < 0)
 		return r;
 
-	r = link_name(dirfd, tmp, name, &who);
-	if (r == 0 && devname[0]) {
-		r = link_name(dirfd, tmp, devname, &who);
-		if (r < 0) /* both or neither */
+	r = link_name(dirfd, tmp, name, cl, &who);
+	if (r == 1)
+		theirs |= LOCK_THEIRS_NAME;
+	if (r >= 0 && devname[0]) {
+		r = link_name(dirfd, tmp, devname, cl, &who);
+		if (r == 1)
+			theirs |= LOCK_THEIRS_DEVNAME;
+		if (r < 0 && !(theirs & LOCK_THEIRS_NAME)) /* both or neither */
 			unlink_ours(dirfd, name, st.st_dev, st.st_ino);
 	}
-	if (r == 0) {
+	if (r >= 0) {
 		memcpy(lf->name, name, strlen(name) + 1);
 		memcpy(lf->devname, devname, strlen(devname) + 1);
 		lf->dev = st.st_dev;
 		lf->ino = st.st_ino;
+		lf->theirs = theirs;
+		r = 0;
 	}
 	if (holder)
 		*holder = who;
@@ -454,24 +487,45 @@ int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
 	return r;
 }
 
+int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
+		      pid_t pid, struct lock_file *lf, pid_t *holder)
+{
+	struct lock_client cl = { .pid = pid };
+
+	return acquire(dirfd, kname, node, &cl, lf, holder);
+}
+
+/* The client's identity comes from the kernel (SO_PEERCRED), never from it. */
+int lock_acquire_client(int dirfd, const char *kname, const struct stat *node,
+			pid_t pid, uid_t uid, struct lock_file *lf, pid_t *holder)
+{
+	struct lock_client cl = { .pid = pid, .uid = uid, .own_ok = true };
+
+	return acquire(dirfd, kname, node, &cl, lf, holder);
+}
+
 int lock_acquire(int dirfd, const char *kname, pid_t pid, struct lock_file *lf)
 {
 	return lock_acquire_port(dirfd, kname, NULL, pid, lf, NULL);
 }
 
-/* -ESTALE, leaving it, for a file that is no longer the one we created. */
+/*
+ * -ESTALE, leaving it, for a file that is no longer the one we created.
+ * A name in LF->theirs is the client's own file: not ours to remove.
+ */
 int lock_release(int dirfd, const struct lock_file *lf)
 {
-	int r = 0, r2;
+	int r = 0, r2 = 0;
 
 	if (!lf || !memchr(lf->name, '\0', sizeof(lf->name)) ||
 	    !name_ok(lf->name) ||
 	    !memchr(lf->devname, '\0', sizeof(lf->devname)) ||
 	    (lf->devname[0] && !name_ok(lf->devname)))
 		return -EINVAL;
-	if (lf->devname[0])
+	if (lf->devname[0] && !(lf->theirs & LOCK_THEIRS_DEVNAME))
 		r = unlink_ours(dirfd, lf->devname, lf->dev, lf->ino);
-	r2 = unlink_ours(dirfd, lf->name, lf->dev, lf->ino);
+	if (!(lf->theirs & LOCK_THEIRS_NAME))
+		r2 = unlink_ours(dirfd, lf->name, lf->dev, lf->ino);
 	return r < 0 ? r : r2;
 }
 

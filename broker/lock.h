@@ -38,7 +38,12 @@ struct lock_file {
 	char devname[LOCK_DEVNAME_MAX];
 	dev_t dev;
 	ino_t ino;
+	unsigned int theirs; /* LOCK_THEIRS_*: names that are the client's own file */
 };
+
+/* In lock_file.theirs: that name was the client's own file, not created here. */
+#define LOCK_THEIRS_NAME    1u
+#define LOCK_THEIRS_DEVNAME 2u
 
 /* "LCK..pts_3" for "pts/3".  Returns 0 or -ENAMETOOLONG. */
 int lock_name(const char *kname, char *out, size_t outlen);
@@ -70,8 +75,22 @@ int lock_acquire_port(int dirfd, const char *kname, const struct stat *node,
 		      pid_t pid, struct lock_file *lf, pid_t *holder);
 
 /*
+ * lock_acquire_port for a client whose PID and UID the kernel gave us
+ * (SO_PEERCRED), which may have written its own lock file before asking:
+ * minicom writes LCK..NAME with its PID, then opens the port (and, under
+ * `ttybroker exec`, the open comes here).  An existing name whose file
+ * holds PID and is owned by UID is the client's own lock: it is accepted
+ * as it is (never rewritten), marked in LF->theirs, and lock_release
+ * leaves it to its owner.  A file naming PID but owned by another user is
+ * judged as before (PID is alive: busy).  docs/DESIGN.md, "Serving an open".
+ */
+int lock_acquire_client(int dirfd, const char *kname, const struct stat *node,
+			pid_t pid, uid_t uid, struct lock_file *lf, pid_t *holder);
+
+/*
  * Remove LF's files (the LK.. one first) if they are still the one we
- * created.  Returns 0 or the first -errno.
+ * created; a name in LF->theirs is left alone.  Returns 0 or the first
+ * -errno.
  */
 int lock_release(int dirfd, const struct lock_file *lf);
 

@@ -18,14 +18,17 @@
 
 #define DIR_FLAGS (O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)
 
-/* Record the rdev of each console named in /sys/class/tty/console/active. */
+/* Record the rdev of each console named in SYSROOT/class/tty/console/active. */
 static void open_read_consoles(struct open_env *env)
 {
 	char buf[256], *save = NULL;
 	ssize_t n;
 	int fd;
 
-	fd = open("/sys/class/tty/console/active", O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
+	if (env->sysroot < 0)
+		return;
+	fd = openat(env->sysroot, "class/tty/console/active",
+		    O_RDONLY | O_CLOEXEC | O_NOFOLLOW);
 	if (fd < 0)
 		return;
 	n = read(fd, buf, sizeof(buf) - 1);
@@ -47,23 +50,37 @@ static void open_read_consoles(struct open_env *env)
 
 int open_env_init(struct open_env *env, const char *devdir)
 {
+	return open_env_init_sys(env, devdir, NULL);
+}
+
+int open_env_init_sys(struct open_env *env, const char *devdir, const char *sysdir)
+{
 	memset(env, 0, sizeof(*env));
-	env->sysfd = -1;
+	env->sysfd = env->sysroot = -1;
 	env->devfd = open(devdir, DIR_FLAGS);
 	if (env->devfd < 0)
 		return -errno;
-	env->sysfd = open("/sys/dev/char", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	env->sysroot = open(sysdir ? sysdir : OPEN_SYSFS_ROOT,
+			    O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (env->sysroot >= 0)
+		env->sysfd = openat(env->sysroot, "dev/char",
+				    O_PATH | O_DIRECTORY | O_CLOEXEC);
 	open_read_consoles(env);
 	return 0;
 }
 
 void open_env_fini(struct open_env *env)
 {
-	if (env->devfd >= 0)
-		close(env->devfd);
+	/* devfd is -1 in an env never initialized, or already finished:
+	 * then the other fields may be anything (a static initializer's 0). */
+	if (env->devfd < 0)
+		return;
+	close(env->devfd);
 	if (env->sysfd >= 0)
 		close(env->sysfd);
-	env->devfd = env->sysfd = -1;
+	if (env->sysroot >= 0)
+		close(env->sysroot);
+	env->devfd = env->sysfd = env->sysroot = -1;
 }
 
 /* Open directory DIR below AT with O_NOFOLLOW.  Returns fd or -errno. */
@@ -77,11 +94,13 @@ static int open_subdir(int at, const char *dir)
 int open_resolve(const struct open_env *env, const char *name, char *kname,
 		 size_t len)
 {
-	const char *link = portname_byid(name);
+	const char *link = portname_byid(name), *dir = "by-id";
 	char target[PROTO_PORT_MAX + 8];
 	int serial = -1, byid = -1, r;
 	ssize_t n;
 
+	if (!link && (link = portname_bypath(name)))
+		dir = "by-path";
 	if (!link) {
 		if (strlen(name) >= len)
 			return -EINVAL;
@@ -91,7 +110,7 @@ int open_resolve(const struct open_env *env, const char *name, char *kname,
 	r = serial = open_subdir(env->devfd, "serial");
 	if (r < 0)
 		goto out;
-	r = byid = open_subdir(serial, "by-id");
+	r = byid = open_subdir(serial, dir);
 	if (r < 0)
 		goto out;
 	n = readlinkat(byid, link, target, sizeof(target) - 1);

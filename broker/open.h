@@ -21,6 +21,7 @@
 struct open_env {
 	int devfd;      /* /dev, O_PATH|O_DIRECTORY                  */
 	int sysfd;      /* /sys/dev/char, or -1 if unavailable       */
+	int sysroot;    /* /sys (identity, sysid.h), or -1 if unavailable */
 	size_t nconsoles;
 	dev_t consoles[OPEN_MAX_CONSOLES]; /* from /sys/class/tty/console/active */
 };
@@ -33,14 +34,28 @@ enum open_class {
 	OPEN_CLASS_NOTTY,   /* not a tty character device                     */
 };
 
+/* The sysfs root the backend reads: only tests name another (see
+ * docs/DESIGN.md, "A port's identity"). */
+#define OPEN_SYSFS_ROOT "/sys"
+
 /* Open /dev and /sys/dev/char and read the active consoles. 0 or -errno. */
 int open_env_init(struct open_env *env, const char *devdir);
+
+/*
+ * open_env_init() with SYSDIR as the sysfs root (NULL: OPEN_SYSFS_ROOT):
+ * sysroot is SYSDIR, sysfd is SYSDIR/dev/char and the consoles come from
+ * SYSDIR/class/tty/console/active.  A missing sysfs is no error (both
+ * fds are then -1: classification and identity fail closed).
+ */
+int open_env_init_sys(struct open_env *env, const char *devdir, const char *sysdir);
+
+/* Close what open_env_init() opened; an env whose devfd is -1 holds nothing. */
 void open_env_fini(struct open_env *env);
 
 /*
- * Turn a checked port name into the kernel name: "serial/by-id/LINK" is
- * resolved with readlinkat() and must point at "../../NAME" with NAME a
- * plain port name; any other name is copied.  Returns 0, -EINVAL for a
+ * Turn a checked port name into the kernel name: "serial/by-id/LINK" and
+ * "serial/by-path/LINK" are resolved with readlinkat() and must point at
+ * "../../NAME" with NAME a plain port name; any other name is copied.  Returns 0, -EINVAL for a
  * bad link target, or another -errno (-ENOENT, -ENOTDIR, ...).
  */
 int open_resolve(const struct open_env *env, const char *name, char *kname,

@@ -17,17 +17,23 @@ static int portname_char_ok(char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-/* Check one component [start, end): non-empty, allowed chars, not . or .. */
-static int portname_component_ok(const char *s, size_t len)
+/* One component of LEN bytes: non-empty, allowed chars (and ':' if
+ * COLON), not . or .. */
+static int portname_component_ok_colon(const char *s, size_t len, int colon)
 {
 	if (len == 0)
 		return 0;
 	if ((len == 1 && s[0] == '.') || (len == 2 && s[0] == '.' && s[1] == '.'))
 		return 0;
 	for (size_t i = 0; i < len; i++)
-		if (!portname_char_ok(s[i]))
+		if (!portname_char_ok(s[i]) && !(colon && s[i] == ':'))
 			return 0;
 	return 1;
+}
+
+static int portname_component_ok(const char *s, size_t len)
+{
+	return portname_component_ok_colon(s, len, 0);
 }
 
 void portname_escape(const char *name, char *out, size_t len)
@@ -58,6 +64,15 @@ const char *portname_byid(const char *name)
 	return name + n;
 }
 
+const char *portname_bypath(const char *name)
+{
+	size_t n = strlen(PORTNAME_BYPATH);
+
+	if (strncmp(name, PORTNAME_BYPATH, n) != 0)
+		return NULL;
+	return name + n;
+}
+
 const char *portname_strip_dev(const char *name)
 {
 	if (strncmp(name, "/dev/", 5) == 0)
@@ -67,7 +82,7 @@ const char *portname_strip_dev(const char *name)
 
 int portname_check(const char *name)
 {
-	const char *rest = portname_byid(name);
+	const char *rest = portname_byid(name), *path = portname_bypath(name);
 	size_t len = strnlen(name, PROTO_PORT_MAX);
 	const char *slash;
 
@@ -76,6 +91,9 @@ int portname_check(const char *name)
 	if (rest) /* serial/by-id/LINK: exactly one component after the prefix */
 		return portname_component_ok(rest, strlen(rest)) &&
 		       !strchr(rest, '/') ? 0 : -EINVAL;
+	if (path) /* serial/by-path/LINK: the same, ':' allowed */
+		return portname_component_ok_colon(path, strlen(path), 1) &&
+		       !strchr(path, '/') ? 0 : -EINVAL;
 	slash = strchr(name, '/');
 	if (!slash)
 		return portname_component_ok(name, len) ? 0 : -EINVAL;

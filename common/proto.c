@@ -109,7 +109,7 @@ bool proto_carries_fd(const union proto_msg *msg)
 static int proto_check_list_entry(const struct proto_list_entry *m)
 {
 	if (m->reason != PROTO_R_OK && m->reason != PROTO_R_DENIED &&
-	    m->reason != PROTO_R_POLICY)
+	    m->reason != PROTO_R_POLICY && m->reason != PROTO_R_BROKER)
 		return -EBADMSG;
 	if (m->holder > PROTO_HOLD_MAX || m->holder == PROTO_HOLD_EXCL ||
 	    m->holder_pid < 0 || m->reserved || (m->flags & ~PROTO_LIST_FLAGS) ||

@@ -201,7 +201,8 @@ struct proto_list {
 
 struct proto_list_entry {
 	struct proto_hdr hdr;
-	uint32_t reason;    /* PROTO_R_OK (would be permitted), _DENIED or _POLICY */
+	uint32_t reason;    /* PROTO_R_OK (would be permitted), _DENIED, _POLICY,
+			       or _BROKER (its identity could not be read)   */
 	uint32_t rule;      /* policy line that decided, 0 for none            */
 	uint32_t holder;    /* PROTO_HOLD_NONE (free), _LCK, _FLOCK or _SELF    */
 	int32_t holder_pid; /* _LCK, _FLOCK, _SELF: the holder's pid, or 0      */
@@ -217,7 +218,8 @@ struct proto_list_entry {
 	char product[PROTO_ID_MAX];
 	char path[PROTO_ID_MAX];      /* physical path, "" when unknown         */
 	char detail[PROTO_DETAIL_MAX]; /* "FILE:LINE" of the rule, "" for none,
-					  or the policy's problem (_POLICY)  */
+					  or why there is no verdict (_POLICY,
+					  _BROKER)                           */
 };
 
 struct proto_list_end {

@@ -35,7 +35,7 @@ int cli_list(const struct cli *c, int argc, char **argv);
 /* Put libttybroker-preload.so first in LD_PRELOAD (and, for run, the port's
  * "MAJ:MIN" in TTYBROKER_PRELOAD_RDEV) in this process's environment. */
 int cli_preload_env(int secure, const char *run_rdev);
-/* 1 if PATH is setuid/setgid, 2 if a static ELF (no loader), else 0. */
+/* 1 if PATH is setuid/setgid, 2 if a static ELF (no loader), else 0 (cli_elf.c). */
 int cli_preload_blind(const char *path);
 
 /* lint's verdict on TEXT read from PATH (cli_lint.c): the number of problems. */
@@ -110,5 +110,18 @@ int cli_login_lookup(uid_t uid, struct cli_login *l);
  */
 char **cli_run_env(const struct cli_login *l, char *const *cur);
 void cli_env_free(char **env);
+
+/* ---- cli_ident.c: a port's identity as check shows it (branch policyid) ---- */
+
+/*
+ * Print the identity lines of `check` for ID to F, each "  KEY: VALUE":
+ * identity (usb VID:PID and its strings, or "no USB identity"), then for a
+ * USB device serial and interface, then path.  ID NULL: the identity could
+ * not be read, for WHY (a short reason such as "no such device").
+ */
+void cli_ident_print(FILE *f, const struct policy_ident *id, const char *why);
+
+/* How an identity pattern decided, for check's verdict line: "" for a glob. */
+const char *cli_ident_how(const char *pattern);
 
 #endif

@@ -19,6 +19,7 @@
 #include "open.h"
 #include "policy.h"
 #include "portname.h"
+#include "sysid.h"
 
 static void cli_policy_error(void *arg, const char *path, unsigned int line,
 			     const char *msg)
@@ -62,7 +63,8 @@ static int check_subject(const struct cli *c, const char *as,
 }
 
 /*
- * Port name as the backend sees it: syntax, then by-id resolution, with
+ * Port name as the backend sees it: syntax, then by-id or by-path
+ * resolution, with
  * the backend's verdicts (decide() in broker/backend.c), so that check
  * says what run would: a link that does not read "../../NAME" (one to a
  * pty, pts/N, included) is not a serial tty; a missing one is no device.
@@ -78,7 +80,7 @@ static int check_port(const char *arg, char *kname, size_t len)
 	portname_escape(arg, shown, sizeof(shown));
 	if (portname_check(port) < 0)
 		return cli_fail(EX_DATAERR, "%s: %s", shown, tb_reason_str(TB_R_NAME));
-	if (!portname_byid(port)) {
+	if (!portname_byid(port) && !portname_bypath(port)) {
 		snprintf(kname, len, "%s", port);
 		return 0;
 	}
@@ -95,6 +97,62 @@ static int check_port(const char *arg, char *kname, size_t len)
 	return 0;
 }
 
+/* True if POL has a usb: or path: pattern, so a port's identity counts. */
+static bool policy_has_ident(const struct policy *pol)
+{
+	for (size_t i = 0; i < pol->nrules; i++)
+		for (size_t k = 0; k < pol->rules[i].npatterns; k++)
+			if (pol->rules[i].pats[k].kind != POLICY_PAT_GLOB)
+				return true;
+	return false;
+}
+
+/*
+ * Read the identity of port KNAME into *ID as the backend reads it: from
+ * sysfs, by the device number of the node /dev/KNAME (a link is not
+ * followed), never from names in /dev.  A device that sysfs does not know
+ * (a pty) has no identity: *ID says no USB and no path.  Returns 0, or
+ * a negative errno with *WHY saying why the identity is unknown.
+ */
+static int check_ident(const char *kname, struct policy_ident *id, const char **why)
+{
+	struct stat st;
+	int dev, sys, r;
+
+	*why = NULL;
+	dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (dev < 0)
+		goto fail;
+	r = fstatat(dev, kname, &st, AT_SYMLINK_NOFOLLOW) < 0 ? errno : 0;
+	close(dev);
+	if (r) {
+		errno = r;
+		goto fail;
+	}
+	if (!S_ISCHR(st.st_mode)) {
+		*why = "not a character device";
+		return -ENODEV;
+	}
+	sys = open("/sys", O_PATH | O_DIRECTORY | O_CLOEXEC);
+	if (sys < 0)
+		goto fail;
+	r = sysid_read(sys, st.st_rdev, id);
+	close(sys);
+	if (r == -ENOENT) {
+		memset(id, 0, sizeof(*id));
+		id->ifnum = -1;
+		return 0;
+	}
+	if (r < 0) {
+		errno = -r;
+		goto fail;
+	}
+	return 0;
+fail:
+	*why = errno == ENOENT ? "no such device" : strerror(errno);
+	return -errno;
+}
+
 int cli_check(const struct cli *c, int argc, char **argv)
 {
 	const char *path = c->policy ? c->policy : POLICY_DEFAULT_PATH;
@@ -103,7 +161,10 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	struct policy_subject subj;
 	struct policy_verdict v;
 	struct policy *pol = NULL;
+	struct policy_ident id;
 	struct drop_target self;
+	const char *why = NULL;
+	bool show_id;
 	int r, first;
 
 	if ((r = cli_cmd_options("check", argc, argv, &as, &first)) >= 0)
@@ -124,15 +185,22 @@ int cli_check(const struct cli *c, int argc, char **argv)
 		policy_free(pol);
 		return cli_fail(EX_OSERR, "cannot drop privileges");
 	}
-	policy_eval(pol, &subj, kname, &v);
+	/* The identity only where the policy can use it: old output stays. */
+	show_id = policy_has_ident(pol);
+	if (show_id && check_ident(kname, &id, &why) == 0)
+		policy_eval_ident(pol, &subj, kname, &id, &v);
+	else
+		policy_eval(pol, &subj, kname, &v);
 	printf("%s: user %s (uid %u) %s %s%s%s: ", v.permit ? "permit" : "deny", name,
 	       (unsigned int)subj.uid, v.permit ? "may open" : "may not open", kname,
 	       strcmp(kname, portname_strip_dev(port)) ? " via " : "",
 	       strcmp(kname, portname_strip_dev(port)) ? port : "");
 	if (v.line)
-		printf("%s:%u (pattern %s)\n", path, v.line, v.pattern);
+		printf("%s:%u (pattern %s%s)\n", path, v.line, v.pattern, cli_ident_how(v.pattern));
 	else
 		printf("no rule in %s matches (default deny)\n", path);
+	if (show_id)
+		cli_ident_print(stdout, why ? NULL : &id, why);
 	policy_free(pol);
 	return v.permit ? 0 : EX_NOPERM;
 }

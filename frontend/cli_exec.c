@@ -6,7 +6,6 @@
  * Nothing is opened here; ttybroker is replaced by PROGRAM.  Also the
  * environment pieces `run` shares (cli_preload_env).
  */
-#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -99,46 +98,6 @@ static int cli_find_program(const char *prog, char *out, size_t len)
 		if (!*end)
 			return -ENOENT;
 	}
-}
-
-/*
- * What about PATH keeps the loader from loading the preload: 1 if it is
- * setuid or setgid (the loader ignores LD_PRELOAD for a non-standard path
- * in secure mode), 2 if it is a static ELF (no PT_INTERP: no loader at
- * all), 0 otherwise (a dynamic ELF, a script, or unreadable).
- */
-int cli_preload_blind(const char *path)
-{
-	Elf64_Ehdr eh;
-	Elf64_Phdr ph;
-	struct stat st;
-	int fd, r = 0;
-
-	if (stat(path, &st) < 0)
-		return 0;
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		return 1;
-	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	if (pread(fd, &eh, sizeof(eh), 0) != (ssize_t)sizeof(eh) ||
-	    memcmp(eh.e_ident, ELFMAG, SELFMAG) != 0 || eh.e_ident[EI_CLASS] != ELFCLASS64 ||
-	    eh.e_phentsize != sizeof(ph))
-		goto out;
-	r = 2;
-	for (unsigned int i = 0; i < eh.e_phnum; i++) {
-		if (pread(fd, &ph, sizeof(ph), (off_t)(eh.e_phoff + (Elf64_Off)i * sizeof(ph))) !=
-		    (ssize_t)sizeof(ph)) {
-			r = 0;
-			break;
-		}
-		if (ph.p_type == PT_INTERP) {
-			r = 0;
-			break;
-		}
-	}
-out:
-	close(fd);
-	return r;
 }
 
 int cli_exec(const struct cli *c, int argc, char **argv)

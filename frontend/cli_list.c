@@ -20,8 +20,10 @@ static const char *cli_list_verdict(enum tb_reason reason)
 		return "permit";
 	case TB_R_DENIED:
 		return "deny";
-	default:
+	case TB_R_POLICY:
 		return "policy-invalid";
+	default:
+		return "unknown"; /* the port's identity could not be read */
 	}
 }
 
@@ -131,17 +133,17 @@ static void cli_list_json(const struct tb_port *p)
 	fputs(",\"phys_path\":", f);
 	cli_json_str_or_null(f, p->phys_path, sizeof(p->phys_path));
 	fprintf(f, ",\"verdict\":\"%s\",\"rule\":", cli_list_verdict(p->reason));
-	if (p->reason != TB_R_POLICY && p->rule)
+	if ((p->reason == TB_R_OK || p->reason == TB_R_DENIED) && p->rule)
 		cli_json_str(f, p->detail, sizeof(p->detail));
 	else
 		fputs("null", f);
 	fputs(",\"rule_line\":", f);
-	if (p->reason != TB_R_POLICY && p->rule)
+	if ((p->reason == TB_R_OK || p->reason == TB_R_DENIED) && p->rule)
 		fprintf(f, "%u", p->rule);
 	else
 		fputs("null", f);
-	fputs(",\"policy_error\":", f);
-	if (p->reason == TB_R_POLICY)
+	fputs(",\"error\":", f);
+	if (p->reason != TB_R_OK && p->reason != TB_R_DENIED)
 		cli_json_str(f, p->detail, sizeof(p->detail));
 	else
 		fputs("null", f);

@@ -126,10 +126,11 @@ struct tb_port {
 	char phys_path[128]; /* physical path (as by-path shows it), or ""       */
 	int pty;             /* 1: one of your pseudo-terminals                   */
 	enum tb_reason reason; /* TB_R_OK (tb_open would be permitted by policy),
-				  TB_R_DENIED or TB_R_POLICY                      */
+				  TB_R_DENIED, TB_R_POLICY, or TB_R_BROKER (its
+				  identity could not be read: no verdict)         */
 	unsigned int rule;   /* policy line that decided, 0 if none               */
 	char detail[160];    /* "FILE:LINE" of that rule, "" for none; for
-				TB_R_POLICY the policy's first problem            */
+				TB_R_POLICY or TB_R_BROKER why there is no verdict */
 	enum tb_holder holder; /* TB_HOLDER_NONE (free), _LOCKFILE, _FLOCK, _SELF */
 	int holder_pid;      /* the holder's pid, 0 if unknown                    */
 	char holder_comm[16]; /* its program name (/proc/PID/comm), or ""        */

@@ -29,8 +29,9 @@ FUZZ_WARN     = $(filter-out -Werror,$(WARN)) -Wno-format-nonliteral
 FUZZ_HARN    := $(wildcard fuzz/fuzz_*.c)
 FUZZ_NAMES   := $(FUZZ_HARN:fuzz/fuzz_%.c=%)
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FZ)/fuzz_%)
-# The library, plus lint's judge (a CLI source with no CLI dependencies).
-FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/%.o) $(FZ)/frontend/cli_lint.o
+# The library, plus lint's judge and exec's ELF reader (CLI sources with no
+# CLI dependencies).
+FUZZ_LIB_OBJ := $(LIB_SRC:%.c=$(FZ)/%.o) $(FZ)/frontend/cli_lint.o $(FZ)/frontend/cli_elf.o
 FUZZ_LIB     := $(FZ)/libttybroker-fuzz.a
 
 .PHONY: fuzz fuzz-build fuzz-clean

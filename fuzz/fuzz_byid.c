@@ -1,20 +1,23 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * fuzz_byid.c - open_resolve() on serial/by-id links whose name and
- * target come from the input: a by-id link is written by udev from
- * device-supplied strings, and the port name comes from the frontend.
+ * fuzz_byid.c - open_resolve() on serial/by-id and serial/by-path links
+ * whose name and target come from the input: a by-id link is written by
+ * udev from device-supplied strings, and the port name comes from the
+ * frontend.
  *
- * A private tree DIR/serial/by-id/ is the devdir (open_env_init once).
+ * A private tree DIR/serial/by-id/ and DIR/serial/by-path/ is the devdir
+ * (open_env_init once).
  * Input: byte 0 holds flags (bits 0-1: the entry is a symlink (0, 1), a
- * regular file (2) or a directory (3); bit 5: resolve NAME itself, not
+ * regular file (2) or a directory (3); bit 4: serial/by-path/NAME, not
+ * serial/by-id/NAME; bit 5: resolve NAME itself, not
  * serial/by-id/NAME; bit 6: prefix the target with "../../"; bit 7:
  * kname buffer of byte 1's size, else PROTO_PORT_MAX); then NAME, a NUL,
  * and the link target (without a NUL, NAME is "fuzz" and all is target).
  * Only names that pass portname_check() are resolved, as in the backend.
  *
  * Checked: on success the kernel name fits its buffer (an exact-size
- * allocation), passes portname_check, has no '/' at all and is not a
- * by-id name, and is the link target after "../../"; a symlink to
+ * allocation), passes portname_check, has no '/' at all and is neither a
+ * by-id nor a by-path name, and is the link target after "../../"; a symlink to
  * "../../NAME" with a plain NAME that fits always resolves; errors are
  * negative errnos; no descriptor is left behind.
  */
@@ -31,6 +34,7 @@
 #include "portname.h"
 
 #define FL_KIND   0x03
+#define FL_BYPATH 0x10
 #define FL_PLAIN  0x20
 #define FL_PREFIX 0x40
 #define FL_LEN    0x80
@@ -39,8 +43,8 @@
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
-static struct open_env env = { .devfd = -1, .sysfd = -1 };
-static int byid = -1;
+static struct open_env env = { .devfd = -1, .sysfd = -1, .sysroot = -1 };
+static int byid = -1, bypath = -1;
 
 /* DIR/serial/by-id, the devdir environment and an fd on by-id. */
 static void setup(void)
@@ -55,24 +59,29 @@ static void setup(void)
 	fuzz_assert(open_env_init(&env, dir) == 0);
 	byid = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
 	fuzz_assert(byid >= 0);
+	snprintf(p, sizeof(p), "%s/serial/by-path", dir);
+	fuzz_assert(mkdir(p, 0755) == 0);
+	bypath = open(p, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	fuzz_assert(bypath >= 0);
 }
 
-/* Create by-id/NAME of KIND pointing at TARGET; false if it could not be. */
-static bool make_entry(const char *name, unsigned int kind, const char *target)
+/* Create DIR/NAME (by-id or by-path) of KIND pointing at TARGET; false if
+ * it could not be. */
+static bool make_entry(int dir, const char *name, unsigned int kind, const char *target)
 {
 	int fd;
 
 	switch (kind) {
 	case 2:
-		fd = openat(byid, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+		fd = openat(dir, name, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
 		if (fd < 0)
 			return false;
 		close(fd);
 		return true;
 	case 3:
-		return mkdirat(byid, name, 0755) == 0;
+		return mkdirat(dir, name, 0755) == 0;
 	default:
-		return symlinkat(target, byid, name) == 0;
+		return symlinkat(target, dir, name) == 0;
 	}
 }
 
@@ -124,16 +133,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	memcpy(target + tp, t, tlen);
 	target[tp + tlen] = '\0'; /* cut at an embedded NUL, as symlink(2) does */
 
-	snprintf(port, sizeof(port), "%s%s", (data[0] & FL_PLAIN) ? "" : PORTNAME_BYID,
-		 name);
+	snprintf(port, sizeof(port), "%s%s", (data[0] & FL_PLAIN) ? "" :
+		 (data[0] & FL_BYPATH) ? PORTNAME_BYPATH : PORTNAME_BYID, name);
 	if (portname_check(port) < 0)
 		return 0; /* the backend never resolves a malformed name */
-	if ((data[0] & FL_PLAIN) && portname_byid(port))
-		return 0; /* by-id without its link: the other mode's job */
+	if ((data[0] & FL_PLAIN) && (portname_byid(port) || portname_bypath(port)))
+		return 0; /* a link name without its link: the other mode's job */
 
 	fuzz_fds_snapshot(&before);
 	if (!(data[0] & FL_PLAIN))
-		made = make_entry(name, kind, target);
+		made = make_entry((data[0] & FL_BYPATH) ? bypath : byid, name, kind, target);
 	kname = malloc(len ? len : 1); /* exact size: ASan sees an overrun */
 	fuzz_assert(kname);
 	r = open_resolve(&env, port, kname, len);
@@ -142,7 +151,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		fuzz_assert(strnlen(kname, len) < len);
 		fuzz_assert(portname_check(kname) == 0);
 		fuzz_assert(!strchr(kname, '/') || (data[0] & FL_PLAIN));
-		fuzz_assert(!portname_byid(kname));
+		fuzz_assert(!portname_byid(kname) && !portname_bypath(kname));
 		if (data[0] & FL_PLAIN)
 			fuzz_assert(strcmp(kname, port) == 0);
 		else
@@ -154,7 +163,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	}
 	free(kname);
 	if (made)
-		fuzz_assert(unlinkat(byid, name, kind == 3 ? AT_REMOVEDIR : 0) == 0);
+		fuzz_assert(unlinkat((data[0] & FL_BYPATH) ? bypath : byid, name,
+				     kind == 3 ? AT_REMOVEDIR : 0) == 0);
 	fuzz_fds_check(&before);
 	return 0;
 }

@@ -8,10 +8,13 @@
  *    at least one error exactly when it fails, and every message is one
  *    line of printable ASCII (a hostile policy cannot forge log lines);
  *  - a parsed policy is sane (rule lines ascending, 1..64 printable,
- *    relative patterns without "..") and evaluates any port name, fixed
- *    ones and tokens of the input, for several subjects, to a verdict that
- *    names a real rule and pattern of it, and never hands out a pts/ port
- *    through a pattern that does not start with "pts/";
+ *    relative patterns without "..", each compiled to the kind its text
+ *    says) and evaluates any port name, fixed ones and tokens of the
+ *    input, for several subjects and identities (none, fixed ones, one
+ *    made of the input's bytes and tokens), to a verdict that names a
+ *    real rule and pattern of it that does match the port or its
+ *    identity, and never hands out a pts/ port through a pattern that
+ *    does not start with "pts/";
  *  - lint agrees with load: the input written to a real file (root-owned
  *    0644 mostly; sometimes group-writable or owned by nobody) is accepted
  *    by policy_load() exactly when cli_lint_judge() finds no problem, and
@@ -33,11 +36,15 @@
 #define NOBODY      65534
 #define MAX_TOKENS  8
 #define MAX_SUBJ    4
+#define MAX_IDS     5
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static char path[128];
 static struct policy_subject subjects[MAX_SUBJ];
+/* NULL, an FT232R, an FT4232H's interface 2, a platform UART, and one
+ * from the input (fuzz_ident()). */
+static struct policy_ident idents[MAX_IDS];
 
 /* Count errors and check that each message is one printable line. */
 struct errs {
@@ -67,6 +74,31 @@ static void init_subjects(void)
 					       .ngroups = POLICY_MAX_GROUPS };
 	for (gid_t g = 0; g < POLICY_MAX_GROUPS; g++)
 		subjects[3].groups[g] = g;
+	idents[1] = (struct policy_ident){ .usb = true, .vid = 0x0403, .pid = 0x6001,
+					   .ifnum = 0, .serial = "A12345",
+					   .path = "pci-0000:00:14.0-usb-0:1.2:1.0" };
+	idents[2] = (struct policy_ident){ .usb = true, .vid = 0x0403, .pid = 0x6011,
+					   .ifnum = 2, .serial = "FT4 :x",
+					   .path = "pci-0000:00:14.0-usb-0:2:1.2" };
+	idents[3] = (struct policy_ident){ .ifnum = -1, .path = "platform-serial8250" };
+}
+
+/* Identity number 4 from the input: ids and interface from its first
+ * bytes, serial and path from its last tokens (TOKS, NTOKS). */
+static void fuzz_ident(const uint8_t *data, size_t size, char toks[][PROTO_PORT_MAX],
+		       size_t ntoks)
+{
+	struct policy_ident *id = &idents[4];
+	uint8_t b[5] = { 0 };
+
+	memcpy(b, data, size < sizeof(b) ? size : sizeof(b));
+	*id = (struct policy_ident){ .usb = b[0] & 1, .vid = (uint16_t)(b[1] << 8 | b[2]),
+				     .pid = (uint16_t)(b[3] << 8 | b[4]), .ifnum = b[0] % 5 - 1 };
+	if (ntoks > 0)
+		memcpy(id->serial, toks[ntoks - 1],
+		       strnlen(toks[ntoks - 1], sizeof(id->serial) - 1));
+	if (ntoks > 1)
+		memcpy(id->path, toks[ntoks - 2], strnlen(toks[ntoks - 2], sizeof(id->path) - 1));
 }
 
 /* A parsed policy's rules are what the file format allows. */
@@ -90,21 +122,44 @@ static void check_rules(const struct policy *pol)
 			fuzz_assert(strlen(p) < 3 || strcmp(p + strlen(p) - 3, "/..") != 0);
 			for (const char *c = p; *c; c++)
 				fuzz_assert(*c > ' ' && *c < 0x7f);
+			fuzz_assert((r->pats[k].kind != POLICY_PAT_GLOB) ==
+				    policy_pattern_is_ident(p));
+			fuzz_assert(r->pats[k].kind != POLICY_PAT_GLOB || r->pats[k].glob == p);
+			fuzz_assert(r->pats[k].kind != POLICY_PAT_PATH ||
+				    (r->pats[k].glob && r->pats[k].glob[0]));
+			fuzz_assert(r->pats[k].ifnum >= -1 && r->pats[k].ifnum <= 255);
 		}
 	}
 }
 
-/* The verdict for PORT names a rule of POL and one of its patterns. */
-static void check_eval(const struct policy *pol, const char *port)
+/* True if compiled pattern P (text TEXT) may rightly decide for PORT and ID. */
+static bool pat_matches(const struct policy_pat *p, const char *text, const char *port,
+			const struct policy_ident *id)
+{
+	if (p->kind == POLICY_PAT_GLOB)
+		return fnmatch(text, port, FNM_PATHNAME) == 0;
+	if (!id || strncmp(port, "pts/", 4) == 0)
+		return false;
+	if (p->kind == POLICY_PAT_PATH)
+		return id->path[0] && fnmatch(p->glob, id->path, 0) == 0;
+	return id->usb && (p->any_vid || p->vid == id->vid) &&
+	       (p->any_pid || p->pid == id->pid) && (p->ifnum < 0 || p->ifnum == id->ifnum) &&
+	       (!p->glob || fnmatch(p->glob, id->serial, 0) == 0);
+}
+
+/* The verdict for PORT (and identity ID) names a rule of POL and one of its
+ * patterns, which matches. */
+static void check_eval_id(const struct policy *pol, const char *port,
+			  const struct policy_ident *id)
 {
 	bool pts = strncmp(port, "pts/", 4) == 0;
 
 	for (size_t s = 0; s < MAX_SUBJ; s++) {
 		struct policy_verdict v;
 		const struct policy_rule *r = NULL;
-		bool found = false;
+		size_t found = SIZE_MAX;
 
-		policy_eval(pol, &subjects[s], port, &v);
+		policy_eval_ident(pol, &subjects[s], port, id, &v);
 		fuzz_assert((v.line == 0) == (v.pattern == NULL));
 		if (v.line == 0) {
 			fuzz_assert(!v.permit);
@@ -116,11 +171,20 @@ static void check_eval(const struct policy *pol, const char *port)
 				r = &pol->rules[i];
 		fuzz_assert(r != NULL && r->permit == v.permit);
 		for (size_t k = 0; k < r->npatterns; k++)
-			found |= r->patterns[k] == v.pattern;
-		fuzz_assert(found);
-		fuzz_assert(fnmatch(v.pattern, port, FNM_PATHNAME) == 0);
+			if (r->patterns[k] == v.pattern)
+				found = k;
+		fuzz_assert(found != SIZE_MAX);
+		fuzz_assert(pat_matches(&r->pats[found], v.pattern, port, id));
 		fuzz_assert(!pts || strncmp(v.pattern, "pts/", 4) == 0);
 	}
+}
+
+/* PORT without an identity, then with each of idents[]. */
+static void check_eval(const struct policy *pol, const char *port)
+{
+	check_eval_id(pol, port, NULL);
+	for (size_t i = 1; i < MAX_IDS; i++)
+		check_eval_id(pol, port, &idents[i]);
 }
 
 /* Evaluate fixed port names and the first few tokens of the input. */
@@ -130,26 +194,29 @@ static void eval_ports(const struct policy *pol, const uint8_t *data, size_t siz
 		"ttyUSB0", "ttyS0", "ttyACM1", "pts/0", "pts/17",
 		"serial/by-id/usb-FTDI_1-if00", "", "..", "pts/", "*",
 	};
-	char tok[PROTO_PORT_MAX];
-	size_t pos = 0;
+	static char toks[MAX_TOKENS][PROTO_PORT_MAX];
+	size_t pos = 0, ntoks = 0;
 
-	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
-		check_eval(pol, fixed[i]);
 	for (int t = 0; t < MAX_TOKENS && pos < size; t++) {
+		char *tok = toks[ntoks++];
 		size_t n = 0;
 
 		while (pos < size && strchr(" \t\n", data[pos]) && data[pos])
 			pos++;
 		while (pos < size && !strchr(" \t\n", data[pos]) && data[pos]) {
-			if (n < sizeof(tok) - 1)
+			if (n < PROTO_PORT_MAX - 1)
 				tok[n++] = (char)data[pos];
 			pos++;
 		}
 		if (pos < size && data[pos] == '\0')
 			pos++;
 		tok[n] = '\0';
-		check_eval(pol, tok);
 	}
+	fuzz_ident(data, size, toks, ntoks);
+	for (size_t i = 0; i < sizeof(fixed) / sizeof(fixed[0]); i++)
+		check_eval(pol, fixed[i]);
+	for (size_t t = 0; t < ntoks; t++)
+		check_eval(pol, toks[t]);
 }
 
 /* Write the input to PATH with OWNER and MODE; fill *ST.  Aborts on failure. */

@@ -11,8 +11,8 @@
  * no control character (< 0x20, 0x7f) and only [A-Za-z0-9._/-] or \xHH,
  * is a prefix-preserving encoding of the name (unescaping gives a prefix
  * of it, the whole name when the buffer is PORTNAME_ESCAPED_MAX and the
- * name fits in a message); portname_strip_dev and portname_byid return
- * pointers into the name.
+ * name fits in a message); portname_strip_dev, portname_byid and
+ * portname_bypath return pointers into the name.
  */
 #include <errno.h>
 #include <stdint.h>
@@ -30,22 +30,29 @@ static bool plain_char(unsigned char c)
 	       (c >= '0' && c <= '9') || c == '.' || c == '_' || c == '-';
 }
 
-/* One component of LEN bytes: non-empty, plain characters, not . or .. */
-static bool component_ok(const char *s, size_t len)
+/* One component of LEN bytes: non-empty, plain characters (and ':' if
+ * COLON), not . or .. */
+static bool component_ok_colon(const char *s, size_t len, bool colon)
 {
 	if (len == 0 || (len == 1 && s[0] == '.') ||
 	    (len == 2 && s[0] == '.' && s[1] == '.'))
 		return false;
 	for (size_t i = 0; i < len; i++)
-		if (!plain_char((unsigned char)s[i]))
+		if (!plain_char((unsigned char)s[i]) && !(colon && s[i] == ':'))
 			return false;
 	return true;
+}
+
+static bool component_ok(const char *s, size_t len)
+{
+	return component_ok_colon(s, len, false);
 }
 
 /* The grammar of portname.h, written again from the header comment. */
 static bool reference_ok(const char *name)
 {
 	size_t len = strlen(name), plen = strlen(PORTNAME_BYID);
+	size_t qlen = strlen(PORTNAME_BYPATH);
 	const char *slash;
 
 	if (len == 0 || len > PORTNAME_MAX)
@@ -53,6 +60,9 @@ static bool reference_ok(const char *name)
 	if (strncmp(name, PORTNAME_BYID, plen) == 0)
 		return !strchr(name + plen, '/') &&
 		       component_ok(name + plen, len - plen);
+	if (strncmp(name, PORTNAME_BYPATH, qlen) == 0)
+		return !strchr(name + qlen, '/') &&
+		       component_ok_colon(name + qlen, len - qlen, true);
 	slash = strchr(name, '/');
 	if (!slash)
 		return component_ok(name, len);
@@ -128,6 +138,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	fuzz_assert(p == name || (p == name + 5 && strncmp(name, "/dev/", 5) == 0));
 	p = portname_byid(name);
 	fuzz_assert(!p || p == name + strlen(PORTNAME_BYID));
+	p = portname_bypath(name);
+	fuzz_assert(!p || p == name + strlen(PORTNAME_BYPATH));
 
 	memset(out, 0xff, len);
 	portname_escape(name, out, len);

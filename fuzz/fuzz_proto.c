@@ -152,7 +152,7 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 
 		fuzz_assert(!has_fd && e->reserved == 0);
 		fuzz_assert(e->reason == PROTO_R_OK || e->reason == PROTO_R_DENIED ||
-			    e->reason == PROTO_R_POLICY);
+			    e->reason == PROTO_R_POLICY || e->reason == PROTO_R_BROKER);
 		fuzz_assert(e->holder <= PROTO_HOLD_MAX && e->holder != PROTO_HOLD_EXCL);
 		fuzz_assert(e->holder_pid >= 0 && (e->flags & ~PROTO_LIST_FLAGS) == 0);
 		fuzz_assert(e->ifnum >= -1 && e->ifnum <= 255);

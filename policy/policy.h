@@ -8,9 +8,22 @@
  *
  * WHO is a user name, ":group" (primary or supplementary), or "*".
  * PATTERN is an fnmatch(3) glob with FNM_PATHNAME on the port name, so '*'
- * never crosses '/'.  The last matching rule wins; no match means deny.
- * A port under "pts/" is permitted only by a pattern that itself starts
- * with the literal "pts/", so a broad rule never hands out terminals.
+ * never crosses '/', or an identity pattern on what sysfs says the port is:
+ *
+ *     usb:VID:PID[:SERIAL[:ifN]]   VID, PID: 4 hex digits (any case) or '*';
+ *                                  SERIAL: a non-empty fnmatch glob (no ':')
+ *                                  on the device's serial string; ifN: the
+ *                                  interface number N, 0..255, in decimal
+ *     path:PATTERN                 a non-empty fnmatch glob on the physical
+ *                                  path (the /dev/serial/by-path link name)
+ *
+ * A usb: pattern matches only a port with a USB ancestor, a path: pattern
+ * only a port with a known path.  Identity patterns are parsed once, at
+ * load time, into struct policy_pat, and kept in one spelling (lower-case
+ * hex, "ifN" without leading zeros).  The last matching rule wins; no
+ * match means deny.  A port under "pts/" is permitted only by a pattern
+ * that itself starts with the literal "pts/" (so never by an identity
+ * pattern), so a broad rule never hands out terminals.
  *
  * User and group names are resolved to ids when the policy is parsed, so
  * evaluation needs no name service (the backend's seccomp filter forbids it).
@@ -36,6 +49,22 @@
 
 enum policy_who { POLICY_WHO_ANY, POLICY_WHO_USER, POLICY_WHO_GROUP };
 
+/* What a pattern is matched against: the port name, or the port's identity. */
+enum policy_pat_kind { POLICY_PAT_GLOB, POLICY_PAT_USB, POLICY_PAT_PATH };
+
+/*
+ * One pattern in parsed form, beside its text in policy_rule.patterns.
+ * GLOB points into that text's allocation, so it lives as long as the rule.
+ */
+struct policy_pat {
+	enum policy_pat_kind kind;
+	bool any_vid, any_pid;  /* usb: '*' for VID, PID                    */
+	uint16_t vid, pid;      /* usb: otherwise, the ids                   */
+	int ifnum;              /* usb: interface, -1 for any                */
+	const char *glob;       /* glob: the port glob; usb: the serial glob,
+				   NULL for any serial; path: the path glob */
+};
+
 struct policy_rule {
 	bool permit;
 	enum policy_who who;
@@ -43,7 +72,8 @@ struct policy_rule {
 	gid_t gid;           /* POLICY_WHO_GROUP */
 	unsigned int line;
 	size_t npatterns;
-	char **patterns;
+	char **patterns;     /* as written (identity ones in their one spelling) */
+	struct policy_pat *pats; /* npatterns parsed forms, same order */
 };
 
 struct policy {
@@ -145,6 +175,9 @@ struct policy_ident {
 void policy_eval_ident(const struct policy *pol, const struct policy_subject *subj,
 		       const char *port, const struct policy_ident *id,
 		       struct policy_verdict *v);
+
+/* True if PATTERN (a rule's pattern text) is a usb: or path: pattern. */
+bool policy_pattern_is_ident(const char *pattern);
 
 /* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */
 void policy_eval(const struct policy *pol, const struct policy_subject *subj,

@@ -13,7 +13,8 @@
  * LINE: the file's line, 1 or more, strictly increasing; ACTION: permit or
  * deny; WHO: "*", "u" UID or "g" GID; numbers in decimal without leading
  * zeros; single spaces; 1 to POLICY_MAX_PATTERNS patterns with the file's
- * pattern rules and no '#'.
+ * pattern rules and no '#', identity patterns (usb:, path:) in their one
+ * spelling (lower-case hex, "ifN" without leading zeros).
  */
 #include "policy.h"
 #include "policy_int.h"
@@ -135,8 +136,12 @@ static int canon_line(struct parse_ctx *ctx, char *buf, unsigned int lno,
 	for (size_t i = 3; i < ntok; i++) {
 		if (strchr(tok[i], '#'))
 			return policy_parse_error(ctx, lno, "'#' in a pattern");
-		if (policy_check_pattern(ctx, lno, tok[i]) < 0)
-			return -EINVAL;
+		int rc = policy_check_pattern(ctx, lno, tok[i]);
+
+		if (rc == 0)
+			rc = policy_check_ident(ctx, lno, tok[i], true);
+		if (rc < 0)
+			return rc;
 		pr.patterns[pr.npatterns++] = tok[i];
 	}
 	return policy_add_rule(ctx, &pr);

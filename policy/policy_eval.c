@@ -40,30 +40,41 @@ static bool who_matches(const struct policy_rule *rule,
 }
 
 /*
- * The first of RULE's patterns matching PORT, or NULL.  A "pts/" port
- * only counts as matched by a pattern that literally starts with "pts/",
- * for deny rules as well as permit rules: a broad pattern neither hands
- * out terminals nor, as a deny, overrides an explicit pts/ permit.
+ * The first of RULE's patterns matching PORT (a glob) or ID (an identity
+ * pattern), or NULL.  A "pts/" port only counts as matched by a pattern
+ * that literally starts with "pts/", for deny rules as well as permit
+ * rules: a broad pattern neither hands out terminals nor, as a deny,
+ * overrides an explicit pts/ permit.  So no identity pattern ever matches
+ * a pts/ port, whatever ID says.
  */
 static const char *rule_match(const struct policy_rule *rule, const char *port,
-			      bool is_pts)
+			      bool is_pts, const struct policy_ident *id)
 {
 	size_t i;
 
 	for (i = 0; i < rule->npatterns; i++) {
-		const char *pat = rule->patterns[i];
+		const struct policy_pat *pat = &rule->pats[i];
 
-		if (is_pts && strncmp(pat, PTS_PREFIX, PTS_PREFIX_LEN) != 0)
+		if (pat->kind != POLICY_PAT_GLOB) {
+			if (!is_pts && policy_pat_match_ident(pat, id))
+				return rule->patterns[i];
 			continue;
-		if (fnmatch(pat, port, FNM_PATHNAME) == 0)
-			return pat;
+		}
+		if (is_pts && strncmp(pat->glob, PTS_PREFIX, PTS_PREFIX_LEN) != 0)
+			continue;
+		if (fnmatch(pat->glob, port, FNM_PATHNAME) == 0)
+			return rule->patterns[i];
 	}
 	return NULL;
 }
 
-/* Walk every rule; the last one that matches decides.  Default: deny. */
-void policy_eval(const struct policy *pol, const struct policy_subject *subj,
-		 const char *port, struct policy_verdict *v)
+/*
+ * Walk every rule; the last one that matches PORT or ID decides.
+ * Default: deny.
+ */
+void policy_eval_ident(const struct policy *pol, const struct policy_subject *subj,
+		       const char *port, const struct policy_ident *id,
+		       struct policy_verdict *v)
 {
 	bool is_pts = strncmp(port, PTS_PREFIX, PTS_PREFIX_LEN) == 0;
 	size_t i;
@@ -79,7 +90,7 @@ void policy_eval(const struct policy *pol, const struct policy_subject *subj,
 
 		if (!who_matches(rule, subj))
 			continue;
-		pat = rule_match(rule, port, is_pts);
+		pat = rule_match(rule, port, is_pts, id);
 		if (!pat)
 			continue;
 		v->permit = rule->permit;
@@ -88,14 +99,11 @@ void policy_eval(const struct policy *pol, const struct policy_subject *subj,
 	}
 }
 
-/* Placeholder until identity patterns exist: no pattern matches on identity
- * yet, so this is policy_eval(). */
-void policy_eval_ident(const struct policy *pol, const struct policy_subject *subj,
-		       const char *port, const struct policy_ident *id,
-		       struct policy_verdict *v)
+/* policy_eval_ident() without an identity: only port globs can match. */
+void policy_eval(const struct policy *pol, const struct policy_subject *subj,
+		 const char *port, struct policy_verdict *v)
 {
-	(void)id;
-	policy_eval(pol, subj, port, v);
+	policy_eval_ident(pol, subj, port, NULL, v);
 }
 
 /*

@@ -61,6 +61,18 @@ const char *policy_quote(const char *tok, char *out, size_t outlen);
 /* One port pattern's syntax; 0 or -EINVAL (reported). */
 int policy_check_pattern(struct parse_ctx *ctx, unsigned int line, const char *pat);
 
+/* Identity syntax of pattern TOK (a glob passes); with CANONICAL also its
+ * one spelling.  0, -EINVAL (reported) or -ENOMEM.  (policy_ident.c) */
+int policy_check_ident(struct parse_ctx *ctx, unsigned int line, const char *tok,
+		       bool canonical);
+
+/* Compile checked pattern TOK into *PAT, its text into *TEXT (malloc'd).
+ * 0, -EINVAL or -ENOMEM.  (policy_ident.c) */
+int policy_pat_compile(const char *tok, char **text, struct policy_pat *pat);
+
+/* True if identity pattern PAT matches ID (NULL: nothing does). */
+bool policy_pat_match_ident(const struct policy_pat *pat, const struct policy_ident *id);
+
 /* Free a rule's patterns. */
 void policy_rule_clear(struct policy_rule *rule);
 

@@ -249,7 +249,7 @@ int policy_check_pattern(struct parse_ctx *ctx, unsigned int line,
 		return policy_parse_error(ctx, line,
 				   "pattern '%s' contains a '..' component",
 				   policy_quote(pat, q, sizeof(q)));
-	return 0;
+	return policy_check_ident(ctx, line, pat, false);
 }
 
 /* Release everything a rule owns (not the rule struct itself). */
@@ -260,12 +260,15 @@ void policy_rule_clear(struct policy_rule *rule)
 	for (i = 0; i < rule->npatterns; i++)
 		free(rule->patterns[i]);
 	free(rule->patterns);
+	free(rule->pats);
 	rule->patterns = NULL;
+	rule->pats = NULL;
 	rule->npatterns = 0;
 }
 
 /*
- * Append PR to the policy, copying its patterns.  Enforces
+ * Append PR to the policy, compiling its patterns (policy_pat_compile():
+ * identity patterns in their one spelling).  Enforces
  * POLICY_MAX_RULES, reporting the overflow once.  Returns 0, -EINVAL or
  * -ENOMEM.
  */
@@ -295,13 +298,16 @@ int policy_add_rule(struct parse_ctx *ctx, const struct pending_rule *pr)
 	*rule = pr->rule;
 	rule->npatterns = 0;
 	rule->patterns = calloc(pr->npatterns, sizeof(*rule->patterns));
-	if (!rule->patterns)
-		return -ENOMEM;
+	rule->pats = calloc(pr->npatterns, sizeof(*rule->pats));
 	pol->nrules++;     /* from here policy_free() releases the rule */
+	if (!rule->patterns || !rule->pats)
+		return -ENOMEM;
 	for (i = 0; i < pr->npatterns; i++) {
-		rule->patterns[i] = strdup(pr->patterns[i]);
-		if (!rule->patterns[i])
-			return -ENOMEM;
+		int rc = policy_pat_compile(pr->patterns[i], &rule->patterns[i],
+					    &rule->pats[i]);
+
+		if (rc < 0)
+			return rc;
 		rule->npatterns++;
 	}
 	return 0;

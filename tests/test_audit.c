@@ -111,6 +111,43 @@ ParameterizedTest(struct fmt_case *c, audit, format)
 	cr_assert_eq(n, strlen(c->want));
 }
 
+struct ident_case {
+	struct policy_ident id;
+	char want[200];
+};
+
+ParameterizedTestParameters(audit, format_identity)
+{
+	static struct ident_case cases[] = {
+		{ { .usb = true, .vid = 0x0403, .pid = 0x6001, .ifnum = 0,
+		    .serial = "A12345", .path = "pci-0000:00:14.0-usb-0:2:1.0-port0" },
+		  "port=ttyUSB0 usb=0403:6001 if=0 serial=A12345 "
+		  "path=pci-0000:00:14.0-usb-0:2:1.0-port0 verdict=permit" },
+		{ { .usb = true, .vid = 0x2e8a, .pid = 0x000a, .ifnum = -1 },
+		  "port=ttyUSB0 usb=2e8a:000a serial=? verdict=permit" },
+		{ { .usb = true, .vid = 0x10c4, .pid = 0xea60, .ifnum = 3,
+		    .serial = "a b=\"c" },
+		  "port=ttyUSB0 usb=10c4:ea60 if=3 serial=a\\x20b\\x3d\\x22c verdict=permit" },
+		{ { .usb = false, .ifnum = -1, .path = "platform-serial8250" },
+		  "port=ttyUSB0 path=platform-serial8250 verdict=permit" },
+		{ { .usb = false, .ifnum = -1 }, "port=ttyUSB0 verdict=permit" },
+	};
+
+	return cr_make_param_array(struct ident_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A port's identity follows port= (and kname=), escaped like any value. */
+ParameterizedTest(struct ident_case *c, audit, format_identity)
+{
+	struct audit_peer who = { .uid = 0, .pid = 1, .user = "root", .comm = "x" };
+	struct audit_event ev = { .port = "ttyUSB0", .verdict = "permit", .reason = "ok",
+				  .policy = "/p", .rule = 1, .why = "w", .ident = &c->id };
+	char buf[AUDIT_LINE_MAX];
+
+	audit_format(buf, sizeof(buf), &who, &ev);
+	cr_assert_not_null(strstr(buf, c->want), "%s\nwant: %s", buf, c->want);
+}
+
 /* A short buffer truncates, always NUL-terminated, never overruns. */
 Test(audit, format_truncates)
 {

@@ -15,6 +15,7 @@
 #include <criterion/parameterized.h>
 
 #include <dirent.h>
+#include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
@@ -22,12 +23,14 @@
 #include <pwd.h>
 #include <signal.h>
 #include <stdarg.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <sched.h>
 #include <string.h>
 #include <sys/file.h>
 #include <sys/ioctl.h>
+#include <sys/mman.h>
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
@@ -35,6 +38,7 @@
 #include <unistd.h>
 
 #include "cli.h"
+#include "cli_elf.h"
 #include "filter.h"
 #include "testutil.h"
 
@@ -886,8 +890,12 @@ static bool user_in_group(const char *name, gid_t gid)
 	return false;
 }
 
-/* `check --as USER PORT`: the verdict, its rule as FILE:LINE, its exit code. */
-ParameterizedTest(struct check_case *c, cli, check)
+/*
+ * Run C: `check --as USER PORT` prints the verdict, its rule as FILE:LINE,
+ * and exits with its code; OUT3 ("" = none) is expected on stdout too, and
+ * LINES lines are printed for a verdict.
+ */
+static void check_case_run(const struct check_case *c, const char *out3, size_t lines)
 {
 	char out[OUT_MAX], err[OUT_MAX], port[64], want[256];
 	struct refusal pol = { .pstate = c->pstate };
@@ -906,8 +914,8 @@ ParameterizedTest(struct check_case *c, cli, check)
 	st = run_cmd(&a, out, err);
 	cr_assert_eq(st, c->code, "%s: exit %d, want %d; stdout: %s stderr: %s", c->what,
 		     st, c->code, out, err);
-	for (size_t i = 0; i < 2; i++) {
-		const char *o = i ? c->out2 : c->out1;
+	for (size_t i = 0; i < 3; i++) {
+		const char *o = i == 0 ? c->out1 : i == 1 ? c->out2 : out3;
 
 		if (!*o)
 			continue;
@@ -917,7 +925,131 @@ ParameterizedTest(struct check_case *c, cli, check)
 	if (c->err[0])
 		assert_has(err, c->err, c->what);
 	if (c->code == 0 || c->code == 77)
-		cr_assert_eq(count_lines(out), 1, "check prints one verdict line: %s", out);
+		cr_assert_eq(count_lines(out), lines, "check prints one verdict line (and the "
+			     "identity where the policy has identity patterns): %s", out);
+}
+
+/* `check --as USER PORT`: the verdict, its rule as FILE:LINE, its exit code. */
+ParameterizedTest(struct check_case *c, cli, check)
+{
+	check_case_run(c, "", 1);
+}
+
+/* check with identity patterns in the policy: the identity lines too. */
+struct check_ident_case {
+	struct check_case base;
+	char out3[48];       /* also expected on stdout ("" = none) */
+	size_t lines;        /* lines on stdout */
+};
+
+ParameterizedTestParameters(cli, check_ident)
+{
+	static struct check_ident_case cases[] = {
+		{ { "pty, identity policy", "nobody", "@PTY@",
+		    "permit nobody usb:*:*\npermit nobody @PTY@\n", POL_OK, 0,
+		    "permit", "@POLICY@:2 (pattern @PTY@)\n", "" },
+		  "  identity: no USB identity\n  path: none\n", 3 },
+		{ { "pty, identity deny after", "nobody", "@PTY@",
+		    "permit nobody @PTY@\ndeny * usb:*:* path:*\n", POL_OK, 0,
+		    "permit", "@POLICY@:1", "" }, "no USB identity", 3 },
+		{ { "no device", "nobody", "ttyUSB0", "permit * usb:0403:6001\n", POL_OK, 77,
+		    "no rule", "\n  identity: unknown (no such device)\n", "" }, "", 2 },
+		{ { "glob decides", "nobody", "ttyUSB0",
+		    "permit * usb:0403:6001\ndeny * ttyUSB0\n", POL_OK, 77,
+		    "deny", "@POLICY@:2 (pattern ttyUSB0)\n", "" }, "identity: unknown", 2 },
+		{ { "not a device", "nobody", "shm", "permit * usb:*:* sh?\n", POL_OK, 0,
+		    "@POLICY@:1 (pattern sh?)\n", "", "" },
+		  "\n  identity: unknown (not a character device)\n", 2 },
+	};
+
+	return cr_make_param_array(struct check_ident_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct check_ident_case *c, cli, check_ident)
+{
+	check_case_run(&c->base, c->out3, c->lines);
+}
+
+/* ---------------------------------------------------------------- */
+/* check's identity lines (cli_ident.c), on hand-built identities    */
+
+struct ident_print_case {
+	char what[32];
+	bool has_id;
+	struct policy_ident id;
+	char want[256];
+};
+
+ParameterizedTestParameters(cli, ident_print)
+{
+	static struct ident_print_case cases[] = {
+		{ "FTDI", true, { .usb = true, .vid = 0x0403, .pid = 0x6001, .ifnum = 0,
+				  .serial = "A12345", .manufacturer = "FTDI",
+				  .product = "FT232R USB UART",
+				  .path = "pci-0000:00:14.0-usb-0:1.2:1.0" },
+		  "  identity: usb 0403:6001 \"FTDI\" \"FT232R USB UART\"\n  serial: \"A12345\"\n"
+		  "  interface: if0\n  path: pci-0000:00:14.0-usb-0:1.2:1.0\n" },
+		{ "FT4232 if3, no strings", true, { .usb = true, .vid = 0x0403, .pid = 0x6011,
+						    .ifnum = 3, .serial = "FT4XYZ" },
+		  "  identity: usb 0403:6011\n  serial: \"FT4XYZ\"\n  interface: if3\n"
+		  "  path: none\n" },
+		{ "no serial, no interface", true, { .usb = true, .vid = 0x2e8a, .pid = 0x000a,
+						     .ifnum = -1, .path = "p" },
+		  "  identity: usb 2e8a:000a\n  serial: none\n  interface: unknown\n  path: p\n" },
+		{ "odd serial", true, { .usb = true, .vid = 1, .pid = 2, .ifnum = 1,
+					.serial = "a \"b\"\\\x1b[2J\xff" },
+		  "  identity: usb 0001:0002\n  serial: \"a \\x22b\\x22\\x5c\\x1b[2J\\xff\"\n"
+		  "  interface: if1\n  path: none\n" },
+		{ "platform UART", true, { .ifnum = -1, .path = "platform-serial8250" },
+		  "  identity: no USB identity\n  path: platform-serial8250\n" },
+		{ "pty", true, { .ifnum = -1 }, "  identity: no USB identity\n  path: none\n" },
+		{ "unknown", false, { .ifnum = -1 }, "  identity: unknown (no such device)\n" },
+	};
+
+	return cr_make_param_array(struct ident_print_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ident_print_case *c, cli, ident_print)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	cli_ident_print(f, c->has_id ? &c->id : NULL, "no such device");
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_str_eq(buf, c->want, "%s", c->what);
+	free(buf);
+}
+
+/* A serial that fills its buffer without a NUL is cut, not overrun. */
+Test(cli, ident_print_unterminated)
+{
+	struct policy_ident id = { .usb = true, .ifnum = 0 };
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&buf, &len);
+
+	cr_assert_not_null(f);
+	memset(id.serial, 'x', sizeof(id.serial));
+	memset(id.path, '\n', sizeof(id.path));
+	cli_ident_print(f, &id, NULL);
+	cr_assert_eq(fclose(f), 0);
+	cr_assert_eq(count_lines(buf), 4, "%s", buf);
+	cr_assert_not_null(strstr(buf, "  serial: \""));
+	cr_assert_null(strstr(buf, "\n\n"), "%s", buf);
+	free(buf);
+}
+
+/* How the verdict line names an identity pattern's reason. */
+Test(cli, ident_how)
+{
+	cr_assert_str_eq(cli_ident_how("ttyUSB*"), "");
+	cr_assert_str_eq(cli_ident_how(NULL), "");
+	cr_assert_str_eq(cli_ident_how("usb:0403:6001"), ", matched by the port's USB identity");
+	cr_assert_str_eq(cli_ident_how("path:pci-*"), ", matched by the port's physical path");
 }
 
 /* ---------------------------------------------------------------- */
@@ -956,6 +1088,57 @@ Test(cli, lint_errors_by_line)
 	snprintf(want, sizeof(want), "%s:1:", env.policy);
 	cr_assert_null(strstr(err, want), "line 1 is fine: %s", err);
 	cr_assert_null(strstr(out, "ok"), "stdout: %s", out);
+}
+
+/* lint on identity patterns: the issue's example passes, and each kind of
+ * malformed pattern is one "FILE:LINE: message" line on stderr. */
+struct lint_ident_case {
+	char text[64];
+	int code;
+	char msg[64];        /* after "FILE:LINE: "; "" = lint says ok */
+};
+
+ParameterizedTestParameters(cli, lint_ident)
+{
+	static struct lint_ident_case cases[] = {
+		{ "permit nobody usb:0403:6001 usb:10c4:ea60\n", 0, "" },
+		{ "permit nobody usb:2e8a:000a:E6614*\n", 0, "" },
+		{ "deny * usb:1d6b:*\n", 0, "" },
+		{ "permit * usb:0403:6011:*:if3 path:pci-*\n", 0, "" },
+		{ "# bad hex\npermit * usb:04x3:6001\n", 78, "bad vendor id '04x3'" },
+		{ "permit * usb:0403:60011\n", 78, "bad product id '60011'" },
+		{ "permit * usb:0403\n", 78, "wrong number of fields" },
+		{ "permit * usb:0403:6001:\n", 78, "empty serial" },
+		{ "permit * usb:0403:6011:*:if4x\n", 78, "bad interface 'if4x'" },
+		{ "\n\ndeny * path:\n", 78, "empty path pattern" },
+	};
+
+	return cr_make_param_array(struct lint_ident_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct lint_ident_case *c, cli, lint_ident)
+{
+	char out[OUT_MAX], err[OUT_MAX], want[256];
+	struct args a = { .n = 0 };
+	unsigned int line = 1;
+
+	for (const char *p = c->text; *p && p[1]; p++)
+		line += *p == '\n';
+	tu_policy(&env, "%s", c->text);
+	args_add(&a, "ttybroker"), args_add(&a, "lint"), args_add(&a, env.policy);
+	cr_assert_eq(run_cmd(&a, out, err), c->code, "%s: stdout: %s stderr: %s", c->text,
+		     out, err);
+	if (!c->msg[0]) {
+		snprintf(want, sizeof(want), "%s: ok, 1 rule\n", env.policy);
+		cr_assert_str_eq(out, want);
+		cr_assert_str_empty(err);
+		return;
+	}
+	snprintf(want, sizeof(want), "%s:%u: pattern '", env.policy, line);
+	cr_assert_eq(strncmp(err, want, strlen(want)), 0, "%s: stderr: %s", c->text, err);
+	assert_has(err, c->msg, "stderr");
+	cr_assert_eq(count_lines(err), 1, "%s", err);
 }
 
 /* A file the backend would refuse is a lint error even if it parses. */
@@ -1658,8 +1841,8 @@ ParameterizedTest(struct setuid_case *c, cli, setuid)
 /*
  * In a mount namespace of this test process only, put a tmpfs over /dev
  * with the real /dev/pts and /dev/null bound into it and a
- * serial/by-id/LINK -> TARGET, so the command sees a by-id link that the
- * host never does.
+ * serial/by-id/LINK -> TARGET (and the same serial/by-path/LINK), so the
+ * command sees by-id and by-path links that the host never does.
  */
 static void private_dev_byid(const char *link, const char *target)
 {
@@ -1667,7 +1850,7 @@ static void private_dev_byid(const char *link, const char *target)
 	int fd;
 
 	if (unshare(CLONE_NEWNS) < 0)
-		cr_skip_test("unshare(CLONE_NEWNS): %s", strerror(errno));
+		tu_skip(teardown, "unshare(CLONE_NEWNS): %s", strerror(errno));
 	cr_assert_eq(mount(NULL, "/", NULL, MS_REC | MS_PRIVATE, NULL), 0);
 	snprintf(private_dev, sizeof(private_dev), "%s/dev", env.dir);
 	cr_assert_eq(mkdir(private_dev, 0755), 0);
@@ -1687,6 +1870,10 @@ static void private_dev_byid(const char *link, const char *target)
 	cr_assert_eq(mkdir(path, 0755), 0);
 	snprintf(path, sizeof(path), "%s/serial/by-id/%s", private_dev, link);
 	cr_assert_eq(symlink(target, path), 0);
+	snprintf(path, sizeof(path), "%s/serial/by-path", private_dev);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/serial/by-path/%s", private_dev, link);
+	cr_assert_eq(symlink(target, path), 0);
 	cr_assert_eq(mount(private_dev, "/dev", NULL, MS_BIND | MS_REC, NULL), 0,
 		     "bind over /dev: %s", strerror(errno));
 }
@@ -1698,7 +1885,9 @@ static void private_dev_byid(const char *link, const char *target)
  */
 Test(cli, byid_check_agrees_with_run)
 {
-	static const char *const names[] = { "serial/by-id/tbtest-pty", "serial/by-id/tbtest-absent" };
+	static const char *const names[] = { "serial/by-id/tbtest-pty", "serial/by-id/tbtest-absent",
+					     "serial/by-path/tbtest-pty",
+					     "serial/by-path/tbtest-absent" };
 	char target[64];
 
 	snprintf(target, sizeof(target), "../../%s", pty.port);
@@ -1956,4 +2145,192 @@ Test(cli, list_hostile_holder_name)
 	cr_assert_eq(st, 0, "exit %d: %s", st, err);
 	cr_assert_not_null(strstr(out, "(ev\\xff\"il\\x5c?[2J)"), "%s", out);
 	unlink(path);
+}
+
+/* ---------------------------------------------------------------- */
+/* exec's ELF reader (cli_elf.c): good and bad headers               */
+
+enum elf_mut {
+	EM_DYN64, EM_STATIC64, EM_STATIC_PIE64, EM_INTERP_LAST, EM_DYN32, EM_STATIC32,
+	EM_TABLE32_64K, EM_TABLE32_OVER, EM_TABLE64_OVER, EM_BAD_MAGIC, EM_FOREIGN_ORDER,
+	EM_CLASS_NONE, EM_CLASS_3, EM_REL, EM_CORE, EM_ENTSIZE, EM_ENTSIZE32, EM_PHNUM0,
+	EM_PHOFF_PAST_END, EM_PHOFF_HUGE, EM_TABLE_CUT, EM_HEADER_CUT, EM_HEADER32_CUT,
+	EM_EMPTY, EM_SCRIPT, EM_IDENT_ONLY,
+};
+
+struct elf_case {
+	char what[48];
+	enum elf_mut mut;
+	int want;
+};
+
+ParameterizedTestParameters(cli_elf, kind)
+{
+	static struct elf_case cases[] = {
+		{ "64-bit with PT_INTERP", EM_DYN64, CLI_ELF_DYNAMIC },
+		{ "64-bit ET_EXEC, no PT_INTERP", EM_STATIC64, CLI_ELF_STATIC },
+		{ "static-pie: ET_DYN, no PT_INTERP", EM_STATIC_PIE64, CLI_ELF_STATIC },
+		{ "PT_INTERP last of 100", EM_INTERP_LAST, CLI_ELF_DYNAMIC },
+		{ "32-bit with PT_INTERP", EM_DYN32, CLI_ELF_DYNAMIC },
+		{ "32-bit, no PT_INTERP", EM_STATIC32, CLI_ELF_STATIC },
+		{ "32-bit table of exactly 64 KiB", EM_TABLE32_64K, CLI_ELF_STATIC },
+		{ "32-bit table over 64 KiB", EM_TABLE32_OVER, CLI_ELF_OTHER },
+		{ "64-bit table over 64 KiB", EM_TABLE64_OVER, CLI_ELF_OTHER },
+		{ "bad magic", EM_BAD_MAGIC, CLI_ELF_OTHER },
+		{ "foreign byte order", EM_FOREIGN_ORDER, CLI_ELF_OTHER },
+		{ "class none", EM_CLASS_NONE, CLI_ELF_OTHER },
+		{ "class 3", EM_CLASS_3, CLI_ELF_OTHER },
+		{ "ET_REL (an object file)", EM_REL, CLI_ELF_OTHER },
+		{ "ET_CORE", EM_CORE, CLI_ELF_OTHER },
+		{ "64-bit with 32-bit entry size", EM_ENTSIZE, CLI_ELF_OTHER },
+		{ "32-bit with 64-bit entry size", EM_ENTSIZE32, CLI_ELF_OTHER },
+		{ "no program headers", EM_PHNUM0, CLI_ELF_OTHER },
+		{ "table past the end", EM_PHOFF_PAST_END, CLI_ELF_OTHER },
+		{ "table offset near 2^64", EM_PHOFF_HUGE, CLI_ELF_OTHER },
+		{ "table cut short by a byte", EM_TABLE_CUT, CLI_ELF_OTHER },
+		{ "64-bit header cut short", EM_HEADER_CUT, CLI_ELF_OTHER },
+		{ "32-bit header cut short", EM_HEADER32_CUT, CLI_ELF_OTHER },
+		{ "empty file", EM_EMPTY, CLI_ELF_OTHER },
+		{ "a script", EM_SCRIPT, CLI_ELF_OTHER },
+		{ "e_ident alone", EM_IDENT_ONLY, CLI_ELF_OTHER },
+	};
+
+	return cr_make_param_array(struct elf_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* A 64-bit image: header, then NUM entries of type TYPE, PT_INTERP at INTERP (or none). */
+static size_t elf_image64(unsigned char *buf, size_t cap, uint16_t etype, size_t num,
+			  long interp)
+{
+	Elf64_Ehdr eh = { .e_type = etype, .e_machine = EM_X86_64, .e_version = EV_CURRENT,
+			  .e_phoff = sizeof(Elf64_Ehdr), .e_ehsize = sizeof(Elf64_Ehdr),
+			  .e_phentsize = sizeof(Elf64_Phdr), .e_phnum = (uint16_t)num };
+	size_t len = sizeof(eh) + num * sizeof(Elf64_Phdr);
+
+	cr_assert_leq(len, cap);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS64;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(buf, &eh, sizeof(eh));
+	for (size_t i = 0; i < num; i++) {
+		Elf64_Phdr ph = { .p_type = (long)i == interp ? PT_INTERP : PT_LOAD };
+
+		memcpy(buf + sizeof(eh) + i * sizeof(ph), &ph, sizeof(ph));
+	}
+	return len;
+}
+
+/* The same in 32 bits. */
+static size_t elf_image32(unsigned char *buf, size_t cap, uint16_t etype, size_t num,
+			  long interp)
+{
+	Elf32_Ehdr eh = { .e_type = etype, .e_machine = EM_386, .e_version = EV_CURRENT,
+			  .e_phoff = sizeof(Elf32_Ehdr), .e_ehsize = sizeof(Elf32_Ehdr),
+			  .e_phentsize = sizeof(Elf32_Phdr), .e_phnum = (uint16_t)num };
+	size_t len = sizeof(eh) + num * sizeof(Elf32_Phdr);
+
+	cr_assert_leq(len, cap);
+	memcpy(eh.e_ident, ELFMAG, SELFMAG);
+	eh.e_ident[EI_CLASS] = ELFCLASS32;
+	eh.e_ident[EI_DATA] = ELFDATA2LSB;
+	eh.e_ident[EI_VERSION] = EV_CURRENT;
+	memcpy(buf, &eh, sizeof(eh));
+	for (size_t i = 0; i < num; i++) {
+		Elf32_Phdr ph = { .p_type = (long)i == interp ? PT_INTERP : PT_LOAD };
+
+		memcpy(buf + sizeof(eh) + i * sizeof(ph), &ph, sizeof(ph));
+	}
+	return len;
+}
+
+/* The image for case M into BUF; its length. */
+static size_t elf_case_image(enum elf_mut m, unsigned char *buf, size_t cap)
+{
+	Elf64_Ehdr *e64 = (Elf64_Ehdr *)buf;
+	Elf32_Ehdr *e32 = (Elf32_Ehdr *)buf;
+	size_t len;
+
+	switch (m) {
+	case EM_DYN64: return elf_image64(buf, cap, ET_DYN, 4, 1);
+	case EM_STATIC64: return elf_image64(buf, cap, ET_EXEC, 4, -1);
+	case EM_STATIC_PIE64: return elf_image64(buf, cap, ET_DYN, 4, -1);
+	case EM_INTERP_LAST: return elf_image64(buf, cap, ET_DYN, 100, 99);
+	case EM_DYN32: return elf_image32(buf, cap, ET_EXEC, 3, 0);
+	case EM_STATIC32: return elf_image32(buf, cap, ET_EXEC, 3, -1);
+	case EM_TABLE32_64K: return elf_image32(buf, cap, ET_EXEC, 2048, -1);
+	case EM_TABLE32_OVER: return elf_image32(buf, cap, ET_EXEC, 2049, 0);
+	case EM_TABLE64_OVER: return elf_image64(buf, cap, ET_DYN, 1171, 0);
+	case EM_EMPTY: return 0;
+	case EM_SCRIPT:
+		memcpy(buf, "#!/bin/sh\necho hi\n", 18);
+		return 18;
+	default:
+		break;
+	}
+	len = elf_image64(buf, cap, ET_DYN, 4, 1);
+	switch (m) {
+	case EM_BAD_MAGIC: buf[1] = 'e'; break;
+	case EM_FOREIGN_ORDER: buf[EI_DATA] = ELFDATA2MSB; break;
+	case EM_CLASS_NONE: buf[EI_CLASS] = ELFCLASSNONE; break;
+	case EM_CLASS_3: buf[EI_CLASS] = 3; break;
+	case EM_REL: e64->e_type = ET_REL; break;
+	case EM_CORE: e64->e_type = ET_CORE; break;
+	case EM_ENTSIZE: e64->e_phentsize = sizeof(Elf32_Phdr); break;
+	case EM_PHNUM0: e64->e_phnum = 0; break;
+	case EM_PHOFF_PAST_END: e64->e_phoff = len; break;
+	case EM_PHOFF_HUGE: e64->e_phoff = UINT64_MAX - 8; break;
+	case EM_TABLE_CUT: len--; break;
+	case EM_HEADER_CUT: len = sizeof(Elf64_Ehdr) - 1; break;
+	case EM_IDENT_ONLY: len = EI_NIDENT; break;
+	case EM_ENTSIZE32:
+		len = elf_image32(buf, cap, ET_EXEC, 3, 0);
+		e32->e_phentsize = sizeof(Elf64_Phdr);
+		break;
+	case EM_HEADER32_CUT:
+		len = elf_image32(buf, cap, ET_EXEC, 3, 0);
+		len = sizeof(Elf32_Ehdr) - 1;
+		break;
+	default:
+		cr_assert_fail("case %d has no image", (int)m);
+	}
+	return len;
+}
+
+/* The buffer and the file reader agree with the table, and leave the offset alone. */
+ParameterizedTest(struct elf_case *c, cli_elf, kind)
+{
+	static unsigned char buf[80 * 1024];
+	size_t len = elf_case_image(c->mut, buf, sizeof(buf));
+	unsigned char *exact = malloc(len ? len : 1);
+	int fd;
+
+	cr_assert_not_null(exact);
+	memcpy(exact, buf, len); /* exact size: a read past it is a sanitizer report */
+	cr_assert_eq(cli_elf_kind_buf(exact, len), c->want, "%s: buffer", c->what);
+	free(exact);
+	fd = memfd_create("elf", MFD_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
+	cr_assert_eq(lseek(fd, 3, SEEK_SET), 3);
+	cr_assert_eq(cli_elf_kind_fd(fd), c->want, "%s: file", c->what);
+	cr_assert_eq(lseek(fd, 0, SEEK_CUR), 3, "pread leaves the offset");
+	close(fd);
+}
+
+/* What exec warns about: a static image is 2, this system's /bin/sh is 0. */
+Test(cli_elf, preload_blind)
+{
+	static unsigned char buf[4096];
+	char path[] = "/tmp/test_cli_elf.XXXXXX";
+	size_t len = elf_case_image(EM_STATIC64, buf, sizeof(buf));
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
+	close(fd);
+	cr_assert_eq(cli_preload_blind(path), 2, "a static ELF");
+	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(cli_preload_blind("/bin/sh"), 0, "a dynamic ELF");
+	cr_assert_eq(cli_preload_blind("/nonexistent/x"), 0);
 }

@@ -146,8 +146,10 @@ static void setup(void)
 	cr_assert_not_null(mkdtemp(tmp));
 	cr_assert_eq(chmod(tmp, 0755), 0);
 	cr_assert_eq(statvfs(tmp, &vfs), 0);
-	if (vfs.f_flag & ST_NOSUID)
+	if (vfs.f_flag & ST_NOSUID) {
+		rmdir(tmp);
 		cr_skip_test("%s is on a nosuid mount", tmp);
+	}
 	snprintf(helper_suid, sizeof(helper_suid), "%s/ttybroker-helper", tmp);
 	/* Only group nogroup (our clients) may run it, should a crash leave it. */
 	copy_file(helper_built, helper_suid, 04750, 0, TU_NOBODY);
@@ -1107,7 +1109,7 @@ Test(helper, secure_mode_ignores_env)
 	pid_t pid;
 
 	if (tu_exists("/run/ttybroker.sock") || tu_exists(TB_LIBEXECDIR "/ttybroker"))
-		cr_skip_test("a broker is installed on this machine");
+		tu_skip(teardown, "a broker is installed on this machine");
 	snprintf(sg, sizeof(sg), "%s/ttybroker-sg", tmp);
 	/* The command, setuid to a uid no one has and no file uses: AT_SECURE. */
 	copy_file(cli, sg, 04755, SECURE_UID, 0);

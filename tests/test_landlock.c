@@ -3,7 +3,7 @@
  * test_landlock.c - the backend's Landlock rules, applied for real in a
  * forked child: with CAP_DAC_OVERRIDE still held (we run as root), files
  * may be opened only below the "dev" directory and created or removed only
- * in the lock directory.
+ * in the lock directory, and read-only below the "sys" directory.
  */
 #include <criterion/criterion.h>
 #include <criterion/parameterized.h>
@@ -34,6 +34,12 @@ static void ll_setup(void)
 	fd = open(outside, O_WRONLY | O_CREAT | O_EXCL, 0644);
 	cr_assert_geq(fd, 0);
 	close(fd);
+	snprintf(path, sizeof(path), "%s/sys", tmp);
+	cr_assert_eq(mkdir(path, 0755), 0);
+	snprintf(path, sizeof(path), "%s/sys/attr", tmp);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL, 0644);
+	cr_assert_geq(fd, 0);
+	close(fd);
 }
 
 static void ll_teardown(void)
@@ -45,6 +51,12 @@ static void ll_teardown(void)
 	snprintf(path, sizeof(path), "%s/made", tmp);
 	unlink(path);
 	unlink(outside);
+	snprintf(path, sizeof(path), "%s/sys/made", tmp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sys/attr", tmp);
+	unlink(path);
+	snprintf(path, sizeof(path), "%s/sys", tmp);
+	rmdir(path);
 	snprintf(path, sizeof(path), "%s/lock", tmp);
 	rmdir(path);
 	rmdir(tmp);
@@ -56,7 +68,7 @@ enum ll_op { LL_OPEN_RDWR, LL_OPEN_RD, LL_CREATE, LL_UNLINK };
 
 struct ll_case {
 	enum ll_op op;
-	char where[16];  /* "dev", "lock", "tmp", "etc" */
+	char where[16];  /* "dev", "lock", "sys", "tmp", "etc" */
 	char name[24];
 	int want;        /* 0 or an errno */
 };
@@ -68,6 +80,8 @@ static void ll_path(const struct ll_case *c, char *out, size_t len)
 		snprintf(out, len, "/dev/%s", c->name);
 	else if (strcmp(c->where, "lock") == 0)
 		snprintf(out, len, "%s/lock/%s", tmp, c->name);
+	else if (strcmp(c->where, "sys") == 0)
+		snprintf(out, len, "%s/sys/%s", tmp, c->name);
 	else if (strcmp(c->where, "etc") == 0)
 		snprintf(out, len, "/etc/%s", c->name);
 	else
@@ -110,13 +124,17 @@ ParameterizedTestParameters(landlock, rules)
 		{ LL_CREATE, "tmp", "made", EACCES },
 		{ LL_UNLINK, "tmp", "outside", EACCES },
 		{ LL_CREATE, "etc", "ld.so.preload", EACCES },
+		{ LL_OPEN_RD, "sys", "attr", 0 },
+		{ LL_OPEN_RDWR, "sys", "attr", EACCES },
+		{ LL_CREATE, "sys", "made", EACCES },
+		{ LL_UNLINK, "sys", "attr", EACCES },
 	};
 	return cr_make_param_array(struct ll_case, cases, sizeof(cases) / sizeof(cases[0]));
 }
 
 ParameterizedTest(struct ll_case *c, landlock, rules)
 {
-	int status, dev, lock;
+	int status, dev, lock, sys;
 	char path[128];
 	pid_t pid;
 
@@ -125,17 +143,20 @@ ParameterizedTest(struct ll_case *c, landlock, rules)
 	snprintf(path, sizeof(path), "%s/lock", tmp);
 	dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	lock = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
-	cr_assert(dev >= 0 && lock >= 0);
+	snprintf(path, sizeof(path), "%s/sys", tmp);
+	sys = open(path, O_PATH | O_DIRECTORY | O_CLOEXEC);
+	cr_assert(dev >= 0 && lock >= 0 && sys >= 0);
 	pid = fork();
 	cr_assert_geq(pid, 0);
 	if (pid == 0) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		    landlock_confine(dev, lock) < 0)
+		    landlock_confine(dev, lock, sys) < 0)
 			_exit(100);
 		_exit(ll_do(c));
 	}
 	close(dev);
 	close(lock);
+	close(sys);
 	cr_assert_eq(waitpid(pid, &status, 0), pid);
 	cr_assert(WIFEXITED(status));
 	cr_assert_eq(WEXITSTATUS(status), c->want, "%s %s/%s: got %d, want %d",
@@ -161,7 +182,7 @@ Test(landlock, unlink_in_lockdir)
 	pid = fork();
 	if (pid == 0) {
 		if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-		    landlock_confine(dev, lock) < 0)
+		    landlock_confine(dev, lock, -1) < 0)
 			_exit(100);
 		_exit(ll_do(&rm));
 	}
@@ -209,7 +230,7 @@ Test(landlock, sysfs_for_listing)
 		cr_assert_geq(pid, 0);
 		if (pid == 0) {
 			if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 ||
-			    landlock_confine_sys(dev, lock, with_sys ? sys : -1) < 0)
+			    landlock_confine(dev, lock, with_sys ? sys : -1) < 0)
 				_exit(100);
 			if (ll_try("/sys/class/tty", O_RDONLY | O_DIRECTORY) != want)
 				_exit(1);

@@ -152,23 +152,19 @@ static void setup(void)
 	eng.env.devfd = open(at("dev"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	eng.env.sysfd = open(at("sys/dev/char"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	eng.lockfd = open(at("lock"), O_PATH | O_DIRECTORY | O_CLOEXEC);
-	eng.sysroot = open(at("sys"), O_PATH | O_DIRECTORY | O_CLOEXEC);
+	eng.env.sysroot = open(at("sys"), O_PATH | O_DIRECTORY | O_CLOEXEC);
 	eng.proclocks = open("/proc/locks", O_RDONLY | O_CLOEXEC);
 	cr_assert(eng.env.devfd >= 0 && eng.env.sysfd >= 0 && eng.lockfd >= 0 &&
-		  eng.sysroot >= 0 && eng.proclocks >= 0);
+		  eng.env.sysroot >= 0 && eng.proclocks >= 0);
 	engine_client_init(&cl, getpid(), TU_NOBODY, TU_NOBODY);
 }
 
 static void teardown(void)
 {
-	char cmd[128];
-
 	engine_client_end(&eng, &cl);
 	engine_fini(&eng);
-	if (root[0]) {
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", root);
-		cr_assert_eq(system(cmd), 0);
-	}
+	if (root[0])
+		tu_rm_tree(root);
 	root[0] = '\0';
 }
 
@@ -334,8 +330,8 @@ Test(list, no_sysfs)
 {
 	char names[512];
 
-	close(eng.sysroot);
-	eng.sysroot = -1;
+	close(eng.env.sysroot);
+	eng.env.sysroot = -1;
 	walk(names, sizeof(names));
 	cr_assert_str_eq(names, "pts/10 pts/4");
 }

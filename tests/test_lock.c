@@ -1115,3 +1115,148 @@ Test(lock, port_busy_names_holder)
 	cr_assert_eq(holder, 1);
 	assert_only("LCK..ttyUSB0");
 }
+
+/* ---- lock_acquire_client: the client's own lock file (branch finish8) ---- */
+
+enum file_pid { FP_CLIENT, FP_OTHER_LIVE, FP_DEAD };
+
+struct own_case {
+	char name[20];      /* which name the file is put under */
+	enum file_pid pid;  /* whose PID it holds */
+	uid_t owner;        /* its owner; the client is NOBODY */
+	int ret;
+	unsigned int theirs; /* expected lf.theirs on success */
+};
+
+ParameterizedTestParameters(lock, client_own_file)
+{
+	static struct own_case cases[] = {
+		/* minicom's LCK.. file: accepted as it is */
+		{ "LCK..ttyS0", FP_CLIENT, NOBODY, 0, LOCK_THEIRS_NAME },
+		/* a lockdev-style client's LK file: the same */
+		{ "LK.000.004.064", FP_CLIENT, NOBODY, 0, LOCK_THEIRS_DEVNAME },
+		/* its PID, somebody else's file (a reused PID): busy as before */
+		{ "LCK..ttyS0", FP_CLIENT, 0, -EBUSY, 0 },
+		/* another live process: busy */
+		{ "LCK..ttyS0", FP_OTHER_LIVE, NOBODY, -EBUSY, 0 },
+		{ "LK.000.004.064", FP_OTHER_LIVE, NOBODY, -EBUSY, 0 },
+		/* a dead one: stale, reclaimed and ours */
+		{ "LCK..ttyS0", FP_DEAD, NOBODY, 0, 0 },
+		{ "LCK..ttyS0", FP_DEAD, 0, 0, 0 },
+	};
+
+	return cr_make_param_array(struct own_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * The client (a live child, uid NOBODY) may have written LCK..NAME itself:
+ * accepted untouched, and still there, untouched, after release; our
+ * other name is taken and released as usual.  Anyone else's live file is
+ * busy and untouched; a dead one is reclaimed.
+ */
+ParameterizedTest(struct own_case *c, lock, client_own_file)
+{
+	struct stat node = node_stat(0, 4, 64), st0, st1;
+	char before[128], after[128], buf[32];
+	const char *other;
+	struct lock_file lf;
+	pid_t client, live, holder = -1, in_file = 0;
+	int wfd_c, wfd_l;
+
+	client = live_child(&wfd_c);
+	live = live_child(&wfd_l);
+	other = strcmp(c->name, "LCK..ttyS0") == 0 ? "LK.000.004.064" : "LCK..ttyS0";
+	switch (c->pid) {
+	case FP_CLIENT: in_file = client; break;
+	case FP_OTHER_LIVE: in_file = live; break;
+	case FP_DEAD: in_file = dead_pid(); break;
+	}
+	snprintf(buf, sizeof(buf), "%10d\n", (int)in_file);
+	put_str(c->name, buf);
+	cr_assert_eq(fchownat(dfd, c->name, c->owner, c->owner, AT_SYMLINK_NOFOLLOW), 0);
+	set_age(c->name, 3600);
+	get_file(c->name, before, sizeof(before));
+	st0 = lstat_at(c->name);
+
+	cr_assert_eq(lock_acquire_client(dfd, "ttyS0", &node, client, NOBODY, &lf, &holder),
+		     c->ret);
+	if (c->ret < 0) {
+		cr_assert_eq(holder, in_file, "busy names the holder");
+		get_file(c->name, after, sizeof(after));
+		cr_assert_str_eq(after, before);
+		st1 = lstat_at(c->name);
+		cr_assert_eq(st1.st_ino, st0.st_ino);
+		cr_assert_eq(st1.st_mtime, st0.st_mtime);
+		cr_assert_not(exists_at(other), "both or neither");
+		assert_only(c->name);
+		goto out;
+	}
+	cr_assert_eq(holder, 0);
+	cr_assert_eq(lf.theirs, c->theirs);
+	cr_assert_eq(dir_count(NULL), 2, "both names, no temporary file");
+	assert_holds(other, client);
+	st1 = lstat_at(c->name);
+	if (c->theirs) {
+		/* Not rewritten: same file, content and time. */
+		get_file(c->name, after, sizeof(after));
+		cr_assert_str_eq(after, before);
+		cr_assert_eq(st1.st_ino, st0.st_ino);
+		cr_assert_eq(st1.st_mtime, st0.st_mtime);
+		cr_assert_eq(st1.st_uid, c->owner);
+	} else {
+		assert_holds(c->name, client);
+		cr_assert_neq(st1.st_ino, st0.st_ino);
+	}
+	cr_assert_eq(lock_release(dfd, &lf), 0);
+	cr_assert_not(exists_at(other), "our name is released");
+	if (c->theirs) {
+		assert_only(c->name);
+		get_file(c->name, after, sizeof(after));
+		cr_assert_str_eq(after, before, "the client's own file is left to it");
+		st1 = lstat_at(c->name);
+		cr_assert_eq(st1.st_ino, st0.st_ino);
+	} else {
+		cr_assert_eq(dir_count(NULL), 0);
+	}
+out:
+	end_child(live, wfd_l);
+	end_child(client, wfd_c);
+}
+
+/* The client's own LCK.. file stays when our LK name is busy: both or neither of ours. */
+Test(lock, client_own_file_kept_when_device_busy)
+{
+	struct stat node = node_stat(0, 4, 64);
+	struct lock_file lf;
+	char buf[32], before[128], after[128];
+	pid_t client, live, holder = 0;
+	int wfd_c, wfd_l;
+
+	client = live_child(&wfd_c);
+	live = live_child(&wfd_l);
+	snprintf(buf, sizeof(buf), "%10d\n", (int)client);
+	put_str("LCK..ttyS0", buf);
+	snprintf(buf, sizeof(buf), "%10d\n", (int)live);
+	put_str("LK.000.004.064", buf);
+	get_file("LCK..ttyS0", before, sizeof(before));
+	cr_assert_eq(lock_acquire_client(dfd, "ttyS0", &node, client, getuid(), &lf, &holder),
+		     -EBUSY);
+	cr_assert_eq(holder, live);
+	get_file("LCK..ttyS0", after, sizeof(after));
+	cr_assert_str_eq(after, before, "the client's file is not removed on failure");
+	cr_assert_eq(dir_count(NULL), 2);
+	end_child(live, wfd_l);
+	end_child(client, wfd_c);
+}
+
+/* Without the client's identity (lock_acquire_port) a file naming PID is busy. */
+Test(lock, port_own_pid_still_busy)
+{
+	struct lock_file lf;
+	char buf[32];
+
+	snprintf(buf, sizeof(buf), "%10d\n", (int)getpid());
+	put_str("LCK..ttyS0", buf);
+	cr_assert_eq(lock_acquire_port(dfd, "ttyS0", NULL, getpid(), &lf, NULL), -EBUSY);
+	assert_only("LCK..ttyS0");
+}

@@ -12,7 +12,6 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -29,7 +28,7 @@
 
 /* A private directory that tests use as a fake /dev, and what is open. */
 static char tdir[64];
-static struct open_env env = { .devfd = -1, .sysfd = -1 };
+static struct open_env env = { .devfd = -1, .sysfd = -1, .sysroot = -1 };
 static struct tu_pty ptys[2] = { { .master = -1 }, { .master = -1 } };
 
 static void setup(void)
@@ -40,18 +39,6 @@ static void setup(void)
 	env.devfd = env.sysfd = -1;
 }
 
-static int rm_entry(const char *path, const struct stat *st, int type,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
-
 /* Close the environment and ptys, remove the directory and all below it. */
 static void teardown(void)
 {
@@ -59,7 +46,7 @@ static void teardown(void)
 	for (size_t i = 0; i < 2; i++)
 		tu_pty_close(&ptys[i]);
 	if (tdir[0])
-		nftw(tdir, rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+		tu_rm_tree(tdir);
 	tdir[0] = '\0';
 }
 
@@ -163,7 +150,9 @@ Test(open, env_init_dev)
 	env_on("/dev");
 	cr_assert_geq(env.devfd, 0);
 	cr_assert_geq(env.sysfd, 0, "/sys/dev/char exists on this machine");
-	cr_assert_eq(tu_count_fds(), before + 2);
+	cr_assert_geq(env.sysroot, 0, "/sys exists on this machine");
+	cr_assert_eq(tu_count_fds(), before + 3);
+	cr_assert_neq(fcntl(env.sysroot, F_GETFD) & FD_CLOEXEC, 0);
 	cr_assert_neq(fcntl(env.devfd, F_GETFD) & FD_CLOEXEC, 0);
 	cr_assert_neq(fcntl(env.sysfd, F_GETFD) & FD_CLOEXEC, 0);
 	cr_assert_eq(fstat(env.devfd, &a), 0);
@@ -173,6 +162,7 @@ Test(open, env_init_dev)
 	open_env_fini(&env);
 	cr_assert_eq(env.devfd, -1);
 	cr_assert_eq(env.sysfd, -1);
+	cr_assert_eq(env.sysroot, -1);
 	cr_assert_eq(tu_count_fds(), before, "open_env_fini leaked");
 	open_env_fini(&env); /* a second fini is harmless */
 	cr_assert_eq(tu_count_fds(), before);
@@ -692,6 +682,49 @@ Test(open, resolve_symlinked_dirs)
 		     0, "followed a symlinked by-id directory");
 	cr_assert_str_eq(kname, "UNTOUCHED");
 	cr_assert_eq(tu_count_fds(), before, "fd leaked");
+}
+
+/*
+ * serial/by-path/ names resolve like by-id ones, below /dev/serial/by-path
+ * only, with the same strict target check and no symlinked directory.
+ */
+Test(open, resolve_bypath)
+{
+	const char *name = "serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0";
+	char kname[PROTO_PORT_MAX] = "UNTOUCHED", target[128];
+	int before;
+
+	mk_dirs("serial/by-id");
+	mk_link("serial/by-id/pci-0000:00:14.0-usb-0:1.2:1.0-port0", "../../ttyUSB1");
+	env_on(tdir);
+	before = tu_count_fds();
+	cr_assert_eq(open_resolve(&env, name, kname, sizeof(kname)), -ENOENT,
+		     "a by-path name looked in by-id");
+	cr_assert_str_eq(kname, "UNTOUCHED");
+	mk_dirs("serial/by-path");
+	mk_link("serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0", "../../ttyUSB7");
+	mk_link("serial/by-path/BAD", "../../../ttyS0");
+	cr_assert_eq(open_resolve(&env, name, kname, sizeof(kname)), 0);
+	cr_assert_str_eq(kname, "ttyUSB7");
+	strcpy(kname, "UNTOUCHED");
+	cr_assert_eq(open_resolve(&env, "serial/by-path/BAD", kname, sizeof(kname)),
+		     -EINVAL);
+	cr_assert_str_eq(kname, "UNTOUCHED");
+	cr_assert_eq(tu_count_fds(), before, "fd leaked");
+
+	/* A symlinked by-path directory is not followed. */
+	mk_dirs("elsewhere");
+	mk_link("elsewhere/LINK", "../../ttyUSB7");
+	snprintf(target, sizeof(target), "%s/serial/by-path/BAD", tdir);
+	cr_assert_eq(unlink(target), 0);
+	snprintf(target, sizeof(target), "%s/serial/by-path/%s", tdir, name + 15);
+	cr_assert_eq(unlink(target), 0);
+	snprintf(target, sizeof(target), "%s/serial/by-path", tdir);
+	cr_assert_eq(rmdir(target), 0);
+	mk_link("serial/by-path", "../elsewhere");
+	cr_assert_lt(open_resolve(&env, "serial/by-path/LINK", kname, sizeof(kname)),
+		     0, "followed a symlinked by-path directory");
+	cr_assert_str_eq(kname, "UNTOUCHED");
 }
 
 /* ---- virtual ttys (ttynull, ttyprintk...) are no serial ports --------- */

@@ -21,6 +21,7 @@
 #include <unistd.h>
 
 #include "policy.h"
+#include "testutil.h"
 
 #define MAX_ERRS 16
 #define ERR_MSG  256
@@ -161,6 +162,32 @@ ParameterizedTestParameters(parse, bad)
 		{ "\x1b[31m * ttyS0\n", 0, 1, "unknown action '\\x1b[31m'" },
 		{ "permit * tty\0S0\n", sizeof("permit * tty\0S0\n") - 1, 1, "NUL byte in policy" },
 		{ "permit * ttyS0\n# a\0b\n", sizeof("permit * ttyS0\n# a\0b\n") - 1, 2, "NUL byte in policy" },
+		/* identity patterns: hex, field count, serial, interface, path */
+		{ "permit * usb:403:6001\n", 0, 1, "bad vendor id '403' (4 hex digits or '*')" },
+		{ "permit * usb:04031:6001\n", 0, 1, "bad vendor id '04031'" },
+		{ "permit * usb::6001\n", 0, 1, "bad vendor id ''" },
+		{ "permit * usb:04g3:6001\n", 0, 1, "bad vendor id '04g3'" },
+		{ "permit * usb:04*:6001\n", 0, 1, "bad vendor id '04*'" },
+		{ "# x\npermit * usb:0403:600\n", 0, 2, "bad product id '600'" },
+		{ "permit * usb:0403:60?1\n", 0, 1, "bad product id '60?1'" },
+		{ "permit * usb:0403:0x01\n", 0, 1, "bad product id '0x01'" },
+		{ "permit * usb:0403:\n", 0, 1, "bad product id ''" },
+		{ "permit * ttyS0 usb:0403\n", 0, 1, "'usb:0403' has the wrong number of fields" },
+		{ "permit * usb:\n", 0, 1, "wrong number of fields" },
+		{ "\n\npermit * usb:0403:6001:A1:if0:x\n", 0, 3, "wrong number of fields" },
+		{ "permit * usb:0403:6001:\n", 0, 1, "'usb:0403:6001:': empty serial" },
+		{ "permit * usb:0403:6001::if1\n", 0, 1, "empty serial (write '*' for any)" },
+		{ "permit * usb:0403:6011:*:if\n", 0, 1, "bad interface 'if' (ifN, N from 0 to 255)" },
+		{ "permit * usb:0403:6011:*:if256\n", 0, 1, "bad interface 'if256'" },
+		{ "permit * usb:0403:6011:*:if-1\n", 0, 1, "bad interface 'if-1'" },
+		{ "permit * usb:0403:6011:*:2\n", 0, 1, "bad interface '2'" },
+		{ "permit * usb:0403:6011:*:if1000\n", 0, 1, "bad interface 'if1000'" },
+		{ "permit * usb:0403:6011:*:\n", 0, 1, "bad interface ''" },
+		{ "permit * path:\n", 0, 1, "'path:': empty path pattern" },
+		{ "permit * USB:0403:6001\n", 0, 1, "write 'usb:' in lower case" },
+		{ "permit * Path:pci-*\n", 0, 1, "write 'path:' in lower case" },
+		{ "permit * usb:0403:6001:A\x01\n", 0, 1, "non-printable" },
+		{ "permit * path:pci-0/../x\n", 0, 1, "'..' component" },
 	};
 
 	return cr_make_param_array(struct bad_case, cases,
@@ -698,7 +725,7 @@ Test(load, size_hint_not_trusted)
 	struct stat st;
 
 	if (stat("/proc/version", &st) < 0 || st.st_uid != 0 || st.st_size != 0)
-		cr_skip_test("no root-owned zero-size /proc/version");
+		tu_skip(tmpdir_teardown, "no root-owned zero-size /proc/version");
 	cr_assert_eq(policy_load("/proc/version", collect, &e, &pol), -EINVAL);
 	cr_assert_null(pol);
 	assert_err(&e, 0, 1, "unknown action 'Linux'");
@@ -834,6 +861,249 @@ Test(subject, too_many_groups, .init = tmpdir_setup, .fini = tmpdir_teardown)
 	cr_assert_eq(subj.ngroups, 0);
 }
 
+/* ---------------------------------------------------------------- */
+/* Identity patterns: parsed once, into their one spelling           */
+
+struct ident_good_case {
+	char text[96];               /* one rule; its last pattern is inspected */
+	char spelled[48];            /* patterns[] after parsing */
+	enum policy_pat_kind kind;
+	bool any_vid, any_pid;
+	unsigned int vid, pid;
+	int ifnum;
+	char glob[32];               /* "" = NULL */
+};
+
+ParameterizedTestParameters(parse, ident_good)
+{
+	static struct ident_good_case cases[] = {
+		{ "permit * usb:0403:6001", "usb:0403:6001", POLICY_PAT_USB, false, false,
+		  0x0403, 0x6001, -1, "" },
+		{ "permit * usb:10C4:EA60", "usb:10c4:ea60", POLICY_PAT_USB, false, false,
+		  0x10c4, 0xea60, -1, "" },
+		{ "permit * usb:2e8a:000a:E6614*", "usb:2e8a:000a:E6614*", POLICY_PAT_USB,
+		  false, false, 0x2e8a, 0x000a, -1, "E6614*" },
+		{ "deny * usb:1d6b:*", "usb:1d6b:*", POLICY_PAT_USB, false, true, 0x1d6b, 0, -1, "" },
+		{ "deny * usb:*:*", "usb:*:*", POLICY_PAT_USB, true, true, 0, 0, -1, "" },
+		{ "deny * usb:*:6001", "usb:*:6001", POLICY_PAT_USB, true, false, 0, 0x6001, -1, "" },
+		{ "permit * usb:0403:6011:*:if2", "usb:0403:6011:*:if2", POLICY_PAT_USB, false,
+		  false, 0x0403, 0x6011, 2, "*" },
+		{ "permit * usb:0403:6011:FT4A[0-9]:IF003", "usb:0403:6011:FT4A[0-9]:if3",
+		  POLICY_PAT_USB, false, false, 0x0403, 0x6011, 3, "FT4A[0-9]" },
+		{ "permit * usb:FFFF:0000:x:if255", "usb:ffff:0000:x:if255", POLICY_PAT_USB,
+		  false, false, 0xffff, 0, 255, "x" },
+		{ "permit * usb:0403:6001:if2", "usb:0403:6001:if2", POLICY_PAT_USB, false, false,
+		  0x0403, 0x6001, -1, "if2" },     /* three fields: "if2" is a serial */
+		{ "permit * usb:0403:6001:a/b\\*", "usb:0403:6001:a/b\\*", POLICY_PAT_USB, false,
+		  false, 0x0403, 0x6001, -1, "a/b\\*" },
+		{ "permit * path:pci-0000:00:14.0-usb-0:1.2:1.0",
+		  "path:pci-0000:00:14.0-usb-0:1.2:1.0", POLICY_PAT_PATH, false, false, 0, 0,
+		  -1, "pci-0000:00:14.0-usb-0:1.2:1.0" },
+		{ "permit * path:*-usb-0:1.2:1.?", "path:*-usb-0:1.2:1.?", POLICY_PAT_PATH,
+		  false, false, 0, 0, -1, "*-usb-0:1.2:1.?" },
+		{ "permit * ttyUSB*", "ttyUSB*", POLICY_PAT_GLOB, false, false, 0, 0, -1, "ttyUSB*" },
+		{ "permit * usbx:1", "usbx:1", POLICY_PAT_GLOB, false, false, 0, 0, -1, "usbx:1" },
+	};
+
+	return cr_make_param_array(struct ident_good_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ident_good_case *c, parse, ident_good)
+{
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	const struct policy_rule *r;
+	const struct policy_pat *p;
+
+	cr_assert_eq(parse_str(c->text, &e, &pol), 0, "%s: %s", c->text, e.n ? e.msg[0] : "?");
+	cr_assert_eq(pol->nrules, 1);
+	r = &pol->rules[0];
+	p = &r->pats[r->npatterns - 1];
+	cr_assert_str_eq(r->patterns[r->npatterns - 1], c->spelled);
+	cr_assert_eq(p->kind, c->kind, "%s: kind %d", c->text, p->kind);
+	cr_assert_eq(p->ifnum, c->ifnum, "%s: ifnum %d", c->text, p->ifnum);
+	if (c->kind == POLICY_PAT_USB) {
+		cr_assert_eq(p->any_vid, c->any_vid);
+		cr_assert_eq(p->any_pid, c->any_pid);
+		cr_assert(c->any_vid || p->vid == c->vid, "%s: vid %04x", c->text, p->vid);
+		cr_assert(c->any_pid || p->pid == c->pid, "%s: pid %04x", c->text, p->pid);
+	}
+	if (c->glob[0])
+		cr_assert_str_eq(p->glob, c->glob);
+	else
+		cr_assert_null(p->glob, "%s: glob %s", c->text, p->glob);
+	cr_assert(policy_pattern_is_ident(r->patterns[0]) == (c->kind != POLICY_PAT_GLOB));
+	policy_free(pol);
+}
+
+/* Every bad identity pattern of a file is reported on its own line. */
+Test(parse, ident_errors_by_line)
+{
+	static const char text[] = "permit * usb:0403:6001\n"
+				   "permit * usb:0403:60011 usb:0403\n"
+				   "# ok: usb:x\n"
+				   "deny * path:\n"
+				   "permit * usb:0403:6011:*:if9x\n"
+				   "permit * usb:0403:6001::if1\n";
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+
+	cr_assert_eq(parse_str(text, &e, &pol), -EINVAL);
+	cr_assert_null(pol);
+	cr_assert_eq(e.n, 4, "%u errors", e.n);
+	assert_err(&e, 0, 2, "bad product id '60011'");
+	assert_err(&e, 1, 4, "empty path pattern");
+	assert_err(&e, 2, 5, "bad interface 'if9x'");
+	assert_err(&e, 3, 6, "empty serial");
+}
+
+/* ---------------------------------------------------------------- */
+/* Evaluation by identity                                            */
+
+struct ident_eval_case {
+	char what[40];
+	char policy[192];
+	char port[24];
+	bool has_id;                 /* false: no identity known (NULL) */
+	struct policy_ident id;
+	bool permit;
+	unsigned int line;
+	char pattern[40];            /* "": no rule matched */
+};
+
+/* An FTDI FT232R, an FT4232H (interfaces 0..3), a Pico (CDC-ACM), a platform UART. */
+#define FT232(ser)   { .usb = true, .vid = 0x0403, .pid = 0x6001, .ifnum = 0, .serial = ser, \
+		       .path = "pci-0000:00:14.0-usb-0:1.2:1.0" }
+#define FT4232(n)    { .usb = true, .vid = 0x0403, .pid = 0x6011, .ifnum = n, .serial = "FT4XYZ", \
+		       .path = "pci-0000:00:14.0-usb-0:2:1." #n }
+#define PICO         { .usb = true, .vid = 0x2e8a, .pid = 0x000a, .ifnum = 0, \
+		       .serial = "E6614864D3417F2F", .path = "pci-0000:00:14.0-usb-0:3:1.0" }
+#define UART         { .usb = false, .ifnum = -1, .path = "platform-serial8250" }
+#define NO_PATH_ID   { .usb = false, .ifnum = -1 }
+#define ISSUE_POLICY "permit *    usb:0403:6001 usb:10c4:ea60\n" \
+		     "permit *    usb:2e8a:000a:E6614*\n"            \
+		     "deny   *    usb:1d6b:*\n"
+#define QUAD_POLICY  "permit * usb:0403:6011\ndeny * usb:0403:6011:*:if1\n" \
+		     "deny * usb:0403:6011:FT4XYZ:if3\n"
+
+ParameterizedTestParameters(eval, ident)
+{
+	static struct ident_eval_case cases[] = {
+		/* the issue's example */
+		{ "FTDI single port", ISSUE_POLICY, "ttyUSB0", true, FT232("A12345"), true, 1,
+		  "usb:0403:6001" },
+		{ "CP210x", ISSUE_POLICY, "ttyUSB7", true,
+		  { .usb = true, .vid = 0x10c4, .pid = 0xea60, .ifnum = 0 }, true, 1, "usb:10c4:ea60" },
+		{ "CDC-ACM Pico", ISSUE_POLICY, "ttyACM0", true, PICO, true, 2, "usb:2e8a:000a:E6614*" },
+		{ "Pico, other serial", ISSUE_POLICY, "ttyACM0", true,
+		  { .usb = true, .vid = 0x2e8a, .pid = 0x000a, .ifnum = 0, .serial = "F00" },
+		  false, 0, "" },
+		{ "Pico, no serial", ISSUE_POLICY, "ttyACM0", true,
+		  { .usb = true, .vid = 0x2e8a, .pid = 0x000a, .ifnum = 0 }, false, 0, "" },
+		{ "root hub product", ISSUE_POLICY, "ttyUSB0", true,
+		  { .usb = true, .vid = 0x1d6b, .pid = 0x0002, .ifnum = 0 }, false, 3, "usb:1d6b:*" },
+		{ "no USB ancestor", ISSUE_POLICY "permit * usb:*:*\n", "ttyS0", true, UART,
+		  false, 0, "" },
+		{ "no identity at all", ISSUE_POLICY, "ttyUSB0", false, { .ifnum = -1 }, false, 0, "" },
+		{ "usb fields but usb false", "permit * usb:0403:6001\n", "ttyUSB0", true,
+		  { .usb = false, .vid = 0x0403, .pid = 0x6001, .ifnum = 0 }, false, 0, "" },
+		/* FT4232: one device, four interfaces */
+		{ "FT4232 if0", QUAD_POLICY, "ttyUSB0", true, FT4232(0), true, 1, "usb:0403:6011" },
+		{ "FT4232 if1", QUAD_POLICY, "ttyUSB1", true, FT4232(1), false, 2,
+		  "usb:0403:6011:*:if1" },
+		{ "FT4232 if2", QUAD_POLICY, "ttyUSB2", true, FT4232(2), true, 1, "usb:0403:6011" },
+		{ "FT4232 if3", QUAD_POLICY, "ttyUSB3", true, FT4232(3), false, 3,
+		  "usb:0403:6011:FT4XYZ:if3" },
+		{ "interface unknown", "permit * usb:0403:6011:*:if0\n", "ttyUSB0", true,
+		  { .usb = true, .vid = 0x0403, .pid = 0x6011, .ifnum = -1 }, false, 0, "" },
+		/* serials: missing, odd characters, globs */
+		{ "missing serial, '*'", "permit * usb:0403:6001:*\n", "ttyUSB0", true, FT232(""),
+		  true, 1, "usb:0403:6001:*" },
+		{ "missing serial, 'A*'", "permit * usb:0403:6001:A*\n", "ttyUSB0", true, FT232(""),
+		  false, 0, "" },
+		{ "odd serial, '?' for space", "permit * usb:0403:6001:A?B\n", "ttyUSB0", true,
+		  FT232("A B"), true, 1, "usb:0403:6001:A?B" },
+		{ "odd serial, '?' for colon", "permit * usb:0403:6001:A?B\n", "ttyUSB0", true,
+		  FT232("A:B"), true, 1, "usb:0403:6001:A?B" },
+		{ "odd serial with '/', '*'", "permit * usb:0403:6001:x*\n", "ttyUSB0", true,
+		  FT232("x/y/z"), true, 1, "usb:0403:6001:x*" },
+		{ "odd serial, bytes", "permit * usb:0403:6001:?\n", "ttyUSB0", true,
+		  FT232("\xff"), true, 1, "usb:0403:6001:?" },
+		{ "serial is case sensitive", "permit * usb:0403:6001:a12345\n", "ttyUSB0", true,
+		  FT232("A12345"), false, 0, "" },
+		{ "hex is not", "permit * usb:0403:600A\n", "ttyUSB0", true,
+		  { .usb = true, .vid = 0x0403, .pid = 0x600a, .ifnum = 0 }, true, 1,
+		  "usb:0403:600a" },
+		/* path: globs */
+		{ "path exact", "permit * path:pci-0000:00:14.0-usb-0:1.2:1.0\n", "ttyUSB0", true,
+		  FT232("A"), true, 1, "path:pci-0000:00:14.0-usb-0:1.2:1.0" },
+		{ "path glob", "permit * path:*-usb-0:2:1.[02]\n", "ttyUSB2", true, FT4232(2), true,
+		  1, "path:*-usb-0:2:1.[02]" },
+		{ "path glob, other if", "permit * path:*-usb-0:2:1.[02]\n", "ttyUSB1", true,
+		  FT4232(1), false, 0, "" },
+		{ "platform path", "permit * path:platform-*\n", "ttyS0", true, UART, true, 1,
+		  "path:platform-*" },
+		{ "no path, '*'", "permit * path:*\n", "ttyS0", true, NO_PATH_ID, false, 0, "" },
+		/* globs on the name still work, the last match wins across kinds */
+		{ "glob after usb", "permit * usb:0403:6001\ndeny * ttyUSB0\n", "ttyUSB0", true,
+		  FT232("A"), false, 2, "ttyUSB0" },
+		{ "usb after glob", "deny * ttyUSB*\npermit * usb:0403:*\n", "ttyUSB0", true,
+		  FT232("A"), true, 2, "usb:0403:*" },
+		{ "glob, no identity", "permit * ttyUSB*\n", "ttyUSB0", false, { .ifnum = -1 }, true,
+		  1, "ttyUSB*" },
+		/* pts/: never by an identity pattern, whatever the identity says */
+		{ "pts, usb", "permit * usb:*:*\n", "pts/3", true, FT232("A"), false, 0, "" },
+		{ "pts, path", "permit * path:*\n", "pts/3", true, FT232("A"), false, 0, "" },
+		{ "pts, deny by usb", "permit * pts/*\ndeny * usb:*:* path:*\n", "pts/3", true,
+		  FT232("A"), true, 1, "pts/*" },
+		/* an identity string that is not NUL-terminated matches nothing */
+		{ "unterminated serial", "permit * usb:0403:6001:*\n", "ttyUSB0", true,
+		  FT232("0123456789012345678901234567890123456789012345678901234567890123"
+			"456789012345678901234567890123456789012345678901234567890123456"),
+		  false, 0, "" },
+	};
+
+	return cr_make_param_array(struct ident_eval_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct ident_eval_case *c, eval, ident)
+{
+	struct policy_subject subj = { .uid = 1000, .gid = 1000, .ngroups = 1, .groups = { 1000 } };
+	struct policy_verdict v = { .permit = true, .line = 99 };
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	struct policy_ident id = c->id;
+
+	if (strcmp(c->what, "unterminated serial") == 0)
+		memset(id.serial, 'x', sizeof(id.serial));
+	cr_assert_eq(parse_str(c->policy, &e, &pol), 0, "%s: %s", c->what, e.n ? e.msg[0] : "?");
+	policy_eval_ident(pol, &subj, c->port, c->has_id ? &id : NULL, &v);
+	cr_assert_eq(v.permit, c->permit, "%s: permit %d", c->what, v.permit);
+	cr_assert_eq(v.line, c->line, "%s: line %u", c->what, v.line);
+	if (!c->pattern[0]) {
+		cr_assert_null(v.pattern, "%s: pattern %s", c->what, v.pattern);
+	} else {
+		const struct policy_rule *r = NULL;
+		bool found = false;
+
+		cr_assert_not_null(v.pattern, "%s", c->what);
+		cr_assert_str_eq(v.pattern, c->pattern, "%s", c->what);
+		for (size_t i = 0; i < pol->nrules; i++)
+			if (pol->rules[i].line == v.line)
+				r = &pol->rules[i];
+		cr_assert_not_null(r);
+		for (size_t i = 0; i < r->npatterns; i++)
+			found |= r->patterns[i] == v.pattern;
+		cr_assert(found, "%s: the verdict's pattern is not the rule's own", c->what);
+	}
+	/* Without the identity, only name globs decide. */
+	policy_eval(pol, &subj, c->port, &v);
+	cr_assert(!v.pattern || !policy_pattern_is_ident(v.pattern), "%s", c->what);
+	policy_free(pol);
+}
+
 /* ---- the canonical form (policy_canon.c): reload's parent -> engine ---- */
 
 #define CANON_HDR "ttybroker-policy 1\n"
@@ -877,6 +1147,21 @@ ParameterizedTestParameters(canon, table)
 		{ CANON_HDR "1 permit * tty#0\n", false },
 		{ CANON_HDR "1 permit * tty\x01\n", false },
 		{ CANON_HDR "9999999 permit * ttyS0\n", false }, /* beyond any file */
+		/* identity patterns, in their one spelling only */
+		{ CANON_HDR "1 permit g20 usb:0403:6001 usb:10c4:ea60\n2 permit u1000 "
+			    "usb:2e8a:000a:E6614*\n3 deny * usb:1d6b:*\n", true },
+		{ CANON_HDR "4 permit * usb:0403:6011:*:if2 usb:*:* path:pci-*-usb-0:1.2:1.?\n", true },
+		{ CANON_HDR "1 permit * usb:0403:6011:FT4[a-z]:if255\n", true },
+		{ CANON_HDR "1 permit * usb:10C4:ea60\n", false },   /* upper-case hex */
+		{ CANON_HDR "1 permit * usb:10c4:EA60\n", false },
+		{ CANON_HDR "1 permit * usb:0403:6011:*:if02\n", false }, /* leading zero */
+		{ CANON_HDR "1 permit * usb:0403:6011:*:IF2\n", false },
+		{ CANON_HDR "1 permit * USB:0403:6011\n", false },
+		{ CANON_HDR "1 permit * usb:0403\n", false },
+		{ CANON_HDR "1 permit * usb:0403:6001:\n", false },
+		{ CANON_HDR "1 permit * usb:0403:6011:*:if256\n", false },
+		{ CANON_HDR "1 permit * usb:403:6011\n", false },
+		{ CANON_HDR "1 permit * path:\n", false },
 	};
 
 	return cr_make_param_array(struct canon_case, cases, sizeof(cases) / sizeof(cases[0]));
@@ -938,6 +1223,45 @@ Test(canon, file_round_trip)
 		policy_eval(b, &root, port, &vb);
 		cr_assert_eq(va.permit, vb.permit, "%s", port);
 		cr_assert_eq(va.line, vb.line, "%s", port);
+	}
+	free(text);
+	policy_free(a);
+	policy_free(b);
+}
+
+/* Identity patterns reach the engine in their one spelling and decide alike. */
+Test(canon, ident_round_trip)
+{
+	static const char file[] = "permit * usb:0403:6011:*:IF02\n\ndeny root USB:x\n";
+	static const char good[] = "permit * usb:0403:6011:*:IF02 usb:10C4:EA60\n"
+				   "deny root usb:*:*:A?B path:pci-*\n";
+	static const char canon[] = CANON_HDR "1 permit * usb:0403:6011:*:if2 usb:10c4:ea60\n"
+				    "2 deny u0 usb:*:*:A?B path:pci-*\n";
+	struct policy_subject root = { .uid = 0, .gid = 0 };
+	struct policy_ident ids[] = {
+		{ .usb = true, .vid = 0x0403, .pid = 0x6011, .ifnum = 2, .serial = "A:B" },
+		{ .usb = true, .vid = 0x0403, .pid = 0x6011, .ifnum = 2, .serial = "AB" },
+		{ .usb = true, .vid = 0x10c4, .pid = 0xea60, .ifnum = 0, .path = "pci-1" },
+		{ .usb = false, .ifnum = -1, .path = "pci-2" },
+	};
+	struct policy *a = NULL, *b = NULL;
+	struct policy_verdict va, vb;
+	char *text = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(policy_parse(file, sizeof(file) - 1, "f", NULL, NULL, &a), -EINVAL);
+	cr_assert_eq(policy_parse(good, sizeof(good) - 1, "f", NULL, NULL, &a), 0);
+	cr_assert_eq(policy_canon_format(a, &text, &len), 0);
+	cr_assert_eq(len, sizeof(canon) - 1, "%.*s", (int)len, text);
+	cr_assert_eq(memcmp(text, canon, len), 0, "%.*s", (int)len, text);
+	cr_assert_eq(policy_canon_parse(text, len, "f", NULL, NULL, &b), 0);
+	for (size_t i = 0; i < sizeof(ids) / sizeof(ids[0]); i++) {
+		policy_eval_ident(a, &root, "ttyUSB0", &ids[i], &va);
+		policy_eval_ident(b, &root, "ttyUSB0", &ids[i], &vb);
+		cr_assert_eq(va.permit, vb.permit, "identity %zu", i);
+		cr_assert_eq(va.line, vb.line, "identity %zu", i);
+		cr_assert_str_eq(va.pattern, vb.pattern, "identity %zu", i);
+		cr_assert_eq(va.permit, i == 1, "identity %zu: permit %d", i, va.permit);
 	}
 	free(text);
 	policy_free(a);

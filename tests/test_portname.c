@@ -69,6 +69,10 @@ ParameterizedTestParameters(portname, good)
 		GEN("", PORTNAME_MAX),
 		GEN("pts/", PORTNAME_MAX),
 		GEN("serial/by-id/", PORTNAME_MAX),
+		LIT("serial/by-path/pci-0000:00:14.0-usb-0:1.2:1.0-port0"),
+		LIT("serial/by-path/platform-serial8250"),
+		LIT("serial/by-path/:"),
+		GEN("serial/by-path/", PORTNAME_MAX),
 	};
 
 	return cr_make_param_array(struct name_case, cases,
@@ -127,6 +131,19 @@ ParameterizedTestParameters(portname, bad)
 		GEN("pts/", PORTNAME_MAX + 1),
 		GEN("serial/by-id/", PORTNAME_MAX + 1),
 		GEN("", PROTO_PORT_MAX + 40),
+		LIT("serial/by-path/"),
+		LIT("serial/by-path/a/b"),
+		LIT("serial/by-path/.."),
+		LIT("serial/by-path/."),
+		LIT("serial/by-path//x"),
+		LIT("serial/by-path/x/"),
+		LIT("serial/by-path/x y"),
+		LIT("serial/by-path/pci-0000:00:14.0\n"),
+		LIT("serial/by-path/a*"),
+		LIT("serial/by-id/a:b"), /* ':' only in a by-path link */
+		LIT("pts/a:b"),
+		LIT("serial/by-path:x"),
+		GEN("serial/by-path/", PORTNAME_MAX + 1),
 	};
 
 	return cr_make_param_array(struct name_case, cases,
@@ -200,6 +217,39 @@ ParameterizedTest(struct byid_case *c, portname, byid)
 	cr_assert_str_eq(got, c->link);
 	/* It points into the name, it does not copy. */
 	cr_assert_eq(got, c->name + strlen(PORTNAME_BYID));
+}
+
+/* ---- portname_bypath -------------------------------------------------- */
+
+ParameterizedTestParameters(portname, bypath)
+{
+	static struct byid_case cases[] = {
+		{ "serial/by-path/pci-0000:00:14.0-usb-0:1:1.0", "pci-0000:00:14.0-usb-0:1:1.0",
+		  false },
+		{ "serial/by-path/x", "x", false },
+		{ "serial/by-path/", "", false },
+		{ "serial/by-id/x", "", true },
+		{ "serial/by-path", "", true },
+		{ "/dev/serial/by-path/x", "", true },
+		{ "ttyS0", "", true },
+		{ "", "", true },
+	};
+
+	return cr_make_param_array(struct byid_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+ParameterizedTest(struct byid_case *c, portname, bypath)
+{
+	const char *got = portname_bypath(c->name);
+
+	if (c->none) {
+		cr_assert_null(got, "\"%s\" -> \"%s\"", c->name, got);
+		return;
+	}
+	cr_assert_not_null(got, "\"%s\"", c->name);
+	cr_assert_str_eq(got, c->link);
+	cr_assert_eq(got, c->name + strlen(PORTNAME_BYPATH));
 }
 
 /* ---- portname_strip_dev ----------------------------------------------- */

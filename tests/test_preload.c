@@ -12,18 +12,22 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/ioctl.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
 #include <sys/un.h>
 #include <sys/wait.h>
 #include <termios.h>
+#include <time.h>
 #include <unistd.h>
 
+#include "lock.h"
 #include "testutil.h"
 
 #define WAIT_MS 10000
@@ -33,6 +37,12 @@ static struct tu_pty pty;
 static char sock_path[160], log_path[160], out_path[160], link_path[160];
 static char bindir[256], nbdir[160];
 static pid_t daemon_pid = -1, tool_pid = -1;
+/* The tool's own terminal, for the tests that type into it; or closed. */
+static struct tu_pty term = { .master = -1 };
+/* The daemon's lock directory when not env.lockdir (the system's). */
+static const char *daemon_lockdir;
+/* Lock files a test may leave in the system's lock directory, to remove. */
+static char sys_locks[2][256];
 
 /* The directory of the ttybroker command: ttybrokerd and the preload are there. */
 static void find_bindir(void)
@@ -79,6 +89,11 @@ static void teardown(void)
 	}
 	daemon_pid = -1;
 	tu_reap_all(2000);
+	for (size_t i = 0; i < 2; i++)
+		if (sys_locks[i][0])
+			unlink(sys_locks[i]);
+	memset(sys_locks, 0, sizeof(sys_locks));
+	tu_pty_close(&term);
 	tu_pty_close(&pty);
 	unlink(sock_path);
 	unlink(log_path);
@@ -127,7 +142,8 @@ static void daemon_start(const char *policy)
 
 		if (log < 0 || dup2(log, 2) < 0)
 			_exit(127);
-		execl(bin, "ttybrokerd", "-f", "-v", "-p", env.policy, "-l", env.lockdir,
+		execl(bin, "ttybrokerd", "-f", "-v", "-p", env.policy,
+		      "-l", daemon_lockdir ? daemon_lockdir : env.lockdir,
 		      "-s", sock_path, (char *)NULL);
 		_exit(127);
 	}
@@ -151,11 +167,12 @@ static bool have(const char *prog)
 
 /*
  * Run the shell command CMD as nobody in a session of its own, with the
- * daemon's socket in the environment; stdout and stderr go to out_path.
- * In CMD, @ stands for the ttybroker command, % for the port's path and
- * # for a directory of nobody's.
+ * daemon's socket in the environment; stdout and stderr go to out_path,
+ * or, with TTY, all three to the slave of TTY, which becomes the tool's
+ * controlling terminal.  In CMD, @ stands for the ttybroker command, %
+ * for the port's path and # for a directory of nobody's.
  */
-static void tool_start(const char *cmd)
+static void tool_run(const char *cmd, const struct tu_pty *tty)
 {
 	char line[2048];
 	size_t n = 0;
@@ -180,7 +197,15 @@ static void tool_start(const char *cmd)
 
 		if (out < 0 || null < 0 || fchown(out, TU_NOBODY, TU_NOBODY) < 0 ||
 		    dup2(null, 0) < 0 || dup2(out, 1) < 0 || dup2(out, 2) < 0 ||
-		    setsid() < 0 || setgroups(0, NULL) < 0 ||
+		    setsid() < 0)
+			_exit(120);
+		if (tty) { /* a session leader's first open of a tty makes it its own */
+			int t = open(tty->path, O_RDWR | O_CLOEXEC);
+
+			if (t < 0 || dup2(t, 0) < 0 || dup2(t, 1) < 0 || dup2(t, 2) < 0)
+				_exit(121);
+		}
+		if (setgroups(0, NULL) < 0 ||
 		    setresgid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0 ||
 		    setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0)
 			_exit(120);
@@ -192,6 +217,11 @@ static void tool_start(const char *cmd)
 		_exit(127);
 	}
 	tool_pid = pid;
+}
+
+static void tool_start(const char *cmd)
+{
+	tool_run(cmd, NULL);
 }
 
 /* Wait for the tool; its exit status. */
@@ -270,7 +300,7 @@ Test(preload, picocom)
 	char out[4096];
 
 	if (!have("picocom"))
-		cr_skip_test("picocom is not installed");
+		tu_skip(teardown, "picocom is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("@ exec -- picocom -q -b 57600 -x 5000 %");
 	cr_assert(speed_becomes(B57600), "picocom set 57600 baud on the real port");
@@ -286,7 +316,7 @@ Test(preload, tio)
 	char out[4096];
 
 	if (!have("tio"))
-		cr_skip_test("tio is not installed");
+		tu_skip(teardown, "tio is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("(echo ping; sleep 8) | @ exec -- tio -b 115200 -r --response-timeout 8000 %");
 	/* tio -r sends its stdin, then prints the first line that comes back. */
@@ -322,9 +352,9 @@ static bool file_gets(const char *file, const char *needle)
 Test(preload, minicom)
 {
 	if (!have("minicom"))
-		cr_skip_test("minicom is not installed");
+		tu_skip(teardown, "minicom is not installed");
 	if (!have("script"))
-		cr_skip_test("script (bsdutils) is not installed");
+		tu_skip(teardown, "script (bsdutils) is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("TERM=vt100 HOME=# script -qfec "
 		   "'timeout -s KILL 6 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
@@ -340,7 +370,7 @@ Test(preload, minicom)
 Test(preload, screen)
 {
 	if (!have("screen"))
-		cr_skip_test("screen is not installed");
+		tu_skip(teardown, "screen is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("mkdir -m 700 #/s && SCREENDIR=#/s timeout 6 "
 		   "@ exec -- screen -D -m -L -Logfile #/screen.log % 57600");
@@ -356,7 +386,7 @@ Test(preload, pyserial)
 	char out[4096];
 
 	if (system("/usr/bin/python3 -c 'import serial' >/dev/null 2>&1") != 0)
-		cr_skip_test("python3 with pyserial (python3-serial) is not installed");
+		tu_skip(teardown, "python3 with pyserial (python3-serial) is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("@ exec -- /usr/bin/python3 -c \""
 		   "import serial; s = serial.Serial('%', 57600, timeout=8); "
@@ -380,7 +410,7 @@ Test(preload, pyserial)
 static void need_python(void)
 {
 	if (access("/usr/bin/python3", X_OK) != 0)
-		cr_skip_test("python3 is not installed");
+		tu_skip(teardown, "python3 is not installed");
 }
 
 Test(preload, denied_is_eacces_with_one_line)
@@ -509,7 +539,7 @@ Test(preload, exec_says_static)
 	snprintf(cmd, sizeof(cmd),
 		 "printf 'int main(void){return 0;}\\n' | cc -static -x c -o %s - 2>/dev/null", path);
 	if (system(cmd) != 0)
-		cr_skip_test("cannot link a static program here (no libc.a)");
+		tu_skip(teardown, "cannot link a static program here (no libc.a)");
 	daemon_start("permit * pts/*\n");
 	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
 	tool_start(cmd);
@@ -583,4 +613,300 @@ Test(preload, shell_redirection)
 	cr_assert_eq(tool_wait(), 0);
 	cr_assert(locks_gone());
 	close(keep);
+}
+
+/* ---- keystrokes: tool -> port --------------------------------------------- */
+
+static long now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000L + ts.tv_nsec / 1000000L;
+}
+
+/* Start CMD (as tool_start) on a terminal of its own, 80x24, in `term`. */
+static void tool_start_on_term(const char *cmd)
+{
+	struct winsize ws = { .ws_row = 24, .ws_col = 80 };
+
+	tu_pty_open(&term, TU_NOBODY);
+	cr_assert_eq(ioctl(term.master, TIOCSWINSZ, &ws), 0);
+	tool_run(cmd, &term);
+}
+
+/* Read what the tool wrote to its terminal and drop it: a full pty would stall it. */
+static void term_drain(void)
+{
+	char sink[4096];
+
+	while (read(term.master, sink, sizeof(sink)) > 0)
+		;
+}
+
+/*
+ * Wait until the tool has put its terminal in raw mode, ready for keys
+ * (tcgetattr on a pty master reads the slave's settings), draining it.
+ */
+static bool term_goes_raw(void)
+{
+	struct termios t;
+	long end = now_ms() + WAIT_MS;
+
+	cr_assert_eq(fcntl(term.master, F_SETFL, O_NONBLOCK), 0);
+	while (now_ms() < end) {
+		term_drain();
+		if (tcgetattr(term.master, &t) == 0 && !(t.c_lflag & ICANON))
+			return true;
+		usleep(20000);
+	}
+	return false;
+}
+
+/*
+ * Type KEYS into the tool's terminal until they come out of the serial
+ * port's master, retyping every half second (keys typed while a tool
+ * flushes its terminal are lost, as for a user), and keeping the
+ * terminal drained.  Bounded by WAIT_MS; no timing is asserted.
+ */
+static bool typed_reaches_port(const char *keys)
+{
+	char buf[4096];
+	size_t len = 0;
+	long end = now_ms() + WAIT_MS, next = 0;
+
+	buf[0] = '\0';
+	while (now_ms() < end) {
+		struct pollfd p[2] = { { .fd = pty.master, .events = POLLIN },
+				       { .fd = term.master, .events = POLLIN } };
+
+		if (now_ms() >= next) {
+			cr_assert_eq(write(term.master, keys, strlen(keys)), (ssize_t)strlen(keys));
+			next = now_ms() + 500;
+		}
+		if (poll(p, 2, 100) <= 0)
+			continue;
+		if (p[1].revents)
+			term_drain();
+		if (p[0].revents & POLLIN) {
+			ssize_t n;
+
+			if (len > sizeof(buf) / 2) { /* keep the tail: the needle may straddle */
+				memmove(buf, buf + len - 64, 64);
+				len = 64;
+			}
+			n = read(pty.master, buf + len, sizeof(buf) - 1 - len);
+			if (n > 0) {
+				len += (size_t)n;
+				buf[len] = '\0';
+				if (memmem(buf, len, keys, strlen(keys)))
+					return true;
+			}
+		}
+	}
+	return false;
+}
+
+/* The port is open and set up, the terminal raw: type KEYS and see them come out. */
+static void assert_keys_reach_port(speed_t speed, const char *keys)
+{
+	cr_assert(speed_becomes(speed), "the tool opened and set up the real port");
+	cr_assert(term_goes_raw(), "the tool put its terminal in raw mode");
+	cr_assert(typed_reaches_port(keys), "keys typed into the tool -> port: %s", keys);
+}
+
+Test(preload, picocom_keys_to_port)
+{
+	if (!have("picocom"))
+		tu_skip(teardown, "picocom is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start_on_term("@ exec -- picocom -q -b 57600 %");
+	assert_keys_reach_port(B57600, "kb-picocom");
+}
+
+Test(preload, tio_keys_to_port)
+{
+	if (!have("tio"))
+		tu_skip(teardown, "tio is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start_on_term("@ exec -- tio -b 115200 %");
+	assert_keys_reach_port(B115200, "kb-tio");
+}
+
+Test(preload, minicom_keys_to_port)
+{
+	if (!have("minicom"))
+		tu_skip(teardown, "minicom is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start_on_term("TERM=vt100 HOME=# @ exec -- minicom -o -D % -b 57600");
+	assert_keys_reach_port(B57600, "kb-minicom");
+}
+
+/* Attached screen: it forks its server, which opens the port. */
+Test(preload, screen_keys_to_port)
+{
+	if (!have("screen"))
+		tu_skip(teardown, "screen is not installed");
+	daemon_start("permit * pts/*\n");
+	tool_start_on_term("mkdir -m 700 #/s && TERM=vt100 SCREENDIR=#/s "
+			   "@ exec -- screen % 57600");
+	assert_keys_reach_port(B57600, "kb-screen");
+}
+
+/* ---- the client's own lock file (minicom's LCK..) ------------------------- */
+
+/* What the daemon logged (its audit lines with -v). */
+static void daemon_log(char *buf, size_t len)
+{
+	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
+
+	buf[n > 0 ? n : 0] = '\0';
+	if (fd >= 0)
+		close(fd);
+}
+
+/*
+ * A program that writes its own LCK.. file (its pid, as minicom does)
+ * before opening the port gets the port; its file is left as it is while
+ * held and after the release, and our LK.. name comes and goes.
+ */
+Test(preload, own_lock_file_is_the_clients)
+{
+	char out[4096], log[16384], lck[256], lk[256], name[LOCK_DEVNAME_MAX];
+	struct stat node;
+
+	need_python();
+	cr_assert_eq(chmod(env.lockdir, 01777), 0, "nobody may write its lock file");
+	tu_lockfile(&env, pty.port, lck, sizeof(lck));
+	cr_assert_eq(stat(pty.path, &node), 0);
+	cr_assert_eq(lock_devname(&node, name, sizeof(name)), 0);
+	snprintf(lk, sizeof(lk), "%s/%s", env.lockdir, name);
+	daemon_start("permit * pts/*\n");
+	{
+		char cmd[1536];
+
+		snprintf(cmd, sizeof(cmd),
+			 "@ exec -- /usr/bin/python3 -c \"import os, time\n"
+			 "lck = '%s'; mine = str(os.getpid()).rjust(10).encode() + b'\\n'\n"
+			 "fd = os.open(lck, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644); os.write(fd, mine); os.close(fd)\n"
+			 "st0 = os.stat(lck)\n"
+			 "p = os.open('%%', os.O_RDWR | os.O_NOCTTY); os.write(p, b'opened')\n"
+			 "os.read(p, 64); os.close(p)\n"
+			 "while os.path.exists('%s'): time.sleep(0.02)\n"
+			 "st1 = os.stat(lck)\n"
+			 "same = open(lck, 'rb').read() == mine and st1.st_ino == st0.st_ino and st1.st_mtime_ns == st0.st_mtime_ns\n"
+			 "print('kept' if same else 'changed'); os.unlink(lck)\"", lck, lk);
+		tool_start(cmd);
+	}
+	cr_assert(tu_pty_expect(&pty, "opened", WAIT_MS), "its own LCK.. file did not make it busy");
+	cr_assert(tu_exists(lk), "the broker's LK.. name, while it holds the port");
+	master_write("close\n"); /* it closes the port once it reads a line */
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "kept"), "its LCK.. file untouched while held and after release: %s",
+		  out);
+	cr_assert(tu_wait_path(lk, false, WAIT_MS), "the broker's LK.. name is released");
+	daemon_log(log, sizeof(log));
+	cr_assert(strstr(log, "the client's own lock file (its pid) left to it"),
+		  "the audit line says why: %s", log);
+}
+
+/* Another live program's LCK.. file still makes the port busy. */
+Test(preload, someone_elses_lock_file_is_busy)
+{
+	char out[4096], lck[256], buf[32];
+	int fd;
+
+	need_python();
+	tu_lockfile(&env, pty.port, lck, sizeof(lck));
+	fd = open(lck, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(buf, sizeof(buf), "%10d\n", (int)getpid());
+	cr_assert_eq(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
+	close(fd);
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "print('opened')\"");
+	cr_assert_eq(tool_wait(), 3);
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "errno EBUSY"), "EBUSY; it printed: %s", out);
+	cr_assert(tu_exists(lck), "the holder's lock file stays");
+}
+
+/*
+ * minicom with the system's lock directory, as installed: Debian's minicom
+ * has /var/lock compiled in (a link to /run/lock: strace shows
+ * stat("/var/lock"), then LCK..pts_N created O_EXCL with its pid, then
+ * the open of the port) and the daemon uses the same directory.  minicom
+ * gets the port; leaving it (C-a q, Enter) removes minicom's file, and the
+ * release removes ours.  Whatever is left in /run/lock is removed.
+ */
+Test(preload, minicom_with_system_lock_dir)
+{
+	char lck[256], lk[256], name[LOCK_DEVNAME_MAX], buf[64];
+	struct stat node, dir, st;
+	pid_t pid = 0;
+	int fd;
+
+	if (!have("minicom"))
+		tu_skip(teardown, "minicom is not installed");
+	if (lstat("/run/lock", &dir) != 0 || !S_ISDIR(dir.st_mode) ||
+	    (dir.st_mode & 01777) != 01777)
+		tu_skip(teardown, "/run/lock is not a world-writable sticky directory here");
+	cr_assert_eq(lock_name(pty.port, name, sizeof(name)), 0);
+	snprintf(lck, sizeof(lck), "/run/lock/%s", name);
+	cr_assert_eq(stat(pty.path, &node), 0);
+	cr_assert_eq(lock_devname(&node, name, sizeof(name)), 0);
+	snprintf(lk, sizeof(lk), "/run/lock/%s", name);
+	if (tu_exists(lck) || tu_exists(lk))
+		tu_skip(teardown, "%s or %s is already there (not ours to remove)", lck, lk);
+	snprintf(sys_locks[0], sizeof(sys_locks[0]), "%s", lck);
+	snprintf(sys_locks[1], sizeof(sys_locks[1]), "%s", lk);
+	daemon_lockdir = "/run/lock";
+	daemon_start("permit * pts/*\n");
+	tool_start_on_term("TERM=vt100 HOME=# @ exec -- minicom -D % -b 57600");
+	assert_keys_reach_port(B57600, "kb-minicom-lck");
+	/* The LCK.. file is minicom's: its pid, owned by nobody. */
+	cr_assert_eq(lstat(lck, &st), 0, "minicom wrote %s", lck);
+	cr_assert_eq(st.st_uid, TU_NOBODY);
+	fd = open(lck, O_RDONLY | O_CLOEXEC);
+	cr_assert_geq(fd, 0);
+	cr_assert_gt(read(fd, buf, sizeof(buf) - 1), 0);
+	close(fd);
+	pid = (pid_t)atoi(buf);
+	cr_assert_gt(pid, 0);
+	cr_assert(tu_exists(lk), "the broker took the device-number name");
+	/* Leave minicom: C-a q asks "Leave without reset?", Enter says yes. */
+	cr_assert_eq(write(term.master, "\001q", 2), 2);
+	usleep(300000);
+	cr_assert_eq(write(term.master, "\r", 1), 1);
+	cr_assert_geq(tool_wait(), 0);
+	cr_assert(tu_wait_path(lck, false, WAIT_MS), "minicom removed its own lock file");
+	cr_assert(tu_wait_path(lk, false, WAIT_MS), "the release removed ours");
+}
+
+/* A dead program's LCK.. file is stale: reclaimed, and gone after the release. */
+Test(preload, stale_lock_file_is_reclaimed)
+{
+	char lck[256], buf[32];
+	pid_t dead;
+	int fd, st;
+
+	need_python();
+	tu_lockfile(&env, pty.port, lck, sizeof(lck));
+	dead = fork();
+	cr_assert_geq(dead, 0);
+	if (dead == 0)
+		_exit(0);
+	cr_assert_eq(waitpid(dead, &st, 0), dead);
+	fd = open(lck, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(buf, sizeof(buf), "%10d\n", (int)dead);
+	cr_assert_eq(write(fd, buf, strlen(buf)), (ssize_t)strlen(buf));
+	close(fd);
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'opened')\"");
+	cr_assert(tu_pty_expect(&pty, "opened", WAIT_MS), "the stale file did not make it busy");
+	cr_assert_eq(tool_wait(), 0);
+	cr_assert(locks_gone(), "the reclaimed lock is released like any of ours");
 }

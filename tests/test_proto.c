@@ -685,7 +685,7 @@ enum list_mut {
 	LM_REASON_BUSY, LM_REASON_OVER, LM_HOLDER_EXCL, LM_HOLDER_OVER, LM_NEG_PID,
 	LM_FLAG_UNKNOWN, LM_IFNUM_LOW, LM_IFNUM_HIGH, LM_VID_NO_USB, LM_IFNUM_NO_USB,
 	LM_SERIAL_UNTERMINATED, LM_PATH_UNTERMINATED, LM_DETAIL_UNTERMINATED,
-	LM_POSITIVE_ERR, LM_USB_MAX, LM_POLICY_REASON, LM_HOLD_SELF,
+	LM_POSITIVE_ERR, LM_USB_MAX, LM_POLICY_REASON, LM_HOLD_SELF, LM_BROKER_REASON,
 };
 
 struct list_case {
@@ -748,6 +748,7 @@ static void build_list(uint16_t type, enum list_mut mut, union proto_msg *m)
 	case LM_DETAIL_UNTERMINATED: memset(e->detail, 'd', sizeof(e->detail)); break;
 	case LM_USB_MAX: e->vid = e->pid = 0xffff; e->ifnum = 255; break;
 	case LM_POLICY_REASON: e->reason = PROTO_R_POLICY; e->rule = 0; break;
+	case LM_BROKER_REASON: e->reason = PROTO_R_BROKER; e->rule = 0; break;
 	case LM_HOLD_SELF: e->holder = PROTO_HOLD_SELF; e->flags = PROTO_LIST_PTY;
 		e->vid = e->pid = 0; e->ifnum = -1; break;
 	default: break;
@@ -766,6 +767,7 @@ ParameterizedTestParameters(proto, list)
 		{ PROTO_LIST_ENTRY, LM_USB_MAX, true },
 		{ PROTO_LIST_ENTRY, LM_POLICY_REASON, true },
 		{ PROTO_LIST_ENTRY, LM_HOLD_SELF, true },
+		{ PROTO_LIST_ENTRY, LM_BROKER_REASON, true },
 		{ PROTO_LIST_ENTRY, LM_FD, false },
 		{ PROTO_LIST_ENTRY, LM_SENDER, false },
 		{ PROTO_LIST_ENTRY, LM_RESERVED, false },

@@ -132,7 +132,7 @@ static int run(const char *cmd, char *out, size_t len)
 static void need_analyze(void)
 {
 	if (access(ANALYZE, X_OK) < 0)
-		cr_skip_test(ANALYZE " is missing (Debian package systemd)");
+		tu_skip(teardown, ANALYZE " is missing (Debian package systemd)");
 }
 
 TestSuite(units, .init = setup, .fini = teardown, .timeout = 60);
@@ -196,7 +196,7 @@ Test(units, verify)
 
 	need_analyze();
 	if (!u.daemon[0])
-		cr_skip_test("no ttybrokerd beside $TTYBROKER_BIN: ExecStart cannot be checked");
+		tu_skip(teardown, "no ttybrokerd beside $TTYBROKER_BIN: ExecStart cannot be checked");
 	snprintf(cmd, sizeof(cmd), "cd '%s' && " ANALYZE " verify --man=no "
 		 "ttybroker.socket ttybroker.service 2>&1", u.dir);
 	cr_assert_eq(run(cmd, out, sizeof(out)), 0, "%s:\n%s", cmd, out);
@@ -289,7 +289,7 @@ static pid_t start_activated(const struct tu_env *env, const char *sock)
 		execv(argv[0], argv);
 		_exit(127);
 	}
-	cr_assert(tu_wait_path(sock, true, WAIT_MS), "systemd-socket-activate listens");
+	cr_assert(tu_wait_listening(sock, WAIT_MS), "systemd-socket-activate listens");
 	cr_assert_eq(chmod(sock, (mode_t)strtol(mode, NULL, 8)), 0);
 	return pid;
 }
@@ -337,6 +337,35 @@ static _Noreturn void nobody_client(const char *sock, const char *port, int held
 	_exit(0);
 }
 
+/*
+ * Why start_activated() waits for the listen() and not for the path: a
+ * socket that is bound but not yet listening refuses connect(), which made
+ * activated_daemon_serves_nobody fail now and then under load.
+ */
+Test(units, bound_is_not_listening)
+{
+	struct sockaddr_un sa = { .sun_family = AF_UNIX };
+	struct tu_env env;
+	int s, c;
+
+	tu_env_init(&env);
+	snprintf(sa.sun_path, sizeof(sa.sun_path), "%s/bound.sock", env.dir);
+	s = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	c = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
+	cr_assert(s >= 0 && c >= 0);
+	cr_assert_eq(bind(s, (struct sockaddr *)&sa, sizeof(sa)), 0);
+	cr_expect(tu_exists(sa.sun_path), "the path exists from bind()");
+	cr_expect_not(tu_wait_listening(sa.sun_path, 50), "bound is not listening");
+	cr_expect_eq(connect(c, (struct sockaddr *)&sa, sizeof(sa)), -1);
+	cr_expect_eq(errno, ECONNREFUSED, "connect before listen: %s", strerror(errno));
+	cr_assert_eq(listen(s, 1), 0);
+	cr_expect(tu_wait_listening(sa.sun_path, 1000), "listening after listen()");
+	close(c);
+	close(s);
+	unlink(sa.sun_path);
+	tu_env_fini(&env);
+}
+
 /* The service's command line, activated as the units do, serves nobody. */
 Test(units, activated_daemon_serves_nobody)
 {
@@ -349,9 +378,9 @@ Test(units, activated_daemon_serves_nobody)
 	int st, held[2], go[2];
 
 	if (!u.daemon[0])
-		cr_skip_test("no ttybrokerd beside $TTYBROKER_BIN");
+		tu_skip(teardown, "no ttybrokerd beside $TTYBROKER_BIN");
 	if (access(ACTIVATE, X_OK) < 0)
-		cr_skip_test(ACTIVATE " is missing (Debian package systemd)");
+		tu_skip(teardown, ACTIVATE " is missing (Debian package systemd)");
 	tu_env_init(&env);
 	tu_pty_open(&pty, TU_NOBODY);
 	tu_policy(&env, "permit nobody %s\n", pty.port);

@@ -6,7 +6,9 @@
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <grp.h>
+#include <limits.h>
 #include <poll.h>
 #include <signal.h>
 #include <stdarg.h>
@@ -272,6 +274,40 @@ bool tu_wait_path(const char *path, bool want, int timeout_ms)
 	return true;
 }
 
+/* Is a socket bound to PATH listening (__SO_ACCEPTCON in /proc/net/unix)? */
+static bool tu_listening(const char *path)
+{
+	char line[512 + PATH_MAX];
+	bool found = false;
+	FILE *f = fopen("/proc/net/unix", "re");
+
+	if (!f)
+		return false;
+	while (!found && fgets(line, sizeof(line), f)) {
+		unsigned long flags;
+		char name[PATH_MAX];
+
+		/* Num RefCount Protocol Flags Type St Inode Path */
+		if (sscanf(line, "%*s %*s %*s %lx %*s %*s %*s %4095s", &flags, name) == 2 &&
+		    strcmp(name, path) == 0 && (flags & 0x10000))
+			found = true;
+	}
+	fclose(f);
+	return found;
+}
+
+bool tu_wait_listening(const char *path, int timeout_ms)
+{
+	long end = tu_now_ms() + timeout_ms;
+
+	while (!tu_listening(path)) {
+		if (tu_now_ms() > end)
+			return false;
+		usleep(2000);
+	}
+	return true;
+}
+
 bool tu_proc_status(pid_t pid, const char *key, char *out, size_t len)
 {
 	char path[64], line[512];
@@ -389,7 +425,7 @@ static const char tu_list_json_py[] =
 	"N = type(None)\n"
 	"F = {'port': str, 'by_id': (str, N), 'by_path': (str, N), 'pty': bool,\n"
 	"     'usb': (dict, N), 'phys_path': (str, N), 'verdict': str, 'rule': (str, N),\n"
-	"     'rule_line': (int, N), 'policy_error': (str, N), 'holder': str,\n"
+	"     'rule_line': (int, N), 'error': (str, N), 'holder': str,\n"
 	"     'holder_pid': (int, N), 'holder_comm': (str, N)}\n"
 	"out = {}\n"
 	"for line in sys.stdin.read().splitlines():\n"
@@ -397,7 +433,8 @@ static const char tu_list_json_py[] =
 	"    assert set(o) == set(F), sorted(o)\n"
 	"    for k, t in F.items():\n"
 	"        assert isinstance(o[k], t) and not (t == int and isinstance(o[k], bool)), k\n"
-	"    assert o['verdict'] in ('permit', 'deny', 'policy-invalid'), o['verdict']\n"
+	"    assert o['verdict'] in ('permit', 'deny', 'policy-invalid', 'unknown'), o['verdict']\n"
+	"    assert (o['error'] is None) == (o['verdict'] in ('permit', 'deny'))\n"
 	"    assert o['holder'] in ('free', 'lockfile', 'flock', 'self'), o['holder']\n"
 	"    assert (o['rule'] is None) == (o['rule_line'] is None)\n"
 	"    assert o['port'] not in out, 'listed twice: ' + o['port']\n"
@@ -421,4 +458,148 @@ int tu_list_json(const char *json, char *const ports[], char *summary, size_t le
 	if (len && summary[0] && summary[strlen(summary) - 1] == '\n')
 		summary[strlen(summary) - 1] = '\0';
 	return st;
+}
+
+/* ---- branch sysid: fake sysfs trees ------------------------------------ */
+
+void tu_sysfs_init(struct tu_sysfs *s)
+{
+	snprintf(s->root, sizeof(s->root), "/tmp/tb-sysfs.XXXXXX");
+	cr_assert_not_null(mkdtemp(s->root), "mkdtemp: %s", strerror(errno));
+	tu_sysfs_dir(s, "dev/char", NULL);
+	tu_sysfs_dir(s, "devices", NULL);
+}
+
+static int tu_rm_entry(const char *path, const struct stat *st, int type,
+		       struct FTW *ftw)
+{
+	(void)st;
+	(void)ftw;
+	if (type == FTW_DP)
+		rmdir(path);
+	else
+		unlink(path);
+	return 0;
+}
+
+void tu_rm_tree(const char *path)
+{
+	nftw(path, tu_rm_entry, 16, FTW_DEPTH | FTW_PHYS);
+}
+
+void tu_sysfs_fini(struct tu_sysfs *s)
+{
+	if (!s->root[0])
+		return;
+	tu_rm_tree(s->root);
+	s->root[0] = '\0';
+}
+
+void tu_sysfs_dir(struct tu_sysfs *s, const char *rel, const char *subsystem)
+{
+	char path[512];
+
+	for (const char *p = rel;; p++) {
+		if (*p == '/' || *p == '\0') {
+			snprintf(path, sizeof(path), "%s/%.*s", s->root, (int)(p - rel), rel);
+			if (mkdir(path, 0755) < 0)
+				cr_assert_eq(errno, EEXIST, "mkdir %s: %s", path, strerror(errno));
+		}
+		if (*p == '\0')
+			break;
+	}
+	if (subsystem) {
+		char target[128];
+
+		snprintf(target, sizeof(target), "../../../bus/%s", subsystem);
+		snprintf(path, sizeof(path), "%s/subsystem", rel);
+		tu_sysfs_link(s, path, target);
+	}
+}
+
+void tu_sysfs_attr(struct tu_sysfs *s, const char *rel, const char *name,
+		   const char *data, size_t len)
+{
+	char path[512];
+	int fd;
+
+	snprintf(path, sizeof(path), "%s/%s/%s", s->root, rel, name);
+	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
+	cr_assert_eq(write(fd, data, len), (ssize_t)len);
+	close(fd);
+}
+
+void tu_sysfs_value(struct tu_sysfs *s, const char *rel, const char *name,
+		    const char *value)
+{
+	char buf[4096];
+	int n = snprintf(buf, sizeof(buf), "%s\n", value);
+
+	cr_assert(n > 0 && (size_t)n < sizeof(buf));
+	tu_sysfs_attr(s, rel, name, buf, (size_t)n);
+}
+
+void tu_sysfs_link(struct tu_sysfs *s, const char *rel, const char *target)
+{
+	char path[512];
+
+	snprintf(path, sizeof(path), "%s/%s", s->root, rel);
+	cr_assert_eq(symlink(target, path), 0, "symlink %s: %s", path, strerror(errno));
+}
+
+void tu_sysfs_usb_device(struct tu_sysfs *s, const char *rel, unsigned int vid,
+			 unsigned int pid, unsigned int cls, const char *serial,
+			 const char *manufacturer, const char *product)
+{
+	char buf[16];
+
+	tu_sysfs_dir(s, rel, "usb");
+	snprintf(buf, sizeof(buf), "%04x", vid);
+	tu_sysfs_value(s, rel, "idVendor", buf);
+	snprintf(buf, sizeof(buf), "%04x", pid);
+	tu_sysfs_value(s, rel, "idProduct", buf);
+	snprintf(buf, sizeof(buf), "%02x", cls);
+	tu_sysfs_value(s, rel, "bDeviceClass", buf);
+	if (serial)
+		tu_sysfs_value(s, rel, "serial", serial);
+	if (manufacturer)
+		tu_sysfs_value(s, rel, "manufacturer", manufacturer);
+	if (product)
+		tu_sysfs_value(s, rel, "product", product);
+}
+
+void tu_sysfs_usb_interface(struct tu_sysfs *s, const char *rel, unsigned int ifnum)
+{
+	char buf[8];
+
+	tu_sysfs_dir(s, rel, "usb");
+	snprintf(buf, sizeof(buf), "%02x", ifnum);
+	tu_sysfs_value(s, rel, "bInterfaceNumber", buf);
+	tu_sysfs_value(s, rel, "bInterfaceClass", "ff");
+}
+
+void tu_sysfs_tty(struct tu_sysfs *s, const char *rel, unsigned int maj, unsigned int min)
+{
+	char buf[32], path[512], target[512];
+
+	tu_sysfs_dir(s, rel, NULL);
+	snprintf(path, sizeof(path), "%s/subsystem", rel);
+	tu_sysfs_link(s, path, "../../../../class/tty");
+	snprintf(buf, sizeof(buf), "%u:%u", maj, min);
+	tu_sysfs_value(s, rel, "dev", buf);
+	snprintf(path, sizeof(path), "dev/char/%s", buf);
+	snprintf(target, sizeof(target), "../../%s", rel);
+	tu_sysfs_link(s, path, target);
+}
+
+const char *tu_sysfs_xhci(struct tu_sysfs *s)
+{
+	static const char hub[] = "devices/pci0000:00/0000:00:14.0/usb1";
+
+	tu_sysfs_dir(s, "devices/pci0000:00", NULL);
+	tu_sysfs_dir(s, "devices/pci0000:00/0000:00:14.0", "pci");
+	tu_sysfs_usb_device(s, hub, 0x1d6b, 0x0002, 0x09, "0000:00:14.0",
+			    "Linux 6.1.0 xhci-hcd", "xHCI Host Controller");
+	return hub;
 }

@@ -64,6 +64,16 @@ int tu_wait(pid_t pid, int timeout_ms);
 bool tu_wait_path(const char *path, bool want, int timeout_ms);
 
 /*
+ * Poll /proc/net/unix until a socket bound to PATH is listening, or
+ * TIMEOUT_MS passes.  The path exists from bind(); a connect() before the
+ * listen() that follows is refused, so "the path exists" is not "ready".
+ */
+bool tu_wait_listening(const char *path, int timeout_ms);
+
+/* Remove PATH and everything below it (no symlink followed). */
+void tu_rm_tree(const char *path);
+
+/*
  * Children of PID (single-threaded) from /proc/PID/task/PID/children: the
  * first MAX into OUT; returns how many there are in all, or -1.
  */
@@ -107,5 +117,46 @@ int tu_run_as(uid_t uid, char *const argv[], char *const envp[], const char *in,
  * python's exit status (0 ok).
  */
 int tu_list_json(const char *json, char *const ports[], char *summary, size_t len);
+
+/* ---- branch sysid: fake sysfs trees ------------------------------------ */
+
+/*
+ * A fake sysfs root in a temporary directory, for sysid_read() and the
+ * engine's sysdir: directories, attribute files, "subsystem" links (only
+ * their last component is ever read) and dev/char/MAJ:MIN links, as the
+ * kernel lays them out.  REL paths are relative to the root.
+ */
+struct tu_sysfs {
+	char root[64];
+};
+
+/* mkdtemp a root with dev/char and devices; fails the test on error. */
+void tu_sysfs_init(struct tu_sysfs *s);
+/* Remove the whole tree (never following a link). */
+void tu_sysfs_fini(struct tu_sysfs *s);
+/* mkdir -p REL; with SUBSYSTEM (may be NULL) a REL/subsystem link to it. */
+void tu_sysfs_dir(struct tu_sysfs *s, const char *rel, const char *subsystem);
+/* Write REL/NAME: LEN bytes of DATA (a sysfs value ends with "\n"). */
+void tu_sysfs_attr(struct tu_sysfs *s, const char *rel, const char *name,
+		   const char *data, size_t len);
+/* tu_sysfs_attr() of a string with the newline sysfs appends. */
+void tu_sysfs_value(struct tu_sysfs *s, const char *rel, const char *name,
+		    const char *value);
+/* Any symlink REL -> TARGET. */
+void tu_sysfs_link(struct tu_sysfs *s, const char *rel, const char *target);
+/*
+ * A USB device at REL (subsystem usb): idVendor, idProduct, bDeviceClass
+ * (0x09: a hub) and the strings that are not NULL.
+ */
+void tu_sysfs_usb_device(struct tu_sysfs *s, const char *rel, unsigned int vid,
+			 unsigned int pid, unsigned int cls, const char *serial,
+			 const char *manufacturer, const char *product);
+/* A USB interface at REL (subsystem usb) with bInterfaceNumber IFNUM. */
+void tu_sysfs_usb_interface(struct tu_sysfs *s, const char *rel, unsigned int ifnum);
+/* A tty at REL (subsystem tty, its dev file) and dev/char/MAJ:MIN to it. */
+void tu_sysfs_tty(struct tu_sysfs *s, const char *rel, unsigned int maj, unsigned int min);
+/* An xHCI host: devices/pci0000:00/0000:00:14.0 (pci) and its root hub
+ * usb1 (1d6b:0002, a hub).  Returns that root hub's REL path. */
+const char *tu_sysfs_xhci(struct tu_sysfs *s);
 
 #endif
