@@ -27,12 +27,16 @@
 #include "proto.h"
 #include "testutil.h"
 
-#define POLICY_TEXT                         \
-	"permit nobody ttyUSB0 pts/*\n"     \
-	"deny * ttyS*\n"                    \
-	"permit nobody ttyS2 ttyS3 tty5\n"
+#define POLICY_TEXT                          \
+	"permit nobody pts/*\n"              \
+	"deny * ttyS*\n"                     \
+	"permit nobody ttyS2 ttyS3 tty5\n"   \
+	"permit nobody usb:0403:6001:A1*\n"
 
-static char root[64];
+#define XHCI "devices/pci0000:00/0000:00:14.0/usb1"
+
+static char root[48];
+static struct tu_sysfs fs; /* ROOT/sys, removed with ROOT */
 static struct engine eng;
 static struct engine_client cl;
 
@@ -84,24 +88,17 @@ static void node(const char *name, unsigned int maj, unsigned int min, uid_t uid
 }
 
 /*
- * A tty NAME with hardware behind it at sysfs DEVPATH (below devices/),
- * with /sys/dev/char/M:m and /sys/class/tty/NAME pointing there.
+ * A tty NAME at sysfs REL (below the sysfs root), with /sys/dev/char/M:m
+ * and /sys/class/tty/NAME pointing there.
  */
-static void sys_tty(const char *name, const char *devpath, unsigned int maj,
-		    unsigned int min)
+static void sys_tty(const char *name, const char *rel, unsigned int maj, unsigned int min)
 {
-	char path[200], target[200];
+	char path[200], target[300];
 
-	snprintf(path, sizeof(path), "sys/devices/%s/tty/%s", devpath, name);
-	mkdirs(path);
-	snprintf(path, sizeof(path), "sys/devices/%s/tty/%s/subsystem", devpath, name);
-	link_to("/sys/class/tty", path);
-	snprintf(path, sizeof(path), "sys/dev/char/%u:%u", maj, min);
-	snprintf(target, sizeof(target), "../../devices/%s/tty/%s", devpath, name);
-	link_to(target, path);
-	snprintf(path, sizeof(path), "sys/class/tty/%s", name);
-	snprintf(target, sizeof(target), "../../devices/%s/tty/%s", devpath, name);
-	link_to(target, path);
+	tu_sysfs_tty(&fs, rel, maj, min);
+	snprintf(path, sizeof(path), "class/tty/%s", name);
+	snprintf(target, sizeof(target), "../../%s", rel);
+	tu_sysfs_link(&fs, path, target);
 }
 
 static void setup(void)
@@ -116,27 +113,33 @@ static void setup(void)
 	mkdirs("sys/dev/char");
 	mkdirs("sys/class/tty");
 	mkdirs("lock");
+	snprintf(fs.root, sizeof(fs.root), "%s/sys", root);
 
-	/* A USB-serial adapter with udev's links (and a decoy of each). */
-	sys_tty("ttyUSB0", "pci0000:00/0000:00:14.0/usb1/1-1/1-1:1.0/ttyUSB0", 188, 0);
+	/* An FT232R USB-serial adapter with udev's links (and decoys). */
+	tu_sysfs_xhci(&fs);
+	tu_sysfs_usb_device(&fs, XHCI "/1-1", 0x0403, 0x6001, 0x00, "A12345", "FTDI",
+			    "FT232R USB UART");
+	tu_sysfs_usb_interface(&fs, XHCI "/1-1/1-1:1.0", 0);
+	tu_sysfs_dir(&fs, XHCI "/1-1/1-1:1.0/ttyUSB0", "usb-serial");
+	sys_tty("ttyUSB0", XHCI "/1-1/1-1:1.0/ttyUSB0/tty/ttyUSB0", 188, 0);
 	node("ttyUSB0", 188, 0, 0);
 	link_to("../../ttyUSB0", "dev/serial/by-id/usb-FTDI_FT232R_USB_UART_A12345-if00-port0");
 	link_to("../../ttyUSB0", "dev/serial/by-id/zz-second-link");
 	link_to("../../ttyUSB0/x", "dev/serial/by-id/a-bad-target");
 	link_to("../../ttyUSB0", "dev/serial/by-path/pci-0000:00:14.0-usb-0:1:1.0-port0");
 	/* A 16550 with a UART, a placeholder without one, a VT, a virtual tty. */
-	sys_tty("ttyS2", "pnp0/00:05", 4, 66);
-	put("sys/devices/pnp0/00:05/tty/ttyS2/type", "4\n");
+	sys_tty("ttyS2", "devices/pnp0/00:05/tty/ttyS2", 4, 66);
+	tu_sysfs_value(&fs, "devices/pnp0/00:05/tty/ttyS2", "type", "4");
 	node("ttyS2", 4, 66, 0);
-	sys_tty("ttyS3", "platform/serial8250", 4, 67);
-	put("sys/devices/platform/serial8250/tty/ttyS3/type", "0\n");
+	sys_tty("ttyS3", "devices/platform/serial8250/tty/ttyS3", 4, 67);
+	tu_sysfs_value(&fs, "devices/platform/serial8250/tty/ttyS3", "type", "0");
 	node("ttyS3", 4, 67, 0);
-	sys_tty("tty5", "virtual/tty", 4, 5);
+	sys_tty("tty5", "devices/virtual/tty/tty5", 4, 5);
 	node("tty5", 4, 5, 0);
-	sys_tty("ttyprintk", "virtual/tty", 5, 3);
+	sys_tty("ttyprintk", "devices/virtual/tty/ttyprintk", 5, 3);
 	node("ttyprintk", 5, 3, 0);
 	/* In sysfs but not in /dev: not a port here. */
-	sys_tty("ttyACM0", "pci0000:00/0000:00:14.0/usb1/1-2/1-2:1.0/tty", 166, 0);
+	sys_tty("ttyACM0", XHCI "/1-2/1-2:1.0/tty/ttyACM0", 166, 0);
 	/* Ptys: nobody's two, root's one (and ptmx). */
 	node("pts/4", 136, 4, TU_NOBODY);
 	node("pts/10", 136, 10, TU_NOBODY);
@@ -237,7 +240,8 @@ ParameterizedTestParameters(list, entries)
 		{ "pts/10", PROTO_R_OK, 1, PROTO_LIST_PTY, "", "" },
 		{ "pts/4", PROTO_R_OK, 1, PROTO_LIST_PTY, "", "" },
 		{ "ttyS2", PROTO_R_OK, 3, 0, "", "" },
-		{ "ttyUSB0", PROTO_R_OK, 1, 0, "usb-FTDI_FT232R_USB_UART_A12345-if00-port0",
+		{ "ttyUSB0", PROTO_R_OK, 4, PROTO_LIST_USB,
+		  "usb-FTDI_FT232R_USB_UART_A12345-if00-port0",
 		  "pci-0000:00:14.0-usb-0:1:1.0-port0" },
 	};
 
@@ -268,7 +272,19 @@ ParameterizedTest(struct entry_case *c, list, entries)
 	cr_assert_str_eq(rep.list_entry.by_path, c->by_path);
 	cr_assert_eq(rep.list_entry.holder, PROTO_HOLD_NONE);
 	cr_assert_eq(rep.list_entry.holder_pid, 0);
-	cr_assert_eq(rep.list_entry.ifnum, -1);
+	if (!(c->flags & PROTO_LIST_USB)) {
+		cr_assert_eq(rep.list_entry.ifnum, -1);
+		cr_assert_str_eq(rep.list_entry.serial, "");
+		return;
+	}
+	/* The identity sysid_read() finds above the tty, which decided. */
+	cr_assert_eq(rep.list_entry.vid, 0x0403);
+	cr_assert_eq(rep.list_entry.pid, 0x6001);
+	cr_assert_eq(rep.list_entry.ifnum, 0);
+	cr_assert_str_eq(rep.list_entry.serial, "A12345");
+	cr_assert_str_eq(rep.list_entry.manufacturer, "FTDI");
+	cr_assert_str_eq(rep.list_entry.product, "FT232R USB UART");
+	cr_assert_str_neq(rep.list_entry.path, "", "the physical path");
 }
 
 /* Holders: a live LCK.. file, its LK.. twin, a stale one, none. */
