@@ -42,6 +42,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
+#include "share.h"
 
 _Static_assert(POLICY_CANON_MAX == 2u * 1024u * 1024u,
 	       "proto.c bounds PROTO_POLICY's length the same way");
@@ -58,6 +59,7 @@ struct dclient {
 	int sock;
 	int pidfd;  /* the client process; readable once it exited */
 	struct engine_client ec;
+	struct share_client sc; /* its place in lines for busy ports (share.c) */
 	uint32_t conn;          /* connection id, for the parent's identity reply */
 	bool ready;             /* PROTO_READY sent: requests are served          */
 	struct timespec ident_by; /* !ready: send PROTO_READY by then, names or not */
@@ -66,6 +68,7 @@ struct dclient {
 struct dengine {
 	const struct daemon_config *cfg;
 	struct engine eng;
+	struct share share;       /* lines for busy ports, take-overs */
 	int listener;
 	bool activated;           /* the listener came from socket activation */
 	int parent;               /* our end of the socketpair with the parent */
@@ -561,6 +564,8 @@ static void daemon_accept(struct dengine *d)
 	c->sock = fd;
 	c->pidfd = pidfd;
 	engine_client_init(&c->ec, uc.pid, uc.uid, uc.gid);
+	c->sc.ec = &c->ec;
+	c->sc.sock = fd;
 	c->ec.subject.ngroups = len / sizeof(gid_t);
 	memcpy(c->ec.subject.groups, groups, len);
 	/* PROTO_READY once the parent named the client (or gave up). */
@@ -570,6 +575,7 @@ static void daemon_accept(struct dengine *d)
 		goto drop;
 	}
 	d->clients[d->nclients++] = c;
+	share_attach(&d->share, &c->sc);
 	log_debug("client pid=%d uid=%u gid=%u connected (%u clients)", (int)uc.pid,
 		  (unsigned int)uc.uid, (unsigned int)uc.gid, d->nclients);
 	return;
@@ -582,6 +588,7 @@ static void daemon_client_end(struct dengine *d, unsigned int i)
 {
 	struct dclient *c = d->clients[i];
 
+	share_detach(&d->share, &c->sc);
 	engine_client_end(&d->eng, &c->ec);
 	close(c->sock);
 	close(c->pidfd);
@@ -656,11 +663,10 @@ send:
 static int daemon_serve(struct dengine *d, struct dclient *c)
 {
 	char buf[PROTO_MSG_MAX];
-	struct proto_open_reply rep;
 	union proto_msg msg;
 	struct ucred cred;
 	ssize_t n;
-	int unread, fd, r;
+	int unread;
 
 	n = fdpass_recv(c->sock, buf, sizeof(buf), NULL, &cred);
 	if (n == -EAGAIN || n == -EINTR)
@@ -678,8 +684,10 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 			  (unsigned int)cred.gid);
 		return -1;
 	}
+	/* A client that was sent notices or events may not have read them
+	 * yet when it sends (a release crossing a take-over request). */
 	unread = fdpass_unread(c->sock);
-	if (unread != 0) {
+	if (unread != 0 && !(c->sc.async && unread > 0 && (unsigned int)unread <= SHARE_UNREAD_MAX)) {
 		log_warnx("dropping client pid=%d: request sent before reading the "
 			  "previous reply", (int)c->ec.pid);
 		return -1;
@@ -688,23 +696,17 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 		log_warnx("dropping client pid=%d: malformed message", (int)c->ec.pid);
 		return -1;
 	}
-	if (msg.hdr.type == PROTO_REVOKE)
+	if (msg.hdr.type == PROTO_REVOKE) {
+		share_kick(&d->share);
 		return daemon_serve_revoke(d, c, &msg.revoke);
+	}
 	if (msg.hdr.type == PROTO_RELEASE) {
-		if (engine_release(&d->eng, &c->ec, msg.release.handle) < 0)
+		if (share_release(&d->share, &c->sc, msg.release.handle) < 0)
 			log_warnx("client pid=%d: release of unknown handle %u ignored",
 				  (int)c->ec.pid, msg.release.handle);
 		return 0;
 	}
-	fd = engine_open(&d->eng, &c->ec, &msg.open, &rep);
-	r = fdpass_send(c->sock, &rep, sizeof(rep), fd);
-	if (r < 0) {
-		daemon_send_failed(c, r);
-		if (rep.handle)
-			engine_release(&d->eng, &c->ec, rep.handle);
-		return -1;
-	}
-	return 0;
+	return share_open(&d->share, &c->sc, &msg.open);
 }
 
 /*
@@ -741,6 +743,7 @@ static void daemon_apply_policy(struct dengine *d, int memfd, uint32_t len)
 	free(text);
 	for (unsigned int i = 0; i < d->nclients; i++)
 		revoked += engine_recheck(&d->eng, &d->clients[i]->ec);
+	share_kick(&d->share);
 	log_info("reload: policy %s applied; %u port(s) revoked", d->eng.policy_path,
 		 revoked);
 }
@@ -788,6 +791,42 @@ static int daemon_engine_channel(struct dengine *d)
 	return 0;
 }
 
+/*
+ * The lines for busy ports: serve what is due, then end the clients a
+ * notice, event or late reply could not reach (which may free a port for
+ * the next in line: again until none is left).
+ */
+static void daemon_share_round(struct dengine *d)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		share_tick(&d->share);
+		for (unsigned int i = d->nclients; i-- > 0;)
+			if (d->clients[i]->sc.dead) {
+				daemon_client_end(d, i);
+				again = true;
+			}
+	}
+}
+
+/* The ppoll timeout: names (daemon_ident_wait) or the lines, the sooner. */
+static struct timespec *daemon_timeout(const struct dengine *d, struct timespec *ts)
+{
+	struct timespec *t = daemon_ident_wait(d, ts);
+	long ms = share_timeout(&d->share);
+	struct timespec s;
+
+	if (ms < 0)
+		return t;
+	s.tv_sec = ms / 1000;
+	s.tv_nsec = (ms % 1000) * 1000000L;
+	if (!t || daemon_ts_before(&s, t))
+		*ts = s;
+	return ts;
+}
+
 /* The engine's loop: until SIGTERM or the parent's end. */
 static void daemon_engine_loop(struct dengine *d)
 {
@@ -806,7 +845,7 @@ static void daemon_engine_loop(struct dengine *d)
 			d->pfd[3 + 2 * i] = (struct pollfd){ .fd = d->clients[i]->pidfd,
 							     .events = POLLIN };
 		}
-		timeout = daemon_ident_wait(d, &ts);
+		timeout = daemon_timeout(d, &ts);
 		if (ppoll(d->pfd, 2 + 2 * (nfds_t)n, timeout, &none) < 0) {
 			if (errno == EINTR)
 				continue;
@@ -834,6 +873,7 @@ static void daemon_engine_loop(struct dengine *d)
 		}
 		if (d->pfd[1].revents & POLLIN)
 			daemon_accept(d);
+		daemon_share_round(d);
 	}
 }
 
@@ -854,6 +894,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	d->pfd = calloc(2 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
 	if (!d->clients || !d->pfd)
 		fatal("client table");
+	share_init(&d->share, &d->eng, cfg->grace_ms);
 	/* Identity requests to the parent never wait (daemon_ident_ask). */
 	if (fcntl(d->parent, F_SETFL, O_NONBLOCK) < 0)
 		fatal("parent channel");
@@ -874,6 +915,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	daemon_engine_loop(d);
 	while (d->nclients)
 		daemon_client_end(d, d->nclients - 1);
+	share_fini(&d->share);
 	_exit(0);
 }
 

@@ -55,6 +55,7 @@ struct daemon_config {
 	unsigned int max_conn;
 	unsigned int max_per_uid;
 	unsigned int max_ports;
+	unsigned int grace_ms;    /* -g: a yielding holder's time to let go */
 };
 
 /*
