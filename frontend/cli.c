@@ -223,8 +223,12 @@ int cli_open_failed(const struct cli *c, const char *name, int err,
 		return cli_fail(tb_reason_exit(st->reason), "%s: %s (no rule in %s matches)",
 				port, tb_reason_str(st->reason), policy);
 	if (st->reason == TB_R_BUSY) {
+		char detail[4 * sizeof(st->detail) + 1];
+
 		cli_busy_text(st, text, sizeof(text));
-		return cli_fail(tb_reason_exit(st->reason), "%s: %s", port, text);
+		cli_escape(st->detail, strlen(st->detail), detail, sizeof(detail));
+		return cli_fail(tb_reason_exit(st->reason), "%s: %s%s%s", port, text,
+				detail[0] ? "; " : "", detail);
 	}
 	if (st->reason == TB_R_POLICY) {
 		cli_policy_text(st, text, sizeof(text));
