@@ -211,21 +211,26 @@ static void share_event(struct share_client *sc, uint32_t ev, uint32_t handle,
 
 /*
  * May TAKER take HOLDER's hold on KNAME?  NULL if so, else why not.  Only
- * a hold opened with PROTO_OPEN_YIELD is ever taken, and by default only
- * by the holder's own user or root.
+ * a hold opened with PROTO_OPEN_YIELD is ever taken, by the holder's own
+ * user, root, or whom a policy "take" rule covering both names (*RULE).
  */
 static const char *share_take_refusal(const struct share *sh,
 				      const struct share_client *taker,
 				      const struct share_client *holder,
-				      const struct engine_hold *h)
+				      const struct engine_hold *h, const char *kname,
+				      unsigned int *rule)
 {
-	(void)sh;
+	*rule = 0;
 	if (!holder)
 		return "the holder is not a client of ttybrokerd: it cannot be asked to yield";
 	if (!(h->flags & PROTO_OPEN_YIELD))
 		return "the holder did not offer to yield (--yield)";
-	if (taker->ec->uid != 0 && taker->ec->uid != holder->ec->uid)
-		return "not allowed to take over from another user";
+	if (taker->ec->uid == 0 || taker->ec->uid == holder->ec->uid)
+		return NULL;
+	*rule = policy_eval_take(sh->eng->pol, &taker->ec->subject, &holder->ec->subject,
+				 kname);
+	if (!*rule)
+		return "not allowed to take over from another user (no take rule)";
 	return NULL;
 }
 
@@ -468,7 +473,8 @@ static int share_reply(struct share *sh, struct share_client *sc,
 static int share_start_take(struct share *sh, struct share_client *sc,
 			    const struct proto_open *req, const char *kname,
 			    const struct proto_open_reply *rep,
-			    struct share_client *holder, const struct engine_hold *h)
+			    struct share_client *holder, const struct engine_hold *h,
+			    unsigned int rule)
 {
 	struct share_waiter *w = share_waiter_new(sc, req, kname, rep);
 	char why[96];
@@ -483,7 +489,7 @@ static int share_start_take(struct share *sh, struct share_client *sc,
 	share_insert(sh, w, NULL, false);
 	snprintf(why, sizeof(why), "asks pid %d to yield within %u ms",
 		 (int)holder->ec->pid, sh->grace_ms);
-	share_audit(sh, sc, req->port, kname, "take", PROTO_R_BUSY, 0, why);
+	share_audit(sh, sc, req->port, kname, "take", PROTO_R_BUSY, rule, why);
 	share_event(holder, PROTO_EV_TAKE, h->handle, kname, sc, sh->grace_ms, -1);
 	share_notice(sh, w, holder);
 	return 0;
@@ -497,6 +503,7 @@ int share_open(struct share *sh, struct share_client *sc, const struct proto_ope
 	struct share_client *holder;
 	struct share_waiter *w;
 	struct engine_hold h;
+	unsigned int rule = 0;
 	const char *no;
 	int fd;
 
@@ -526,11 +533,11 @@ int share_open(struct share *sh, struct share_client *sc, const struct proto_ope
 	holder = share_holder(sh, kname, &h);
 	no = NULL;
 	if (take) {
-		no = share_take_refusal(sh, sc, holder, &h);
+		no = share_take_refusal(sh, sc, holder, &h, kname, &rule);
 		if (!no && share_taking(sh, holder, h.handle))
 			no = "another take-over of this port is under way";
 		if (!no)
-			return share_start_take(sh, sc, req, kname, &rep, holder, &h) < 0
+			return share_start_take(sh, sc, req, kname, &rep, holder, &h, rule) < 0
 				       ? share_reply(sh, sc, &rep, -1) : 0;
 		if (!wait) {
 			snprintf(rep.detail, sizeof(rep.detail), "cannot take over: %s", no);

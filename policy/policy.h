@@ -12,6 +12,14 @@
  * A port under "pts/" is permitted only by a pattern that itself starts
  * with the literal "pts/", so a broad rule never hands out terminals.
  *
+ *     take  WHO  PATTERN...
+ *
+ * widens who may take a port over (ttybrokerd, `run --take`): a holder
+ * covered by WHO that opened a matching port with --yield may have it
+ * taken by anyone else WHO covers.  Without such a rule only the holder's
+ * own user and root may take.  A take rule never lets anyone open a port:
+ * the taker still needs a permit rule, and deny rules do not revoke it.
+ *
  * User and group names are resolved to ids when the policy is parsed, so
  * evaluation needs no name service (the backend's seccomp filter forbids it).
  */
@@ -38,6 +46,7 @@ enum policy_who { POLICY_WHO_ANY, POLICY_WHO_USER, POLICY_WHO_GROUP };
 
 struct policy_rule {
 	bool permit;
+	bool take;           /* a "take" rule: never decides an open */
 	enum policy_who who;
 	uid_t uid;           /* POLICY_WHO_USER  */
 	gid_t gid;           /* POLICY_WHO_GROUP */
@@ -145,6 +154,14 @@ struct policy_ident {
 void policy_eval_ident(const struct policy *pol, const struct policy_subject *subj,
 		       const char *port, const struct policy_ident *id,
 		       struct policy_verdict *v);
+
+/*
+ * May TAKER take PORT over from HOLDER (whose hold yields)?  The line of
+ * the first take rule covering both on PORT, or 0 when none does (the
+ * default then applies: same user or root, share.c decides that).
+ */
+unsigned int policy_eval_take(const struct policy *pol, const struct policy_subject *taker,
+			      const struct policy_subject *holder, const char *port);
 
 /* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */
 void policy_eval(const struct policy *pol, const struct policy_subject *subj,

@@ -77,7 +77,7 @@ void policy_eval(const struct policy *pol, const struct policy_subject *subj,
 		const struct policy_rule *rule = &pol->rules[i];
 		const char *pat;
 
-		if (!who_matches(rule, subj))
+		if (rule->take || !who_matches(rule, subj))
 			continue;
 		pat = rule_match(rule, port, is_pts);
 		if (!pat)
@@ -86,6 +86,22 @@ void policy_eval(const struct policy *pol, const struct policy_subject *subj,
 		v->line = rule->line;
 		v->pattern = pat;
 	}
+}
+
+/* The first take rule covering TAKER and HOLDER on PORT; its line or 0. */
+unsigned int policy_eval_take(const struct policy *pol, const struct policy_subject *taker,
+			      const struct policy_subject *holder, const char *port)
+{
+	bool is_pts = strncmp(port, PTS_PREFIX, PTS_PREFIX_LEN) == 0;
+
+	for (size_t i = 0; pol && i < pol->nrules; i++) {
+		const struct policy_rule *rule = &pol->rules[i];
+
+		if (rule->take && who_matches(rule, taker) && who_matches(rule, holder) &&
+		    rule_match(rule, port, is_pts))
+			return rule->line;
+	}
+	return 0;
 }
 
 /* Placeholder until identity patterns exist: no pattern matches on identity

@@ -477,3 +477,25 @@ Test(share, sharing_flags_need_the_daemon)
 	cr_assert(strstr(err, "Operation not supported") != NULL ||
 		  strstr(err, "ttybrokerd") != NULL, "%s", err);
 }
+
+/* lint and check explain a take rule. */
+Test(share, lint_and_check_explain_take_rules)
+{
+	char out[1024], err[512];
+	char *lint[] = { "ttybroker", "lint", env.policy, NULL };
+	char *check[] = { "ttybroker", "-p", env.policy, "check", "--as", "nobody", "ttyS0",
+			  NULL };
+
+	tu_policy(&env, "permit * ttyS*\ntake :nogroup ttyS* ttyUSB*\n");
+	cr_assert_eq(tu_run(&env, lint, out, sizeof(out), err, sizeof(err), BOUND_MS), 0,
+		     "%s", err);
+	cr_assert_not_null(strstr(out, ":2: take: the members of group nogroup may take over "
+				  "each other's --yield holds"), "%s", out);
+	cr_assert_eq(tu_run(&env, check, out, sizeof(out), err, sizeof(err), BOUND_MS), 0,
+		     "%s", err);
+	cr_assert_not_null(strstr(out, "take: user nobody may take ttyS0 over from the "
+				  "others"), "%s", out);
+	tu_policy(&env, "permit * ttyS*\n");
+	cr_assert_eq(tu_run(&env, check, out, sizeof(out), err, sizeof(err), BOUND_MS), 0);
+	cr_assert_null(strstr(out, "take:"), "%s", out);
+}
