@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
@@ -69,6 +70,7 @@ struct dengine {
 	const struct daemon_config *cfg;
 	struct engine eng;
 	struct share share;       /* lines for busy ports, take-overs */
+	int inotify;              /* LCK.. files leaving the lock dir, or -1 */
 	int listener;
 	bool activated;           /* the listener came from socket activation */
 	int parent;               /* our end of the socketpair with the parent */
@@ -827,12 +829,60 @@ static struct timespec *daemon_timeout(const struct dengine *d, struct timespec 
 	return ts;
 }
 
+/*
+ * Watch the lock directory for LCK.. files going away (IN_DELETE,
+ * IN_MOVED_FROM), so that a request waiting for a port another program
+ * holds is asked again at once, not at its next back-off.  Set up before
+ * confinement (Landlock allows no new path then); reading it needs only
+ * read().  -1 when it cannot be had: the back-off alone serves then.
+ */
+static int daemon_watch_locks(const char *lockdir)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0) {
+		log_warn("inotify: waiting for foreign lock files by back-off only");
+		return -1;
+	}
+	if (inotify_add_watch(fd, lockdir, IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR |
+			      IN_DONT_FOLLOW) < 0) {
+		log_warn("inotify on %s: waiting for foreign lock files by back-off only",
+			 lockdir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Drain the lock directory's events; a LCK.. file gone (or lost events)
+ * re-tries the lines.  The engine's own temporary files (.LTMP..) do not
+ * count, so its own retries never wake it up again.
+ */
+static void daemon_lock_events(struct dengine *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(d->inotify, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len && strncmp(ev->name, "LCK..", 5) == 0))
+				share_kick(&d->share);
+			off += (ssize_t)sizeof(*ev) + ev->len;
+		}
+	}
+}
+
 /* The engine's loop: until SIGTERM or the parent's end. */
 static void daemon_engine_loop(struct dengine *d)
 {
 	struct timespec ts, *timeout;
 	sigset_t none;
 	unsigned int n;
+	nfds_t nfds;
 
 	sigemptyset(&none);
 	while (!daemon_stop) {
@@ -845,8 +895,11 @@ static void daemon_engine_loop(struct dengine *d)
 			d->pfd[3 + 2 * i] = (struct pollfd){ .fd = d->clients[i]->pidfd,
 							     .events = POLLIN };
 		}
+		nfds = 2 + 2 * (nfds_t)n;
+		if (d->inotify >= 0)
+			d->pfd[nfds++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
 		timeout = daemon_timeout(d, &ts);
-		if (ppoll(d->pfd, 2 + 2 * (nfds_t)n, timeout, &none) < 0) {
+		if (ppoll(d->pfd, nfds, timeout, &none) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("ppoll");
@@ -873,6 +926,8 @@ static void daemon_engine_loop(struct dengine *d)
 		}
 		if (d->pfd[1].revents & POLLIN)
 			daemon_accept(d);
+		if (d->inotify >= 0 && d->pfd[2 + 2 * n].revents)
+			daemon_lock_events(d);
 		daemon_share_round(d);
 	}
 }
@@ -891,10 +946,11 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	d->clients = calloc(cfg->max_conn, sizeof(*d->clients));
-	d->pfd = calloc(2 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
+	d->pfd = calloc(3 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
 	if (!d->clients || !d->pfd)
 		fatal("client table");
 	share_init(&d->share, &d->eng, cfg->grace_ms);
+	d->inotify = daemon_watch_locks(cfg->lockdir);
 	/* Identity requests to the parent never wait (daemon_ident_ask). */
 	if (fcntl(d->parent, F_SETFL, O_NONBLOCK) < 0)
 		fatal("parent channel");
@@ -1176,7 +1232,7 @@ static void daemon_unlink(const char *path, const struct stat *bound)
 
 int daemon_main(const struct daemon_config *cfg)
 {
-	struct dengine d = { .cfg = cfg, .listener = -1, .parent = -1 };
+	struct dengine d = { .cfg = cfg, .listener = -1, .parent = -1, .inotify = -1 };
 	struct stat bound_st = { 0 };
 	int sp[2], r, one = 1, status, act;
 	bool bound = false;
