@@ -574,6 +574,22 @@ static void audit_open(const struct engine *e, const struct engine_client *c,
 	audit_log(&who, &ev);
 }
 
+/* One audit line for a decision the caller made about C's request (share.c,
+ * the backend's waiting): VERDICT, REASON, RULE and WHY as given. */
+void engine_audit(const struct engine *e, const struct engine_client *c,
+		  const char *port, const char *kname, const char *verdict,
+		  uint32_t reason, unsigned int rule, const char *why)
+{
+	struct audit_peer who = audit_who(c);
+	struct audit_event ev = {
+		.port = port, .kname = kname, .verdict = verdict,
+		.reason = proto_reason_name(reason), .policy = e->policy_path,
+		.rule = rule, .why = why,
+	};
+
+	audit_log(&who, &ev);
+}
+
 /* A free slot of C within the engine's limit, or -1 (and O says why). */
 static int session_slot(const struct engine *e, const struct engine_client *c,
 			struct outcome *o)

@@ -133,6 +133,11 @@ int engine_open_ex(struct engine *e, struct engine_client *c,
 		   const struct proto_open *req, struct proto_open_reply *rep,
 		   unsigned int opts);
 
+/* An audit line for a decision of the caller's (wait, take, yield...). */
+void engine_audit(const struct engine *e, const struct engine_client *c,
+		  const char *port, const char *kname, const char *verdict,
+		  uint32_t reason, unsigned int rule, const char *why);
+
 /* What a client holds on a port (share.c). */
 struct engine_hold {
 	uint32_t handle;

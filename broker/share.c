@@ -13,7 +13,6 @@
 #include <string.h>
 #include <time.h>
 
-#include "audit.h"
 #include "fdpass.h"
 #include "log.h"
 #include "share.h"
@@ -80,16 +79,7 @@ static void share_audit(const struct share *sh, const struct share_client *sc,
 			const char *name, const char *kname, const char *verdict,
 			uint32_t reason, unsigned int rule, const char *why)
 {
-	const struct engine_client *c = sc->ec;
-	struct audit_peer who = { .uid = c->uid, .pid = c->pid,
-				  .user = c->user, .comm = c->comm };
-	struct audit_event ev = {
-		.port = name, .kname = kname, .verdict = verdict,
-		.reason = proto_reason_name(reason), .policy = sh->eng->policy_path,
-		.rule = rule, .why = why,
-	};
-
-	audit_log(&who, &ev);
+	engine_audit(sh->eng, sc->ec, name, kname, verdict, reason, rule, why);
 }
 
 /* Send MSG (LEN bytes, FD or -1) to SC; a failure marks SC dead. */

@@ -471,11 +471,53 @@ Test(share, library_events_take_revoke_handback)
 	cr_assert_eq(tu_file_count(log_path, "verdict=handback"), 1);
 }
 
+/* A LCK.. file for the pty naming this (live) process: a holder outside the broker. */
+static void foreign_lock(char *path, size_t len)
+{
+	char line[16];
+	int fd;
+
+	tu_lockfile(&env, pty.port, path, len);
+	fd = open(path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	cr_assert_geq(fd, 0);
+	snprintf(line, sizeof(line), "%10d\n", (int)getpid());
+	cr_assert_eq(write(fd, line, strlen(line)), (ssize_t)strlen(line));
+	close(fd);
+}
+
+/* The fork way (one client) waits for a holder outside the broker too. */
+Test(share, the_fork_way_waits_for_a_foreign_lock_file)
+{
+	char lock[256], err[256], script[300];
+	char *argv[] = { "ttybroker", "-q", "-u", "nobody", "-p", env.policy, "-l", env.lockdir,
+			 "run", "--wait=10", pty.port, "--", "sh", "-c", script, NULL };
+	pid_t w;
+
+	tu_pty_open(&pty, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	snprintf(script, sizeof(script), "echo w >> %s", order_path);
+	snprintf(err, sizeof(err), "%s/err", out_dir);
+	foreign_lock(lock, sizeof(lock));
+	w = tu_spawn_as(&env, 0, sock_path, argv, err);
+	cr_assert(tu_file_wait(err, "place 1 in line", 1, BOUND_MS), "run says it waits");
+	cr_assert_eq(unlink(lock), 0);
+	cr_assert_eq(tu_wait(w, BOUND_MS), 0);
+	cr_assert_eq(tu_file_count(order_path, "w"), 1);
+	argv[9] = "--wait=1";
+	foreign_lock(lock, sizeof(lock));
+	w = tu_spawn_as(&env, 0, sock_path, argv, err);
+	cr_assert_eq(tu_wait(w, BOUND_MS), 75, "gave up");
+	cr_assert_eq(tu_file_count(order_path, "w"), 1);
+	cr_assert_eq(tu_file_count(err, "gave up waiting after 1000 ms"), 1);
+	unlink(lock);
+}
+
+/* --yield and --take mean nothing without other clients: refused, said why. */
 Test(share, sharing_flags_need_the_daemon)
 {
 	char err[512];
 	char *argv[] = { "ttybroker", "-q", "-u", "nobody", "-p", env.policy, "-l", env.lockdir,
-			 "run", "--wait", pty.port, "--", "true", NULL };
+			 "run", "--take", pty.port, "--", "true", NULL };
 
 	tu_pty_open(&pty, TU_NOBODY);
 	tu_policy(&env, "permit * pts/*\n");
