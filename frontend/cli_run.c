@@ -280,19 +280,27 @@ static int run_watch(struct tb_broker *b, pid_t pid, const char *name, int *fd, 
 static int run_await(struct tb_broker *b, const char *name)
 {
 	struct pollfd p = { .fd = tb_fd(b), .events = POLLIN };
+	struct sigaction stop = { .sa_handler = run_forward };
 	char port[PORTNAME_ESCAPED_MAX];
 	int fd = -1;
 
+	/* No PROGRAM to pass SIGINT to: it ends the wait. */
+	sigemptyset(&stop.sa_mask);
+	sigaction(SIGINT, &stop, NULL);
 	portname_escape(name, port, sizeof(port));
 	fprintf(stderr, "ttybroker: waiting for %s to be handed back\n", port);
 	while (fd < 0 && !run_stop) {
-		if (poll(&p, 1, -1) < 0) {
-			if (errno == EINTR)
-				continue;
-			return -1;
-		}
+		if (poll(&p, 1, -1) < 0 && errno != EINTR)
+			break;
+		if (run_stop)
+			break;
 		if (run_event(b, name, &fd) < 0)
-			return -1;
+			break;
+	}
+	signal(SIGINT, SIG_IGN);
+	if (fd >= 0 && run_stop) {
+		tb_release(b, fd);
+		fd = -1;
 	}
 	return fd;
 }
