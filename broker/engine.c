@@ -260,7 +260,8 @@ static void audit_revoke(const struct engine *e, const struct engine_client *c,
 	struct audit_peer who = audit_who(c);
 	struct audit_event ev = {
 		.port = s->kname, .verdict = verdict,
-		.reason = proto_reason_name(PROTO_R_DENIED),
+		.reason = proto_reason_name(strcmp(verdict, "yield") == 0 ? PROTO_R_OK
+					    : PROTO_R_DENIED),
 		.policy = e->policy_path, .rule = rule, .why = why,
 	};
 
