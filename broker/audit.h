@@ -43,7 +43,9 @@ struct audit_event {
 	const char *port;    /* as requested                               */
 	const char *kname;   /* kernel name; shown when it differs, may be "" */
 	const char *verdict; /* "permit", "refuse", "release", "revoke" or
-			        "revoke-failed" (daemon revocation)   */
+			        "revoke-failed" (daemon revocation); the
+			        daemon's busy ports (share.c): "wait",
+			        "take", "yield", "handback", "leave" */
 	const char *reason;  /* proto_reason_name()                        */
 	const char *policy;  /* policy file path                           */
 	unsigned int rule;   /* deciding line; 0 prints "rule=none"         */

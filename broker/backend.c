@@ -195,12 +195,96 @@ static void backend_send_failed(int r)
 	}
 }
 
+/* Monotonic milliseconds. */
+static uint64_t backend_now(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000u + (uint64_t)ts.tv_nsec / 1000000u;
+}
+
+/*
+ * PROTO_OPEN_WAIT here, where only programs outside the broker can hold
+ * the port (one client per backend): ask again with a back-off from 50 ms
+ * doubling to 1 s until it is free, REQ's wait_ms passed, or the frontend
+ * goes away (its socket readable: it is blocked in tb_open(), so that is
+ * EOF or a broken protocol; or its pidfd).  The first busy answer is
+ * followed by PROTO_QUEUED; the wait is one audit line.  Fills REP;
+ * returns the port fd or -1, or -2 when the frontend is gone.
+ */
+static int serve_wait(struct backend *be, const struct proto_open *req,
+		      struct proto_open_reply *rep)
+{
+	struct proto_open try = *req;
+	uint64_t deadline = req->wait_ms ? backend_now() + req->wait_ms : 0;
+	unsigned int backoff = 50;
+	struct proto_queued q;
+	bool told = false;
+	int fd;
+
+	try.flags &= ~PROTO_OPEN_WAIT;
+	try.wait_ms = 0;
+	for (;;) {
+		struct pollfd p[2] = {
+			{ .fd = be->sock, .events = POLLIN },
+			{ .fd = be->frontend, .events = POLLIN },
+		};
+		uint64_t now;
+		int ms;
+
+		fd = engine_open_ex(&be->eng, &be->client, &try, rep, ENGINE_QUIET_BUSY);
+		if (rep->reason != PROTO_R_BUSY || rep->holder == PROTO_HOLD_SELF)
+			return fd;
+		now = backend_now();
+		if (deadline && now >= deadline) {
+			snprintf(rep->detail, sizeof(rep->detail), "gave up waiting after "
+				 "%u ms", req->wait_ms);
+			engine_audit(&be->eng, &be->client, req->port, rep->kname, "refuse",
+				     PROTO_R_BUSY, 0, rep->detail);
+			return -1;
+		}
+		if (!told) {
+			engine_audit(&be->eng, &be->client, req->port, rep->kname, "wait",
+				     PROTO_R_BUSY, 0, "waits for a holder outside the broker");
+			memset(&q, 0, sizeof(q));
+			proto_hdr_init(&q.hdr, PROTO_QUEUED, req->hdr.seq);
+			q.position = 1;
+			q.holder = rep->holder;
+			q.holder_pid = rep->holder_pid;
+			q.wait_ms = req->wait_ms;
+			snprintf(q.kname, sizeof(q.kname), "%s", rep->kname);
+			if (fdpass_send(be->sock, &q, sizeof(q), -1) < 0)
+				return -2;
+			told = true;
+		}
+		ms = (int)backoff;
+		if (deadline && deadline - now < backoff)
+			ms = (int)(deadline - now);
+		backoff = backoff * 2 > 1000 ? 1000 : backoff * 2;
+		if (ppoll(p, be->frontend >= 0 ? 2 : 1,
+			  &(struct timespec){ ms / 1000, (ms % 1000) * 1000000L }, NULL) < 0 &&
+		    errno != EINTR)
+			return -2;
+		if (p[0].revents || p[1].revents || backend_stop)
+			return -2;
+	}
+}
+
 /* Serve one PROTO_OPEN through the engine and send the reply. */
 static int serve_open(struct backend *be, const struct proto_open *req)
 {
 	struct proto_open_reply rep;
-	int fd = engine_open(&be->eng, &be->client, req, &rep);
-	int r = fdpass_send(be->sock, &rep, sizeof(rep), fd);
+	int fd, r;
+
+	if ((req->flags & PROTO_OPEN_SHARING) == PROTO_OPEN_WAIT) {
+		fd = serve_wait(be, req, &rep);
+		if (fd == -2)
+			return -1;
+	} else {
+		fd = engine_open(&be->eng, &be->client, req, &rep);
+	}
+	r = fdpass_send(be->sock, &rep, sizeof(rep), fd);
 
 	if (r < 0) {
 		backend_send_failed(r);

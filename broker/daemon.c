@@ -20,6 +20,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/inotify.h>
 #include <sys/pidfd.h>
 #include <sys/prctl.h>
 #include <sys/mman.h>
@@ -42,6 +43,7 @@
 #include "log.h"
 #include "policy.h"
 #include "proto.h"
+#include "share.h"
 
 _Static_assert(POLICY_CANON_MAX == 2u * 1024u * 1024u,
 	       "proto.c bounds PROTO_POLICY's length the same way");
@@ -58,6 +60,7 @@ struct dclient {
 	int sock;
 	int pidfd;  /* the client process; readable once it exited */
 	struct engine_client ec;
+	struct share_client sc; /* its place in lines for busy ports (share.c) */
 	uint32_t conn;          /* connection id, for the parent's identity reply */
 	bool ready;             /* PROTO_READY sent: requests are served          */
 	struct timespec ident_by; /* !ready: send PROTO_READY by then, names or not */
@@ -66,6 +69,8 @@ struct dclient {
 struct dengine {
 	const struct daemon_config *cfg;
 	struct engine eng;
+	struct share share;       /* lines for busy ports, take-overs */
+	int inotify;              /* LCK.. files leaving the lock dir, or -1 */
 	int listener;
 	bool activated;           /* the listener came from socket activation */
 	int parent;               /* our end of the socketpair with the parent */
@@ -561,6 +566,8 @@ static void daemon_accept(struct dengine *d)
 	c->sock = fd;
 	c->pidfd = pidfd;
 	engine_client_init(&c->ec, uc.pid, uc.uid, uc.gid);
+	c->sc.ec = &c->ec;
+	c->sc.sock = fd;
 	c->ec.subject.ngroups = len / sizeof(gid_t);
 	memcpy(c->ec.subject.groups, groups, len);
 	/* PROTO_READY once the parent named the client (or gave up). */
@@ -570,6 +577,7 @@ static void daemon_accept(struct dengine *d)
 		goto drop;
 	}
 	d->clients[d->nclients++] = c;
+	share_attach(&d->share, &c->sc);
 	log_debug("client pid=%d uid=%u gid=%u connected (%u clients)", (int)uc.pid,
 		  (unsigned int)uc.uid, (unsigned int)uc.gid, d->nclients);
 	return;
@@ -582,6 +590,7 @@ static void daemon_client_end(struct dengine *d, unsigned int i)
 {
 	struct dclient *c = d->clients[i];
 
+	share_detach(&d->share, &c->sc);
 	engine_client_end(&d->eng, &c->ec);
 	close(c->sock);
 	close(c->pidfd);
@@ -671,11 +680,10 @@ static int daemon_serve_list(struct dengine *d, struct dclient *c,
 static int daemon_serve(struct dengine *d, struct dclient *c)
 {
 	char buf[PROTO_MSG_MAX];
-	struct proto_open_reply rep;
 	union proto_msg msg;
 	struct ucred cred;
 	ssize_t n;
-	int unread, fd, r;
+	int unread;
 
 	n = fdpass_recv(c->sock, buf, sizeof(buf), NULL, &cred);
 	if (n == -EAGAIN || n == -EINTR)
@@ -693,8 +701,10 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 			  (unsigned int)cred.gid);
 		return -1;
 	}
+	/* A client that was sent notices or events may not have read them
+	 * yet when it sends (a release crossing a take-over request). */
 	unread = fdpass_unread(c->sock);
-	if (unread != 0) {
+	if (unread != 0 && !(c->sc.async && unread > 0 && (unsigned int)unread <= SHARE_UNREAD_MAX)) {
 		log_warnx("dropping client pid=%d: request sent before reading the "
 			  "previous reply", (int)c->ec.pid);
 		return -1;
@@ -703,25 +713,19 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 		log_warnx("dropping client pid=%d: malformed message", (int)c->ec.pid);
 		return -1;
 	}
-	if (msg.hdr.type == PROTO_REVOKE)
+	if (msg.hdr.type == PROTO_REVOKE) {
+		share_kick(&d->share);
 		return daemon_serve_revoke(d, c, &msg.revoke);
+	}
 	if (msg.hdr.type == PROTO_LIST)
 		return daemon_serve_list(d, c, &msg.list);
 	if (msg.hdr.type == PROTO_RELEASE) {
-		if (engine_release(&d->eng, &c->ec, msg.release.handle) < 0)
+		if (share_release(&d->share, &c->sc, msg.release.handle) < 0)
 			log_warnx("client pid=%d: release of unknown handle %u ignored",
 				  (int)c->ec.pid, msg.release.handle);
 		return 0;
 	}
-	fd = engine_open(&d->eng, &c->ec, &msg.open, &rep);
-	r = fdpass_send(c->sock, &rep, sizeof(rep), fd);
-	if (r < 0) {
-		daemon_send_failed(c, r);
-		if (rep.handle)
-			engine_release(&d->eng, &c->ec, rep.handle);
-		return -1;
-	}
-	return 0;
+	return share_open(&d->share, &c->sc, &msg.open);
 }
 
 /*
@@ -758,6 +762,7 @@ static void daemon_apply_policy(struct dengine *d, int memfd, uint32_t len)
 	free(text);
 	for (unsigned int i = 0; i < d->nclients; i++)
 		revoked += engine_recheck(&d->eng, &d->clients[i]->ec);
+	share_kick(&d->share);
 	log_info("reload: policy %s applied; %u port(s) revoked", d->eng.policy_path,
 		 revoked);
 }
@@ -805,12 +810,96 @@ static int daemon_engine_channel(struct dengine *d)
 	return 0;
 }
 
+/*
+ * The lines for busy ports: serve what is due, then end the clients a
+ * notice, event or late reply could not reach (which may free a port for
+ * the next in line: again until none is left).
+ */
+static void daemon_share_round(struct dengine *d)
+{
+	bool again = true;
+
+	while (again) {
+		again = false;
+		share_tick(&d->share);
+		for (unsigned int i = d->nclients; i-- > 0;)
+			if (d->clients[i]->sc.dead) {
+				daemon_client_end(d, i);
+				again = true;
+			}
+	}
+}
+
+/* The ppoll timeout: names (daemon_ident_wait) or the lines, the sooner. */
+static struct timespec *daemon_timeout(const struct dengine *d, struct timespec *ts)
+{
+	struct timespec *t = daemon_ident_wait(d, ts);
+	long ms = share_timeout(&d->share);
+	struct timespec s;
+
+	if (ms < 0)
+		return t;
+	s.tv_sec = ms / 1000;
+	s.tv_nsec = (ms % 1000) * 1000000L;
+	if (!t || daemon_ts_before(&s, t))
+		*ts = s;
+	return ts;
+}
+
+/*
+ * Watch the lock directory for LCK.. files going away (IN_DELETE,
+ * IN_MOVED_FROM), so that a request waiting for a port another program
+ * holds is asked again at once, not at its next back-off.  Set up before
+ * confinement (Landlock allows no new path then); reading it needs only
+ * read().  -1 when it cannot be had: the back-off alone serves then.
+ */
+static int daemon_watch_locks(const char *lockdir)
+{
+	int fd = inotify_init1(IN_NONBLOCK | IN_CLOEXEC);
+
+	if (fd < 0) {
+		log_warn("inotify: waiting for foreign lock files by back-off only");
+		return -1;
+	}
+	if (inotify_add_watch(fd, lockdir, IN_DELETE | IN_MOVED_FROM | IN_ONLYDIR |
+			      IN_DONT_FOLLOW) < 0) {
+		log_warn("inotify on %s: waiting for foreign lock files by back-off only",
+			 lockdir);
+		close(fd);
+		return -1;
+	}
+	return fd;
+}
+
+/*
+ * Drain the lock directory's events; a LCK.. file gone (or lost events)
+ * re-tries the lines.  The engine's own temporary files (.LTMP..) do not
+ * count, so its own retries never wake it up again.
+ */
+static void daemon_lock_events(struct dengine *d)
+{
+	char buf[4096] __attribute__((aligned(__alignof__(struct inotify_event))));
+	ssize_t n;
+
+	while ((n = read(d->inotify, buf, sizeof(buf))) > 0) {
+		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
+			const struct inotify_event *ev = (const void *)(buf + off);
+
+			if ((ev->mask & IN_Q_OVERFLOW) ||
+			    (ev->len && strncmp(ev->name, "LCK..", 5) == 0))
+				share_kick(&d->share);
+			off += (ssize_t)sizeof(*ev) + ev->len;
+		}
+	}
+}
+
 /* The engine's loop: until SIGTERM or the parent's end. */
 static void daemon_engine_loop(struct dengine *d)
 {
 	struct timespec ts, *timeout;
 	sigset_t none;
 	unsigned int n;
+	nfds_t nfds;
 
 	sigemptyset(&none);
 	while (!daemon_stop) {
@@ -823,8 +912,11 @@ static void daemon_engine_loop(struct dengine *d)
 			d->pfd[3 + 2 * i] = (struct pollfd){ .fd = d->clients[i]->pidfd,
 							     .events = POLLIN };
 		}
-		timeout = daemon_ident_wait(d, &ts);
-		if (ppoll(d->pfd, 2 + 2 * (nfds_t)n, timeout, &none) < 0) {
+		nfds = 2 + 2 * (nfds_t)n;
+		if (d->inotify >= 0)
+			d->pfd[nfds++] = (struct pollfd){ .fd = d->inotify, .events = POLLIN };
+		timeout = daemon_timeout(d, &ts);
+		if (ppoll(d->pfd, nfds, timeout, &none) < 0) {
 			if (errno == EINTR)
 				continue;
 			fatal("ppoll");
@@ -851,6 +943,9 @@ static void daemon_engine_loop(struct dengine *d)
 		}
 		if (d->pfd[1].revents & POLLIN)
 			daemon_accept(d);
+		if (d->inotify >= 0 && d->pfd[2 + 2 * n].revents)
+			daemon_lock_events(d);
+		daemon_share_round(d);
 	}
 }
 
@@ -868,9 +963,11 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	signal(SIGHUP, SIG_IGN);
 	signal(SIGCHLD, SIG_DFL);
 	d->clients = calloc(cfg->max_conn, sizeof(*d->clients));
-	d->pfd = calloc(2 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
+	d->pfd = calloc(3 + 2 * (size_t)cfg->max_conn, sizeof(*d->pfd));
 	if (!d->clients || !d->pfd)
 		fatal("client table");
+	share_init(&d->share, &d->eng, cfg->grace_ms);
+	d->inotify = daemon_watch_locks(cfg->lockdir);
 	/* Identity requests to the parent never wait (daemon_ident_ask). */
 	if (fcntl(d->parent, F_SETFL, O_NONBLOCK) < 0)
 		fatal("parent channel");
@@ -891,6 +988,7 @@ static _Noreturn void daemon_engine(struct dengine *d)
 	daemon_engine_loop(d);
 	while (d->nclients)
 		daemon_client_end(d, d->nclients - 1);
+	share_fini(&d->share);
 	_exit(0);
 }
 
@@ -1151,7 +1249,7 @@ static void daemon_unlink(const char *path, const struct stat *bound)
 
 int daemon_main(const struct daemon_config *cfg)
 {
-	struct dengine d = { .cfg = cfg, .listener = -1, .parent = -1 };
+	struct dengine d = { .cfg = cfg, .listener = -1, .parent = -1, .inotify = -1 };
 	struct stat bound_st = { 0 };
 	int sp[2], r, one = 1, status, act;
 	bool bound = false;

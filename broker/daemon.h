@@ -34,7 +34,8 @@
 #define DAEMON_IDENT_MS 1000
 /*
  * The engine's RLIMIT_NOFILE: a few fds of its own (stdio, listener,
- * parent channel, /dev, /sys, /sys/dev/char, /dev/pts, lock dir, syslog, a lock
+ * parent channel, /dev, /sys, /sys/dev/char, /dev/pts, lock dir and its inotify
+ * watch, syslog, a lock
  * file and a pinned node while serving, a pidfd_open fallback) and, per
  * connection, its socket, its pidfd and its ports.  The descriptors in
  * flight (at most one unread reply per connection, and one pidfd per
@@ -55,6 +56,7 @@ struct daemon_config {
 	unsigned int max_conn;
 	unsigned int max_per_uid;
 	unsigned int max_ports;
+	unsigned int grace_ms;    /* -g: a yielding holder's time to let go */
 };
 
 /*

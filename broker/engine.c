@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/ioctl.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -31,7 +32,9 @@ struct engine_session {
 	unsigned int rule; /* the policy line that permitted it, for the audit */
 	bool has_id;       /* id was read (a port with a sysfs entry) */
 	struct policy_ident id; /* its identity, for re-checks at reload */
+	uint32_t flags;    /* PROTO_OPEN_* as asked (YIELD, WAIT: share.c)  */
 	char kname[PROTO_PORT_MAX];
+	char name[PROTO_PORT_MAX]; /* as asked, to ask again on a hand-back */
 };
 
 /* One request's outcome, for the reply and the audit line. */
@@ -264,13 +267,14 @@ static int engine_hangup(int fd)
 
 /* An audit line for a revocation (or a failed one) of S held by C. */
 static void audit_revoke(const struct engine *e, const struct engine_client *c,
-			 const struct engine_session *s, bool done, unsigned int rule,
-			 const char *why)
+			 const struct engine_session *s, const char *verdict,
+			 unsigned int rule, const char *why)
 {
 	struct audit_peer who = audit_who(c);
 	struct audit_event ev = {
-		.port = s->kname, .verdict = done ? "revoke" : "revoke-failed",
-		.reason = proto_reason_name(PROTO_R_DENIED),
+		.port = s->kname, .verdict = verdict,
+		.reason = proto_reason_name(strcmp(verdict, "yield") == 0 ? PROTO_R_OK
+					    : PROTO_R_DENIED),
 		.policy = e->policy_path, .rule = rule, .why = why,
 	};
 
@@ -280,12 +284,16 @@ static void audit_revoke(const struct engine *e, const struct engine_client *c,
 /*
  * Revoke the session in C's slot I: hang the port up (the client's fd
  * reads EOF and fails writes), then drop the locks, with an audit line
- * naming RULE (the line that now denies, 0 for none) and WHY.  On failure
- * the session is kept, locks and all: the holder still has a working fd,
- * so nobody else may be handed the port.  0 or -errno.
+ * (VERDICT, e.g. "revoke") naming RULE (the line that now denies, 0 for
+ * none) and WHY.  The flock goes with the hang-up: it belongs to the open
+ * file description the client shares with our copy, and the client's
+ * copies (a program it started, a dup) would keep it, so that nobody
+ * could be handed the port while the holder keeps a dead descriptor.  On
+ * failure the session is kept, locks and all: the holder still has a
+ * working fd, so nobody else may be handed the port.  0 or -errno.
  */
 static int session_revoke(struct engine *e, struct engine_client *c, size_t i,
-			  unsigned int rule, const char *why)
+			  unsigned int rule, const char *verdict, const char *why)
 {
 	struct engine_session *s = c->sessions[i];
 	char msg[160];
@@ -301,10 +309,11 @@ static int session_revoke(struct engine *e, struct engine_client *c, size_t i,
 		log_warnx("cannot revoke %s from pid %d: %s", s->kname, (int)c->pid,
 			  r == -EPERM ? "it is another session's controlling terminal"
 			  : strerror(-r));
-		audit_revoke(e, c, s, false, rule, msg);
+		audit_revoke(e, c, s, "revoke-failed", rule, msg);
 		return r;
 	}
-	audit_revoke(e, c, s, true, rule, why);
+	flock(s->fd, LOCK_UN);
+	audit_revoke(e, c, s, verdict, rule, why);
 	session_drop(e, c, i);
 	return 0;
 }
@@ -337,7 +346,8 @@ unsigned int engine_recheck(struct engine *e, struct engine_client *c)
 				  s->has_id ? &s->id : NULL, &v);
 		if (v.permit)
 			continue;
-		if (session_revoke(e, c, i, v.line, v.line ? "policy reloaded: deny rule"
+		if (session_revoke(e, c, i, v.line, "revoke", v.line ?
+				   "policy reloaded: deny rule"
 				   : "policy reloaded: no matching rule") == 0)
 			n++;
 	}
@@ -350,7 +360,36 @@ int engine_revoke(struct engine *e, struct engine_client *c, const char *kname,
 {
 	for (size_t i = 0; i < ENGINE_MAX_SESSIONS; i++)
 		if (c->sessions[i] && strcmp(c->sessions[i]->kname, kname) == 0)
-			return session_revoke(e, c, i, 0, why);
+			return session_revoke(e, c, i, 0, "revoke", why);
+	return -ENOENT;
+}
+
+/* C's session HANDLE is handed to a taker: hang-up, VERDICT in the audit. */
+int engine_hand_over(struct engine *e, struct engine_client *c, uint32_t handle,
+		     const char *verdict, const char *why)
+{
+	for (size_t i = 0; handle && i < ENGINE_MAX_SESSIONS; i++)
+		if (c->sessions[i] && c->sessions[i]->handle == handle)
+			return session_revoke(e, c, i, 0, verdict, why);
+	return -ENOENT;
+}
+
+/* What C holds on KNAME, for share.c: 0 and *OUT, or -ENOENT. */
+int engine_hold_info(const struct engine_client *c, const char *kname,
+		     struct engine_hold *out)
+{
+	for (size_t i = 0; i < ENGINE_MAX_SESSIONS; i++) {
+		const struct engine_session *s = c->sessions[i];
+
+		if (s && strcmp(s->kname, kname) == 0) {
+			out->handle = s->handle;
+			out->flags = s->flags;
+			snprintf(out->name, sizeof(out->name), "%s", s->name);
+			out->has_id = s->has_id;
+			out->id = s->id;
+			return 0;
+		}
+	}
 	return -ENOENT;
 }
 
@@ -599,6 +638,7 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 	s->rule = o->rule;
 	s->has_id = o->has_id;
 	s->id = o->id;
+	s->flags = flags;
 	snprintf(s->kname, sizeof(s->kname), "%s", kname);
 	return 0;
 fail_excl:
@@ -628,6 +668,22 @@ static void audit_open(const struct engine *e, const struct engine_client *c,
 	audit_log(&who, &ev);
 }
 
+/* One audit line for a decision the caller made about C's request (share.c,
+ * the backend's waiting): VERDICT, REASON, RULE and WHY as given. */
+void engine_audit(const struct engine *e, const struct engine_client *c,
+		  const char *port, const char *kname, const char *verdict,
+		  uint32_t reason, unsigned int rule, const char *why)
+{
+	struct audit_peer who = audit_who(c);
+	struct audit_event ev = {
+		.port = port, .kname = kname, .verdict = verdict,
+		.reason = proto_reason_name(reason), .policy = e->policy_path,
+		.rule = rule, .why = why,
+	};
+
+	audit_log(&who, &ev);
+}
+
 /* A free slot of C within the engine's limit, or -1 (and O says why). */
 static int session_slot(const struct engine *e, const struct engine_client *c,
 			struct outcome *o)
@@ -642,8 +698,23 @@ static int session_slot(const struct engine *e, const struct engine_client *c,
 	return -1;
 }
 
+/* Sharing flags where nobody else meets the client: refused, said why. */
+static int outcome_no_sharing(struct outcome *o)
+{
+	snprintf(o->detail, sizeof(o->detail), "--wait, --yield and --take need "
+		 "ttybrokerd: this broker serves one client");
+	return outcome_set(o, -EOPNOTSUPP, PROTO_R_BROKER, "sharing needs the daemon");
+}
+
 int engine_open(struct engine *e, struct engine_client *c,
 		const struct proto_open *req, struct proto_open_reply *rep)
+{
+	return engine_open_ex(e, c, req, rep, 0);
+}
+
+int engine_open_ex(struct engine *e, struct engine_client *c,
+		   const struct proto_open *req, struct proto_open_reply *rep,
+		   unsigned int opts)
 {
 	struct outcome o = { 0 };
 	char kname[PROTO_PORT_MAX] = "";
@@ -653,7 +724,9 @@ int engine_open(struct engine *e, struct engine_client *c,
 
 	memset(rep, 0, sizeof(*rep));
 	proto_hdr_init(&rep->hdr, PROTO_OPEN_REPLY, req->hdr.seq);
-	if (decide(e, c, req->port, kname, &st, &o) == 0 &&
+	if ((req->flags & PROTO_OPEN_SHARING) && !e->sharing)
+		outcome_no_sharing(&o);
+	else if (decide(e, c, req->port, kname, &st, &o) == 0 &&
 	    vet(e, kname, c->uid, &st, &o) == 0 &&
 	    (slot = session_slot(e, c, &o)) >= 0) {
 		s = calloc(1, sizeof(*s));
@@ -664,7 +737,9 @@ int engine_open(struct engine *e, struct engine_client *c,
 			s = NULL;
 		}
 	}
-	audit_open(e, c, req->port, kname, &o);
+	if (!(opts & ENGINE_QUIET) &&
+	    (!(opts & ENGINE_QUIET_BUSY) || o.reason != PROTO_R_BUSY))
+		audit_open(e, c, req->port, kname, &o);
 	rep->err = o.err;
 	rep->reason = o.reason;
 	rep->rule = o.rule;
@@ -674,6 +749,7 @@ int engine_open(struct engine *e, struct engine_client *c,
 	snprintf(rep->detail, sizeof(rep->detail), "%s", o.detail);
 	if (!s)
 		return -1;
+	snprintf(s->name, sizeof(s->name), "%s", req->port);
 	rep->handle = s->handle = session_new_handle(c);
 	c->sessions[slot] = s;
 	c->nsessions++;

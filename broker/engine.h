@@ -36,6 +36,8 @@ struct engine {
 	int lockfd;                /* the lock directory, O_PATH           */
 	unsigned int max_sessions; /* per client, <= ENGINE_MAX_SESSIONS   */
 	int proclocks;             /* /proc/locks, read-only (list.c), or -1 */
+	bool sharing;              /* PROTO_OPEN_WAIT/YIELD/TAKE are served by the
+				      caller (ttybrokerd's share.c); else refused */
 };
 
 /* One client: who it is (from the kernel) and what it holds. */
@@ -119,6 +121,49 @@ void engine_client_init(struct engine_client *c, pid_t pid, uid_t uid, gid_t gid
  */
 int engine_open(struct engine *e, struct engine_client *c,
 		const struct proto_open *req, struct proto_open_reply *rep);
+
+/* engine_open_ex() options. */
+#define ENGINE_QUIET_BUSY 0x1u /* no audit line for a busy port: the caller
+				  (share.c) writes its own (wait, take) */
+#define ENGINE_QUIET      0x2u /* no audit line at all (share.c: hand-back) */
+
+/*
+ * engine_open() with OPTS.  Without E->sharing, a request with
+ * PROTO_OPEN_WAIT, _YIELD or _TAKE is refused (-EOPNOTSUPP, reason
+ * PROTO_R_BROKER, a detail line): only the daemon has other clients to
+ * wait for or take from.  With it, those flags are the caller's business
+ * and are kept in the session (engine_hold_info).
+ */
+int engine_open_ex(struct engine *e, struct engine_client *c,
+		   const struct proto_open *req, struct proto_open_reply *rep,
+		   unsigned int opts);
+
+/* An audit line for a decision of the caller's (wait, take, yield...). */
+void engine_audit(const struct engine *e, const struct engine_client *c,
+		  const char *port, const char *kname, const char *verdict,
+		  uint32_t reason, unsigned int rule, const char *why);
+
+/* What a client holds on a port (share.c). */
+struct engine_hold {
+	uint32_t handle;
+	uint32_t flags;               /* PROTO_OPEN_* as asked */
+	char name[PROTO_PORT_MAX];    /* the port as asked     */
+	bool has_id;                  /* id is the port's identity (sysid) */
+	struct policy_ident id;       /* for take rules with usb: or path: */
+};
+
+/* C's hold on KNAME into *OUT: 0, or -ENOENT when C does not hold it. */
+int engine_hold_info(const struct engine_client *c, const char *kname,
+		     struct engine_hold *out);
+
+/*
+ * Hand C's session HANDLE over to a taker: hang it up and drop its locks
+ * as engine_revoke() does, with VERDICT ("yield" when the holder let go,
+ * "revoke" when its grace period ran out) and WHY in the audit line.  0,
+ * -ENOENT, or -errno of the hang-up (the session is then kept).
+ */
+int engine_hand_over(struct engine *e, struct engine_client *c, uint32_t handle,
+		     const char *verdict, const char *why);
 
 /* End C's session HANDLE (locks, lock files, audit).  0 or -ENOENT. */
 int engine_release(struct engine *e, struct engine_client *c, uint32_t handle);

@@ -166,6 +166,10 @@ static const struct filter_rule filter_table[] = {
 	DRULEN("ioctl", 2, "make a revoked port our controlling terminal",
 	       ARG_EQ32(1, TIOCSCTTY), ARG_EQ64(2, 0)),
 	DRULEN("vhangup", 0, "hang up a revoked port for every holder"),
+	/* A take-over (share.c): the hung-up holder's copies keep the flock
+	 * of the open file description ours shares; drop it through ours. */
+	DRULEN("flock", 1, "drop a hung-up holder's flock on a take-over",
+	       ARG_EQ32(1, LOCK_UN)),
 };
 
 size_t filter_rules(const struct filter_rule **out)

@@ -28,6 +28,10 @@ _Static_assert(sizeof(struct proto_list) == 24 + PROTO_PORT_MAX, "no padding");
 _Static_assert(sizeof(struct proto_list_entry) ==
 	       48 + 3 * PROTO_PORT_MAX + 4 * PROTO_ID_MAX + PROTO_DETAIL_MAX, "no padding");
 _Static_assert(sizeof(struct proto_list_end) == 24, "no padding");
+_Static_assert(sizeof(struct proto_queued) ==
+	       32 + PROTO_COMM_MAX + PROTO_PORT_MAX, "no padding");
+_Static_assert(sizeof(struct proto_event) ==
+	       40 + PROTO_COMM_MAX + PROTO_PORT_MAX, "no padding");
 
 /* Bounds of a canonical policy (policy.h: 19 bytes of header, POLICY_CANON_MAX). */
 #define PROTO_POLICY_MIN 19u
@@ -60,6 +64,8 @@ static const struct proto_type_info proto_types[] = {
 	{ PROTO_LIST_ENTRY, sizeof(struct proto_list_entry), PROTO_FROM_BACKEND,
 	  FD_NEVER },
 	{ PROTO_LIST_END, sizeof(struct proto_list_end), PROTO_FROM_BACKEND, FD_NEVER },
+	{ PROTO_QUEUED, sizeof(struct proto_queued), PROTO_FROM_BACKEND, FD_NEVER },
+	{ PROTO_EVENT, sizeof(struct proto_event), PROTO_FROM_BACKEND, FD_ON_SUCCESS },
 };
 
 static const char *const proto_reasons[] = {
@@ -102,6 +108,8 @@ bool proto_carries_fd(const union proto_msg *msg)
 		return false;
 	if (ti->fd == FD_ALWAYS)
 		return true;
+	if (msg->hdr.type == PROTO_EVENT)
+		return msg->event.event == PROTO_EV_HANDBACK;
 	return msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0;
 }
 
@@ -136,7 +144,8 @@ static int proto_check_body(const union proto_msg *m)
 	case PROTO_READY:
 		return m->ready.err <= 0 ? 0 : -EBADMSG;
 	case PROTO_OPEN:
-		if (m->open.reserved || (m->open.flags & ~PROTO_OPEN_FLAGS))
+		if ((m->open.flags & ~PROTO_OPEN_FLAGS) || m->open.wait_ms > PROTO_WAIT_MAX_MS ||
+		    (m->open.wait_ms && !(m->open.flags & PROTO_OPEN_WAIT)))
 			return -EBADMSG;
 		return proto_str_ok(m->open.port, sizeof(m->open.port)) ? 0 : -EBADMSG;
 	case PROTO_OPEN_REPLY:
@@ -185,6 +194,19 @@ static int proto_check_body(const union proto_msg *m)
 		return proto_check_list_entry(&m->list_entry);
 	case PROTO_LIST_END:
 		return m->list_end.err > 0 || m->list_end.reserved ? -EBADMSG : 0;
+	case PROTO_QUEUED:
+		if (m->queued.position == 0 || m->queued.holder > PROTO_HOLD_MAX ||
+		    m->queued.holder_pid < 0 || m->queued.wait_ms > PROTO_WAIT_MAX_MS)
+			return -EBADMSG;
+		return proto_str_ok(m->queued.holder_comm, sizeof(m->queued.holder_comm)) &&
+		       proto_str_ok(m->queued.kname, sizeof(m->queued.kname)) ? 0 : -EBADMSG;
+	case PROTO_EVENT:
+		if (m->event.reserved || m->event.event == 0 ||
+		    m->event.event > PROTO_EV_MAX || m->event.handle == 0 ||
+		    m->event.peer_pid < 0 || m->event.hdr.seq != 0)
+			return -EBADMSG;
+		return proto_str_ok(m->event.peer_comm, sizeof(m->event.peer_comm)) &&
+		       proto_str_ok(m->event.kname, sizeof(m->event.kname)) ? 0 : -EBADMSG;
 	}
 	return -EBADMSG;
 }

@@ -43,8 +43,11 @@
 #define PROTO_LIST_ENTRY 9u /* backend -> frontend: one port                    */
 #define PROTO_LIST_END  10u /* backend -> frontend: no port after that name     */
 
-/* Reserved for work in progress: 11..15
- * waiting in line and handing over a busy port (TB_WAIT, TB_YIELD, TB_TAKE). */
+/* 8..10: listing ports (tb_list). */
+/* 11..15: sharing a busy port through ttybrokerd (broker/share.c). */
+#define PROTO_QUEUED 11u /* daemon -> frontend: the PROTO_OPEN waits in line */
+#define PROTO_EVENT  12u /* daemon -> frontend: take-over, revoked, handed back
+			    (PROTO_EV_HANDBACK carries the port's fd)       */
 
 /* Who may send a message type. */
 #define PROTO_FROM_BACKEND  1u
@@ -61,7 +64,13 @@
 
 /* PROTO_OPEN flags. */
 #define PROTO_OPEN_NONBLOCK 0x1u /* leave O_NONBLOCK set on the fd */
-#define PROTO_OPEN_FLAGS    (PROTO_OPEN_NONBLOCK)
+#define PROTO_OPEN_WAIT     0x2u /* busy: wait in line (wait_ms bounds it)    */
+#define PROTO_OPEN_YIELD    0x4u /* this hold may be taken over (PROTO_OPEN_TAKE) */
+#define PROTO_OPEN_TAKE     0x8u /* take the port from a holder that yields    */
+#define PROTO_OPEN_SHARING  (PROTO_OPEN_WAIT | PROTO_OPEN_YIELD | PROTO_OPEN_TAKE)
+#define PROTO_OPEN_FLAGS    (PROTO_OPEN_NONBLOCK | PROTO_OPEN_SHARING)
+/* Longest wait_ms a PROTO_OPEN may ask for: a day. */
+#define PROTO_WAIT_MAX_MS   86400000u
 
 /* Reasons in PROTO_OPEN_REPLY; the public header mirrors them as tb_reason. */
 #define PROTO_R_OK      0u
@@ -100,7 +109,8 @@ struct proto_ready {
 struct proto_open {
 	struct proto_hdr hdr;
 	uint32_t flags;    /* PROTO_OPEN_* */
-	uint32_t reserved; /* must be zero */
+	uint32_t wait_ms;  /* PROTO_OPEN_WAIT: give up after this long, 0 = no
+			      limit (<= PROTO_WAIT_MAX_MS); else must be zero */
 	char port[PROTO_PORT_MAX];
 };
 
@@ -228,6 +238,40 @@ struct proto_list_end {
 	uint32_t reserved; /* must be zero */
 };
 
+/*
+ * Sharing a busy port (ttybrokerd only).  A PROTO_OPEN with
+ * PROTO_OPEN_WAIT or PROTO_OPEN_TAKE that finds the port busy is answered
+ * first by PROTO_QUEUED (same seq) and later by its PROTO_OPEN_REPLY (same
+ * seq): served, or busy when its wait ended.  PROTO_EVENT comes at any
+ * time for a port the client holds (or held): seq is 0.
+ */
+#define PROTO_EV_TAKE     1u /* a taker asks for the port: release within grace_ms */
+#define PROTO_EV_REVOKED  2u /* the hold was hung up and given to a taker           */
+#define PROTO_EV_HANDBACK 3u /* the port is ours again: new handle, with its fd    */
+#define PROTO_EV_MAX      3u
+
+struct proto_queued {
+	struct proto_hdr hdr;
+	uint32_t position;  /* place in line, 1 = next                      */
+	uint32_t holder;    /* PROTO_HOLD_*                                 */
+	int32_t holder_pid; /* the holder's pid, 0 if not known             */
+	uint32_t wait_ms;   /* as asked, 0 = no limit                       */
+	char holder_comm[PROTO_COMM_MAX]; /* a client of the daemon: its comm, else "" */
+	char kname[PROTO_PORT_MAX];
+};
+
+struct proto_event {
+	struct proto_hdr hdr;
+	uint32_t event;     /* PROTO_EV_*                                   */
+	uint32_t handle;    /* the hold it is about; HANDBACK: the new one  */
+	uint32_t grace_ms;  /* TAKE: time left until the hang-up            */
+	int32_t peer_pid;   /* TAKE, REVOKED: the taker                     */
+	uint32_t peer_uid;  /* TAKE, REVOKED: the taker's uid               */
+	uint32_t reserved;  /* must be zero                                 */
+	char peer_comm[PROTO_COMM_MAX];
+	char kname[PROTO_PORT_MAX];
+};
+
 union proto_msg {
 	struct proto_hdr hdr;
 	struct proto_ready ready;
@@ -242,6 +286,8 @@ union proto_msg {
 	struct proto_list list;
 	struct proto_list_entry list_entry;
 	struct proto_list_end list_end;
+	struct proto_queued queued;
+	struct proto_event event;
 };
 
 /* Largest message: the receive buffer size; a longer datagram sets MSG_TRUNC. */

@@ -21,7 +21,7 @@
 #include "portname.h"
 
 static const char cli_synopsis[] =
-	"usage: ttybroker [OPTION...] run PORT -- PROGRAM [ARG...]\n"
+	"usage: ttybroker [OPTION...] run [--wait[=SECONDS]] [--yield] [--take] PORT -- PROGRAM [ARG...]\n"
 	"       ttybroker exec -- PROGRAM [ARG...]\n"
 	"       ttybroker [OPTION...] check [--as USER] PORT\n"
 	"       ttybroker [OPTION...] list [--json] [--via WAY]\n"
@@ -50,6 +50,7 @@ static void cli_help(void)
 	       "\n"
 	       "Commands (each takes --help):\n"
 	       "  run PORT -- PROGRAM [ARG...]  run PROGRAM as the user, with PORT on fd 3\n"
+	       "      --wait[=SECONDS], --yield, --take: share a busy port (ttybrokerd)\n"
 	       "  exec -- PROGRAM [ARG...]      run PROGRAM; its opens of ports go to the broker\n"
 	       "  check [--as USER] PORT        may USER open PORT, by the policy?\n"
 	       "  list [--json] [--via WAY]     the ports you could open, and who holds them\n"
@@ -67,12 +68,19 @@ static void cli_help(void)
 static void cli_cmd_help(const char *cmd)
 {
 	if (strcmp(cmd, "run") == 0)
-		fputs("usage: ttybroker [OPTION...] run PORT -- PROGRAM [ARG...]\n\n"
+		fputs("usage: ttybroker [OPTION...] run [--wait[=SECONDS]] [--yield] [--take] PORT -- "
+		      "PROGRAM [ARG...]\n\n"
 		      "Open PORT (ttyUSB0, /dev/ttyUSB0, pts/3 or serial/by-id/LINK) through the\n"
 		      "broker and run PROGRAM as the target user, with the port on fd 3 and\n"
 		      "TTYBROKER_FD=3 in a login environment of that user.  The port stays locked\n"
 		      "until PROGRAM ends; ttybroker exits with PROGRAM's status.  PROGRAM's own\n"
 		      "opens of the port (by any name) get a dup of fd 3 (LD_PRELOAD).\n"
+		      "Sharing a busy port (ttybrokerd only):\n"
+		      "  --wait[=SECONDS]  wait in line instead of failing with 75 (give up after\n"
+		      "                    SECONDS)\n"
+		      "  --yield           let a --take have the port (PROGRAM's fd then reads EOF);\n"
+		      "                    with --wait, get it back afterwards and run PROGRAM again\n"
+		      "  --take            take the port from a holder that used --yield\n"
 		      "Options: see ttybroker --help.\n", stdout);
 	else if (strcmp(cmd, "exec") == 0)
 		fputs("usage: ttybroker exec -- PROGRAM [ARG...]\n\n"
@@ -225,8 +233,12 @@ int cli_open_failed(const struct cli *c, const char *name, int err,
 		return cli_fail(tb_reason_exit(st->reason), "%s: %s (no rule in %s matches)",
 				port, tb_reason_str(st->reason), policy);
 	if (st->reason == TB_R_BUSY) {
+		char detail[4 * sizeof(st->detail) + 1];
+
 		cli_busy_text(st, text, sizeof(text));
-		return cli_fail(tb_reason_exit(st->reason), "%s: %s", port, text);
+		cli_escape(st->detail, strlen(st->detail), detail, sizeof(detail));
+		return cli_fail(tb_reason_exit(st->reason), "%s: %s%s%s", port, text,
+				detail[0] ? "; " : "", detail);
 	}
 	if (st->reason == TB_R_POLICY) {
 		cli_policy_text(st, text, sizeof(text));

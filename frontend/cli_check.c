@@ -6,6 +6,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <grp.h>
 #include <pwd.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,6 +154,40 @@ fail:
 	return -errno;
 }
 
+/* WHO of take rule R in words, for lint and check. */
+static void take_who(const struct policy_rule *r, char *buf, size_t len)
+{
+	struct passwd *pw;
+	struct group *gr;
+
+	if (r->who == POLICY_WHO_ANY) {
+		snprintf(buf, len, "everyone");
+	} else if (r->who == POLICY_WHO_USER) {
+		pw = getpwuid(r->uid);
+		snprintf(buf, len, "user %s", pw ? pw->pw_name : "?");
+	} else {
+		gr = getgrgid(r->gid);
+		snprintf(buf, len, "the members of group %s", gr ? gr->gr_name : "?");
+	}
+}
+
+/* lint's word on each take rule of POL (read from PATH): what it allows. */
+static void lint_explain_take(const char *path, const struct policy *pol)
+{
+	char who[128];
+
+	for (size_t i = 0; i < pol->nrules; i++) {
+		const struct policy_rule *r = &pol->rules[i];
+
+		if (!r->take)
+			continue;
+		take_who(r, who, sizeof(who));
+		printf("%s:%u: take: %s may take over each other's --yield holds of %s%s "
+		       "(ttybrokerd; opening still needs a permit rule)\n", path, r->line, who,
+		       r->patterns[0], r->npatterns > 1 ? " and more ports" : "");
+	}
+}
+
 int cli_check(const struct cli *c, int argc, char **argv)
 {
 	const char *path = c->policy ? c->policy : POLICY_DEFAULT_PATH;
@@ -164,7 +199,8 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	struct policy_ident id;
 	struct drop_target self;
 	const char *why = NULL;
-	bool show_id;
+	bool show_id, have_id;
+	unsigned int take;
 	int r, first;
 
 	if ((r = cli_cmd_options("check", argc, argv, &as, &first)) >= 0)
@@ -187,10 +223,8 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	}
 	/* The identity only where the policy can use it: old output stays. */
 	show_id = policy_has_ident(pol);
-	if (show_id && check_ident(kname, &id, &why) == 0)
-		policy_eval_ident(pol, &subj, kname, &id, &v);
-	else
-		policy_eval(pol, &subj, kname, &v);
+	have_id = show_id && check_ident(kname, &id, &why) == 0;
+	policy_eval_ident(pol, &subj, kname, have_id ? &id : NULL, &v);
 	printf("%s: user %s (uid %u) %s %s%s%s: ", v.permit ? "permit" : "deny", name,
 	       (unsigned int)subj.uid, v.permit ? "may open" : "may not open", kname,
 	       strcmp(kname, portname_strip_dev(port)) ? " via " : "",
@@ -201,6 +235,10 @@ int cli_check(const struct cli *c, int argc, char **argv)
 		printf("no rule in %s matches (default deny)\n", path);
 	if (show_id)
 		cli_ident_print(stdout, why ? NULL : &id, why);
+	take = policy_eval_take(pol, &subj, &subj, kname, have_id ? &id : NULL);
+	if (take)
+		printf("take: user %s may take %s over from the others %s:%u covers, when "
+		       "they hold it with --yield\n", name, kname, path, take);
 	policy_free(pol);
 	return v.permit ? 0 : EX_NOPERM;
 }
@@ -276,8 +314,10 @@ int cli_lint(const struct cli *c, int argc, char **argv)
 	if (!text)
 		return cli_fail(EX_CONFIG, "%s: %s", argv[1], why);
 	errors = cli_lint_judge(argv[1], text, len, &st, cli_policy_error, NULL, &pol);
-	if (!errors)
+	if (!errors) {
 		printf("%s: ok, %zu rule%s\n", argv[1], pol->nrules, pol->nrules == 1 ? "" : "s");
+		lint_explain_take(argv[1], pol);
+	}
 	policy_free(pol);
 	free(text);
 	return errors ? EX_CONFIG : 0;

@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <poll.h>
 #include <signal.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -35,11 +36,21 @@ struct tb_slot {
 	uint32_t handle;
 };
 
+/* Events that came while tb_open() waited for its reply, for tb_next_event(). */
+#define TB_PENDING_MAX 16
+
+struct tb_pending {
+	struct proto_event ev;
+	int fd;          /* PROTO_EV_HANDBACK: the port, else -1 */
+};
+
 struct tb_broker {
 	int sock;
 	pid_t backend;
 	uint32_t seq;
 	struct tb_slot ports[BACKEND_MAX_SESSIONS];
+	unsigned int npending;
+	struct tb_pending pending[TB_PENDING_MAX];
 };
 
 /* Make sure 0, 1 and 2 are open, so our socket never lands on them. */
@@ -252,12 +263,10 @@ static void tb_status_fill(struct tb_status *st, const struct proto_open_reply *
 	st->detail[sizeof(st->detail) - 1] = '\0';
 }
 
-/* Receive the reply to request SEQ; on success *FD is the port. */
-static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_reply *rep,
-			 int *fd)
+/* Receive and decode one message (blocking); *FD is its descriptor or -1. */
+static int tb_recv_msg(struct tb_broker *b, union proto_msg *msg, int *fd)
 {
 	char buf[PROTO_MSG_MAX];
-	union proto_msg msg;
 	ssize_t n;
 	int r;
 
@@ -266,14 +275,80 @@ static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_re
 	while (n == -EINTR);
 	if (n <= 0)
 		return n == 0 ? -ECONNRESET : (int)n;
-	r = proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, *fd >= 0, &msg);
-	if (r == 0 && (msg.hdr.type != PROTO_OPEN_REPLY || msg.hdr.seq != seq))
-		r = -EPROTO;
-	if (r < 0) {
+	r = proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, *fd >= 0, msg);
+	if (r < 0 && *fd >= 0) {
+		close(*fd);
+		*fd = -1;
+	}
+	return r;
+}
+
+/* Keep event EV (with FD) for tb_next_event(); -ENOBUFS when full. */
+static int tb_pending_push(struct tb_broker *b, const struct proto_event *ev, int fd)
+{
+	if (b->npending == TB_PENDING_MAX) {
+		if (fd >= 0)
+			close(fd);
+		return -ENOBUFS;
+	}
+	b->pending[b->npending].ev = *ev;
+	b->pending[b->npending].fd = fd;
+	b->npending++;
+	return 0;
+}
+
+/* A PROTO_QUEUED notice as a TB_EV_QUEUED event, for OPTS->queued. */
+static void tb_queued(const struct tb_open_options *opts, const struct proto_queued *q)
+{
+	struct tb_event ev = { .type = TB_EV_QUEUED, .fd = -1 };
+
+	if (!opts || !opts->queued)
+		return;
+	ev.position = q->position;
+	ev.holder = (enum tb_holder)q->holder;
+	ev.pid = q->holder_pid;
+	memcpy(ev.comm, q->holder_comm, sizeof(ev.comm));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	for (char *c = ev.comm; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	if (!ev.comm[0] && ev.pid > 0)
+		tb_read_comm(ev.pid, ev.comm, sizeof(ev.comm));
+	memcpy(ev.kname, q->kname, sizeof(ev.kname));
+	ev.kname[sizeof(ev.kname) - 1] = '\0';
+	opts->queued(&ev, opts->arg);
+}
+
+/*
+ * Receive the reply to request SEQ; on success *FD is the port.  Notices
+ * of waiting in line for it go to OPTS->queued; events for other ports
+ * are kept for tb_next_event().
+ */
+static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_reply *rep,
+			 int *fd, const struct tb_open_options *opts)
+{
+	union proto_msg msg;
+	int r;
+
+	for (;;) {
+		r = tb_recv_msg(b, &msg, fd);
+		if (r < 0)
+			return r;
+		if (msg.hdr.type == PROTO_OPEN_REPLY && msg.hdr.seq == seq)
+			break;
+		if (msg.hdr.type == PROTO_QUEUED && msg.hdr.seq == seq) {
+			tb_queued(opts, &msg.queued);
+			continue;
+		}
+		if (msg.hdr.type == PROTO_EVENT) {
+			tb_pending_push(b, &msg.event, *fd);
+			*fd = -1;
+			continue;
+		}
 		if (*fd >= 0)
 			close(*fd);
 		*fd = -1;
-		return r;
+		return -EPROTO;
 	}
 	*rep = msg.open_reply;
 	return 0;
@@ -281,6 +356,12 @@ static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_re
 
 TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 		      struct tb_status *st)
+{
+	return tb_open_ex(b, port, flags, NULL, st);
+}
+
+TB_EXPORT int tb_open_ex(struct tb_broker *b, const char *port, int flags,
+			 const struct tb_open_options *opts, struct tb_status *st)
 {
 	struct proto_open_reply rep;
 	struct proto_open req;
@@ -290,7 +371,9 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 	if (!b || b->sock < 0 || !port)
 		return tb_status_set(st, TB_R_BROKER, -EINVAL);
 	port = portname_strip_dev(port);
-	if (flags & ~TB_NONBLOCK)
+	if ((flags & ~(TB_NONBLOCK | TB_WAIT | TB_YIELD | TB_TAKE)) ||
+	    (opts && opts->wait_ms && !(flags & TB_WAIT)) ||
+	    (opts && opts->wait_ms > PROTO_WAIT_MAX_MS))
 		return tb_status_set(st, TB_R_BROKER, -EINVAL);
 	if (strlen(port) > PORTNAME_MAX)
 		return tb_status_set(st, TB_R_NAME, -EINVAL);
@@ -298,10 +381,14 @@ TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 		return tb_status_set(st, TB_R_BROKER, -EMFILE);
 	memset(&req, 0, sizeof(req));
 	proto_hdr_init(&req.hdr, PROTO_OPEN, ++b->seq);
-	req.flags = (flags & TB_NONBLOCK) ? PROTO_OPEN_NONBLOCK : 0;
+	req.flags = ((flags & TB_NONBLOCK) ? PROTO_OPEN_NONBLOCK : 0) |
+		    ((flags & TB_WAIT) ? PROTO_OPEN_WAIT : 0) |
+		    ((flags & TB_YIELD) ? PROTO_OPEN_YIELD : 0) |
+		    ((flags & TB_TAKE) ? PROTO_OPEN_TAKE : 0);
+	req.wait_ms = opts ? opts->wait_ms : 0;
 	strcpy(req.port, port);
 	if ((r = fdpass_send(b->sock, &req, sizeof(req), -1)) < 0 ||
-	    (r = tb_recv_reply(b, req.hdr.seq, &rep, &fd)) < 0)
+	    (r = tb_recv_reply(b, req.hdr.seq, &rep, &fd, opts)) < 0)
 		return tb_status_set(st, TB_R_BROKER, r);
 	tb_status_set(st, (enum tb_reason)rep.reason, 0);
 	if (st)
@@ -327,7 +414,95 @@ TB_EXPORT int tb_release(struct tb_broker *b, int fd)
 	rel.handle = slot->handle;
 	slot->fd = -1;
 	slot->handle = 0;
-	return b->sock >= 0 ? fdpass_send(b->sock, &rel, sizeof(rel), -1) : 0;
+	/* A revoked hold (handle 0) is no longer the broker's. */
+	return b->sock >= 0 && rel.handle ? fdpass_send(b->sock, &rel, sizeof(rel), -1) : 0;
+}
+
+static struct tb_slot *tb_port_by_handle(struct tb_broker *b, uint32_t handle)
+{
+	for (size_t i = 0; handle && i < BACKEND_MAX_SESSIONS; i++)
+		if (b->ports[i].fd >= 0 && b->ports[i].handle == handle)
+			return &b->ports[i];
+	return NULL;
+}
+
+/* The broker's event M (with FD for a hand-back) as *EV; the library's
+ * table follows: a revoked hold has no handle left, a handed-back one is new. */
+static void tb_event_fill(struct tb_broker *b, const struct proto_event *m, int fd,
+			  struct tb_event *ev)
+{
+	struct tb_slot *slot = tb_port_by_handle(b, m->handle);
+
+	memset(ev, 0, sizeof(*ev));
+	ev->fd = -1;
+	ev->pid = m->peer_pid;
+	ev->grace_ms = m->grace_ms;
+	memcpy(ev->comm, m->peer_comm, sizeof(ev->comm));
+	ev->comm[sizeof(ev->comm) - 1] = '\0';
+	for (char *c = ev->comm; *c; c++)
+		if ((unsigned char)*c < 0x20 || *c == 0x7f)
+			*c = '?';
+	memcpy(ev->kname, m->kname, sizeof(ev->kname));
+	ev->kname[sizeof(ev->kname) - 1] = '\0';
+	switch (m->event) {
+	case PROTO_EV_TAKE:
+		ev->type = TB_EV_TAKE;
+		ev->fd = slot ? slot->fd : -1;
+		break;
+	case PROTO_EV_REVOKED:
+		ev->type = TB_EV_REVOKED;
+		ev->fd = slot ? slot->fd : -1;
+		if (slot)
+			slot->handle = 0;
+		break;
+	default:
+		ev->type = TB_EV_HANDBACK;
+		slot = tb_port_slot(b, -1);
+		if (!slot) { /* no room: give it back at once */
+			struct proto_release rel;
+
+			close(fd);
+			memset(&rel, 0, sizeof(rel));
+			proto_hdr_init(&rel.hdr, PROTO_RELEASE, ++b->seq);
+			rel.handle = m->handle;
+			fdpass_send(b->sock, &rel, sizeof(rel), -1);
+			break;
+		}
+		slot->fd = ev->fd = fd;
+		slot->handle = m->handle;
+	}
+}
+
+TB_EXPORT int tb_next_event(struct tb_broker *b, struct tb_event *ev)
+{
+	struct pollfd p;
+	union proto_msg msg;
+	int fd = -1, r;
+
+	if (!b || !ev || b->sock < 0)
+		return -EINVAL;
+	if (b->npending) {
+		tb_event_fill(b, &b->pending[0].ev, b->pending[0].fd, ev);
+		memmove(&b->pending[0], &b->pending[1],
+			--b->npending * sizeof(b->pending[0]));
+		return 1;
+	}
+	p = (struct pollfd){ .fd = b->sock, .events = POLLIN };
+	r = poll(&p, 1, 0);
+	if (r < 0)
+		return errno == EINTR ? 0 : -errno;
+	if (r == 0)
+		return 0;
+	r = tb_recv_msg(b, &msg, &fd);
+	if (r < 0)
+		return r;
+	if (msg.hdr.type != PROTO_EVENT) {
+		if (fd >= 0)
+			close(fd);
+		return -EPROTO;
+	}
+	tb_event_fill(b, &msg.event, fd, ev);
+	return 1;
 }
 
 TB_EXPORT void tb_shutdown(struct tb_broker *b)
@@ -337,6 +512,9 @@ TB_EXPORT void tb_shutdown(struct tb_broker *b)
 	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
 		if (b->ports[i].fd >= 0)
 			close(b->ports[i].fd);
+	for (unsigned int i = 0; i < b->npending; i++)
+		if (b->pending[i].fd >= 0)
+			close(b->pending[i].fd);
 	tb_reap(b); /* EOF makes the backend release everything and exit */
 	free(b);
 }

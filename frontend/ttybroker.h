@@ -85,6 +85,10 @@ struct tb_options {
 
 /* tb_open() flags. */
 #define TB_NONBLOCK 0x1 /* leave O_NONBLOCK set on the returned fd */
+/* Sharing a busy port: ttybrokerd only (elsewhere -EOPNOTSUPP, TB_R_BROKER). */
+#define TB_WAIT     0x2 /* busy: wait in line (tb_open_options.wait_ms)   */
+#define TB_YIELD    0x4 /* this hold may be taken over by a TB_TAKE        */
+#define TB_TAKE     0x8 /* take the port from a holder that opened with TB_YIELD */
 
 /* Who holds a busy port (TB_R_BUSY). */
 enum tb_holder {
@@ -136,6 +140,38 @@ struct tb_port {
 	char holder_comm[16]; /* its program name (/proc/PID/comm), or ""        */
 };
 
+/* What tb_next_event() (or tb_open_options.queued) reports. */
+enum tb_event_type {
+	TB_EV_NONE = 0,
+	TB_EV_QUEUED,   /* tb_open() waits in line: position, holder, pid, comm */
+	TB_EV_TAKE,     /* a TB_TAKE asks for FD: release it within grace_ms   */
+	TB_EV_REVOKED,  /* FD was hung up and handed to a taker: tb_release it */
+	TB_EV_HANDBACK, /* the port is yours again: FD is a new descriptor     */
+};
+
+struct tb_event {
+	enum tb_event_type type;
+	int fd;                /* TAKE, REVOKED: your descriptor of the port;
+				  HANDBACK: the new one; else -1            */
+	unsigned int grace_ms; /* TAKE: time left before the hang-up           */
+	unsigned int position; /* QUEUED: place in line, 1 = next              */
+	enum tb_holder holder; /* QUEUED: who holds the port                   */
+	int pid;               /* QUEUED: the holder; TAKE, REVOKED: the taker */
+	char comm[16];         /* that process's program name, or ""           */
+	char kname[128];       /* the port's kernel name                       */
+};
+
+/* tb_open_ex() options.  Zero-fill, then set what you need. */
+struct tb_open_options {
+	/* TB_WAIT: give up (-EBUSY, TB_R_BUSY) after this many milliseconds
+	 * in line; 0 waits as long as it takes (at most a day). */
+	unsigned int wait_ms;
+	/* Called once, from inside tb_open_ex(), when the request waits in
+	 * line (TB_EV_QUEUED), e.g. to tell the user where it stands. */
+	void (*queued)(const struct tb_event *ev, void *arg);
+	void *arg;
+};
+
 /*
  * Reach the backend.  With effective uid 0 (TB_VIA_AUTO or TB_VIA_FORK):
  * fork it and drop privileges; on success *OUT is the broker handle and
@@ -167,6 +203,27 @@ TB_EXPORT int tb_init(const struct tb_options *opts, struct tb_broker **out);
  */
 TB_EXPORT int tb_open(struct tb_broker *b, const char *port, int flags,
 		      struct tb_status *st);
+
+/*
+ * tb_open() with sharing: FLAGS may add TB_WAIT, TB_YIELD and TB_TAKE;
+ * OPTS (may be NULL) bounds the wait.  With TB_WAIT or TB_TAKE a busy
+ * port does not fail at once: the call blocks in line (first come, first
+ * served) until the port is handed over, the wait ends, or the broker
+ * goes away.  A TB_TAKE of a hold opened with TB_YIELD asks its holder to
+ * let go and gets the port within ttybrokerd's grace period.  Only
+ * ttybrokerd serves these flags.
+ */
+TB_EXPORT int tb_open_ex(struct tb_broker *b, const char *port, int flags,
+			 const struct tb_open_options *opts, struct tb_status *st);
+
+/*
+ * The next event for a port this program holds or held (TB_EV_TAKE,
+ * TB_EV_REVOKED, TB_EV_HANDBACK) into *EV, without blocking: poll(2)
+ * tb_fd() for POLLIN to know when to call.  Returns 1 with *EV filled, 0
+ * when there is none, or a negative errno (-ECONNRESET: the broker is
+ * gone).  A TB_EV_HANDBACK's fd is yours like one from tb_open().
+ */
+TB_EXPORT int tb_next_event(struct tb_broker *b, struct tb_event *ev);
 
 /*
  * Close FD, obtained from tb_open(), and tell the backend to drop its

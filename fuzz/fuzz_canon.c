@@ -30,6 +30,7 @@ static void same_rules(const struct policy *a, const struct policy *b)
 	for (size_t i = 0; i < a->nrules; i++) {
 		const struct policy_rule *x = &a->rules[i], *y = &b->rules[i];
 
+		fuzz_assert(x->take == y->take);
 		fuzz_assert(x->permit == y->permit && x->who == y->who &&
 			    x->line == y->line && x->npatterns == y->npatterns);
 		fuzz_assert(x->who != POLICY_WHO_USER || x->uid == y->uid);

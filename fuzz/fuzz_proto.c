@@ -63,6 +63,12 @@ static size_t expect_size(uint16_t type, unsigned int *from)
 	case PROTO_LIST_END:
 		*from = PROTO_FROM_BACKEND;
 		return sizeof(struct proto_list_end);
+	case PROTO_QUEUED:
+		*from = PROTO_FROM_BACKEND;
+		return sizeof(struct proto_queued);
+	case PROTO_EVENT:
+		*from = PROTO_FROM_BACKEND;
+		return sizeof(struct proto_event);
 	}
 	return 0;
 }
@@ -92,7 +98,8 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 		fuzz_assert(m->ready.err <= 0);
 		break;
 	case PROTO_OPEN:
-		fuzz_assert(m->open.reserved == 0);
+		fuzz_assert(m->open.wait_ms <= PROTO_WAIT_MAX_MS);
+		fuzz_assert(m->open.wait_ms == 0 || (m->open.flags & PROTO_OPEN_WAIT));
 		fuzz_assert((m->open.flags & ~PROTO_OPEN_FLAGS) == 0);
 		fuzz_assert(memchr(m->open.port, '\0', sizeof(m->open.port)));
 		break;
@@ -170,6 +177,21 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 	}
 	case PROTO_LIST_END:
 		fuzz_assert(!has_fd && m->list_end.err <= 0 && m->list_end.reserved == 0);
+		break;
+	case PROTO_QUEUED:
+		fuzz_assert(m->queued.position > 0 && m->queued.holder <= PROTO_HOLD_MAX);
+		fuzz_assert(m->queued.holder_pid >= 0 && !has_fd);
+		fuzz_assert(m->queued.wait_ms <= PROTO_WAIT_MAX_MS);
+		fuzz_assert(memchr(m->queued.holder_comm, '\0', sizeof(m->queued.holder_comm)));
+		fuzz_assert(memchr(m->queued.kname, '\0', sizeof(m->queued.kname)));
+		break;
+	case PROTO_EVENT:
+		fuzz_assert(m->event.reserved == 0 && m->event.hdr.seq == 0);
+		fuzz_assert(m->event.event >= 1 && m->event.event <= PROTO_EV_MAX);
+		fuzz_assert(m->event.handle != 0 && m->event.peer_pid >= 0);
+		fuzz_assert(has_fd == (m->event.event == PROTO_EV_HANDBACK));
+		fuzz_assert(memchr(m->event.peer_comm, '\0', sizeof(m->event.peer_comm)));
+		fuzz_assert(memchr(m->event.kname, '\0', sizeof(m->event.kname)));
 		break;
 	default:
 		fuzz_assert(!"decoded an unknown type");

@@ -25,6 +25,14 @@
  * that itself starts with the literal "pts/" (so never by an identity
  * pattern), so a broad rule never hands out terminals.
  *
+ *     take  WHO  PATTERN...
+ *
+ * widens who may take a port over (ttybrokerd, `run --take`): a holder
+ * covered by WHO that opened a matching port with --yield may have it
+ * taken by anyone else WHO covers.  Without such a rule only the holder's
+ * own user and root may take.  A take rule never lets anyone open a port:
+ * the taker still needs a permit rule, and deny rules do not revoke it.
+ *
  * User and group names are resolved to ids when the policy is parsed, so
  * evaluation needs no name service (the backend's seccomp filter forbids it).
  */
@@ -67,6 +75,7 @@ struct policy_pat {
 
 struct policy_rule {
 	bool permit;
+	bool take;           /* a "take" rule: never decides an open */
 	enum policy_who who;
 	uid_t uid;           /* POLICY_WHO_USER  */
 	gid_t gid;           /* POLICY_WHO_GROUP */
@@ -178,6 +187,14 @@ void policy_eval_ident(const struct policy *pol, const struct policy_subject *su
 
 /* True if PATTERN (a rule's pattern text) is a usb: or path: pattern. */
 bool policy_pattern_is_ident(const char *pattern);
+/*
+ * May TAKER take PORT over from HOLDER (whose hold yields)?  The line of
+ * the first take rule covering both on PORT, or 0 when none does (the
+ * default then applies: same user or root, share.c decides that).
+ */
+unsigned int policy_eval_take(const struct policy *pol, const struct policy_subject *taker,
+			      const struct policy_subject *holder, const char *port,
+			      const struct policy_ident *id);
 
 /* Decide whether SUBJ may open PORT (a kernel name such as "ttyUSB0"). */
 void policy_eval(const struct policy *pol, const struct policy_subject *subj,

@@ -10,8 +10,8 @@
  *     ttybroker-policy 1\n
  *     LINE ACTION WHO PATTERN...\n          (one line per rule)
  *
- * LINE: the file's line, 1 or more, strictly increasing; ACTION: permit or
- * deny; WHO: "*", "u" UID or "g" GID; numbers in decimal without leading
+ * LINE: the file's line, 1 or more, strictly increasing; ACTION: permit,
+ * deny or take; WHO: "*", "u" UID or "g" GID; numbers in decimal without leading
  * zeros; single spaces; 1 to POLICY_MAX_PATTERNS patterns with the file's
  * pattern rules and no '#', identity patterns (usb:, path:) in their one
  * spelling (lower-case hex, "ifN" without leading zeros).
@@ -29,7 +29,8 @@
 /* Append "LINE ACTION WHO PATTERN..." for RULE to F. */
 static void canon_rule(FILE *f, const struct policy_rule *rule)
 {
-	fprintf(f, "%u %s ", rule->line, rule->permit ? "permit" : "deny");
+	fprintf(f, "%u %s ", rule->line,
+		rule->take ? "take" : rule->permit ? "permit" : "deny");
 	if (rule->who == POLICY_WHO_USER)
 		fprintf(f, "u%u", (unsigned int)rule->uid);
 	else if (rule->who == POLICY_WHO_GROUP)
@@ -121,6 +122,8 @@ static int canon_line(struct parse_ctx *ctx, char *buf, unsigned int lno,
 	pr.rule.line = (unsigned int)v;
 	if (strcmp(tok[1], "permit") == 0)
 		pr.rule.permit = true;
+	else if (strcmp(tok[1], "take") == 0)
+		pr.rule.take = true;
 	else if (strcmp(tok[1], "deny") != 0)
 		return policy_parse_error(ctx, lno, "bad action");
 	if (strcmp(tok[2], "*") == 0) {

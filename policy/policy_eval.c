@@ -88,7 +88,7 @@ void policy_eval_ident(const struct policy *pol, const struct policy_subject *su
 		const struct policy_rule *rule = &pol->rules[i];
 		const char *pat;
 
-		if (!who_matches(rule, subj))
+		if (rule->take || !who_matches(rule, subj))
 			continue;
 		pat = rule_match(rule, port, is_pts, id);
 		if (!pat)
@@ -97,6 +97,26 @@ void policy_eval_ident(const struct policy *pol, const struct policy_subject *su
 		v->line = rule->line;
 		v->pattern = pat;
 	}
+}
+
+/*
+ * The first take rule covering TAKER and HOLDER on PORT, whose identity is
+ * ID (may be NULL, as for policy_eval_ident); its line or 0.
+ */
+unsigned int policy_eval_take(const struct policy *pol, const struct policy_subject *taker,
+			      const struct policy_subject *holder, const char *port,
+			      const struct policy_ident *id)
+{
+	bool is_pts = strncmp(port, PTS_PREFIX, PTS_PREFIX_LEN) == 0;
+
+	for (size_t i = 0; pol && i < pol->nrules; i++) {
+		const struct policy_rule *rule = &pol->rules[i];
+
+		if (rule->take && who_matches(rule, taker) && who_matches(rule, holder) &&
+		    rule_match(rule, port, is_pts, id))
+			return rule->line;
+	}
+	return 0;
 }
 
 /* policy_eval_ident() without an identity: only port globs can match. */

@@ -332,14 +332,20 @@ static int parse_rule(struct parse_ctx *ctx, unsigned int line)
 		return 0;                     /* blank or comment-only */
 	if (strcmp(tok, "permit") == 0)
 		pr.rule.permit = true;
+	else if (strcmp(tok, "take") == 0)
+		pr.rule.take = true;
 	else if (strcmp(tok, "deny") != 0)
 		return policy_parse_error(ctx, line,
-				   "unknown action '%s' (expected permit or deny)",
+				   "unknown action '%s' (expected permit, deny or take)",
 				   policy_quote(tok, q, sizeof(q)));
 	tok = strtok_r(NULL, SEPARATORS, &save);
 	if (!tok)
 		return policy_parse_error(ctx, line,
 				   "rule has no user, :group or '*' after the action");
+	if (!pr.rule.take && strcmp(tok, "take") == 0 &&
+	    lookup_user(tok, &pr.rule.uid) == -ENOENT)
+		return policy_parse_error(ctx, line, "'take' is an action of its own: "
+				   "write 'take WHO PATTERN...'");
 	rc = parse_who(ctx, tok, &pr.rule);
 	if (rc < 0)
 		return rc;

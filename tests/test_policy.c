@@ -142,7 +142,7 @@ struct bad_case {
 ParameterizedTestParameters(parse, bad)
 {
 	static struct bad_case cases[] = {
-		{ "allow * ttyS0\n", 0, 1, "unknown action 'allow' (expected permit or deny)" },
+		{ "allow * ttyS0\n", 0, 1, "unknown action 'allow' (expected permit, deny or take)" },
 		{ "Permit * ttyS0\n", 0, 1, "unknown action 'Permit'" },
 		{ "permit * ttyS0\npermit\n", 0, 2, "rule has no user, :group or '*'" },
 		{ "deny\t# nothing else\n", 0, 1, "rule has no user" },
@@ -1263,6 +1263,123 @@ Test(canon, ident_round_trip)
 		cr_assert_str_eq(va.pattern, vb.pattern, "identity %zu", i);
 		cr_assert_eq(va.permit, i == 1, "identity %zu: permit %d", i, va.permit);
 	}
+	free(text);
+	policy_free(a);
+	policy_free(b);
+}
+
+/* ---- take rules (branch share10): who may take over a --yield hold ---- */
+
+struct take_case {
+	char text[128];
+	bool ok;
+	char msg[64];   /* a part of the first error, for bad lines */
+};
+
+ParameterizedTestParameters(take, lines)
+{
+	static struct take_case cases[] = {
+		{ "take * ttyUSB*\n", true, "" },
+		{ "take :nogroup ttyUSB* ttyACM*\n", true, "" },
+		{ "take nobody pts/*\n", true, "" },
+		{ "permit * ttyS0\ntake :root ttyS0\ndeny * ttyS0\n", true, "" },
+		{ "take\n", false, "no user" },
+		{ "take *\n", false, "no port pattern" },
+		{ "take :nosuchgroup9 ttyS0\n", false, "unknown group" },
+		{ "take * /dev/ttyS0\n", false, "absolute" },
+		{ "take * ../x\n", false, "'..'" },
+		{ "permit take * ttyS0\n", false, "action of its own" },
+		{ "deny take * ttyS0\n", false, "action of its own" },
+		{ "takeover * ttyS0\n", false, "permit, deny or take" },
+	};
+
+	return cr_make_param_array(struct take_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* Good and bad take lines; a take rule never decides an open. */
+ParameterizedTest(struct take_case *c, take, lines)
+{
+	struct policy_subject nobody = { .uid = 65534, .gid = 65534 };
+	struct policy_verdict v;
+	struct errs e = { 0 };
+	struct policy *pol = NULL;
+	int r = parse_str(c->text, &e, &pol);
+
+	cr_assert_eq(r == 0, c->ok, "%s: %d (%s)", c->text, r, e.n ? e.msg[0] : "");
+	if (!c->ok) {
+		cr_assert_geq(e.n, 1);
+		cr_assert_not_null(strstr(e.msg[0], c->msg), "'%s' lacks '%s'", e.msg[0], c->msg);
+		return;
+	}
+	for (size_t i = 0; i < pol->nrules; i++)
+		if (pol->rules[i].take) {
+			cr_assert_not(pol->rules[i].permit);
+			policy_eval(pol, &nobody, pol->rules[i].patterns[0], &v);
+			cr_assert_neq(v.line, pol->rules[i].line, "a take rule decided an open");
+		}
+	policy_free(pol);
+}
+
+/* policy_eval_take: both covered by one take rule, on a matching port. */
+Test(take, eval)
+{
+	static const char text[] = "permit * ttyUSB* pts/*\ntake :nogroup ttyUSB*\n"
+				   "take nobody * pts/*\n";
+	struct policy_subject a = { .uid = 1001, .gid = 65534 };          /* in nogroup */
+	struct policy_subject b = { .uid = 1002, .gid = 100, .ngroups = 1,
+				    .groups = { 65534 } };                  /* supplementary */
+	struct policy_subject c = { .uid = 1003, .gid = 100 };            /* not in it */
+	struct policy_subject n = { .uid = 65534, .gid = 100 };
+	struct policy *pol = NULL;
+
+	cr_assert_eq(policy_parse(text, sizeof(text) - 1, "t", NULL, NULL, &pol), 0);
+	cr_assert_eq(policy_eval_take(pol, &a, &b, "ttyUSB0", NULL), 2);
+	cr_assert_eq(policy_eval_take(pol, &b, &a, "ttyUSB3", NULL), 2);
+	cr_assert_eq(policy_eval_take(pol, &a, &c, "ttyUSB0", NULL), 0, "the holder is not covered");
+	cr_assert_eq(policy_eval_take(pol, &c, &a, "ttyUSB0", NULL), 0, "the taker is not covered");
+	cr_assert_eq(policy_eval_take(pol, &a, &b, "ttyS0", NULL), 0, "another port");
+	/* "*" never covers a pts/ port: only a pattern that says pts/. */
+	cr_assert_eq(policy_eval_take(pol, &n, &n, "pts/3", NULL), 3);
+	cr_assert_eq(policy_eval_take(pol, &n, &n, "ttyS0", NULL), 3);
+	cr_assert_eq(policy_eval_take(NULL, &a, &b, "ttyUSB0", NULL), 0);
+	policy_free(pol);
+}
+
+/* A take rule may name the port by identity, like permit and deny rules. */
+Test(take, eval_ident)
+{
+	static const char text[] = "permit * usb:0403:6001\ntake :nogroup usb:0403:6001:A1*\n";
+	struct policy_subject a = { .uid = 1001, .gid = 65534 };
+	struct policy_subject b = { .uid = 1002, .gid = 65534 };
+	struct policy_ident ftdi = { .usb = true, .vid = 0x0403, .pid = 0x6001, .ifnum = 0,
+				     .serial = "A12345" };
+	struct policy_ident other = ftdi;
+	struct policy *pol = NULL;
+
+	snprintf(other.serial, sizeof(other.serial), "B777");
+	cr_assert_eq(policy_parse(text, sizeof(text) - 1, "t", NULL, NULL, &pol), 0);
+	cr_assert_eq(policy_eval_take(pol, &a, &b, "ttyUSB0", &ftdi), 2);
+	cr_assert_eq(policy_eval_take(pol, &a, &b, "ttyUSB0", &other), 0, "another serial");
+	cr_assert_eq(policy_eval_take(pol, &a, &b, "ttyUSB0", NULL), 0, "no identity");
+	cr_assert_eq(policy_eval_take(pol, &a, &b, "pts/1", &ftdi), 0, "never a pts/ port");
+	policy_free(pol);
+}
+
+/* Take rules survive the canonical form (reload) as "take". */
+Test(take, canon_round_trip)
+{
+	static const char file[] = "permit * ttyUSB*\ntake :root ttyUSB*\n";
+	static const char canon[] = CANON_HDR "1 permit * ttyUSB*\n2 take g0 ttyUSB*\n";
+	struct policy *a = NULL, *b = NULL;
+	char *text = NULL;
+	size_t len = 0;
+
+	cr_assert_eq(policy_parse(file, sizeof(file) - 1, "f", NULL, NULL, &a), 0);
+	cr_assert_eq(policy_canon_format(a, &text, &len), 0);
+	cr_assert_eq(len, sizeof(canon) - 1);
+	cr_assert_eq(memcmp(text, canon, len), 0, "%.*s", (int)len, text);
+	cr_assert_eq(policy_canon_parse(text, len, "f", NULL, NULL, &b), 0);
+	cr_assert(b->rules[1].take && !b->rules[1].permit);
 	free(text);
 	policy_free(a);
 	policy_free(b);

@@ -224,8 +224,8 @@ static void mutate(union proto_msg *m, size_t *len, enum mutation mut)
 		break;
 	case M_HDR_RESERVED: m->hdr.reserved = 1; break;
 	case M_HDR_RESERVED_HIGH: m->hdr.reserved = 0x80000000u; break;
-	case M_OPEN_RESERVED: m->open.reserved = 1; break;
-	case M_OPEN_FLAG_2: m->open.flags = 0x2; break;
+	case M_OPEN_RESERVED: m->open.wait_ms = 1; break; /* wait_ms without WAIT */
+	case M_OPEN_FLAG_2: m->open.flags = 0x10; break; /* the first unused flag */
 	case M_OPEN_FLAG_HIGH: m->open.flags = 0x80000000u; break;
 	case M_OPEN_FLAGS_ALL: m->open.flags = UINT32_MAX; break;
 	case M_OPEN_PORT_NO_NUL:
@@ -829,4 +829,115 @@ Test(proto, list_sizes)
 	cr_assert_eq(m.hdr.len, sizeof(struct proto_list_end));
 	cr_assert_geq(PROTO_MSG_MAX, sizeof(struct proto_list_entry));
 	cr_assert_eq(PROTO_LIST_MAX, 256u);
+}
+
+/* ---- sharing a busy port (branch share10) --------------------------------- */
+
+struct share_case {
+	uint16_t type;
+	unsigned int from;
+	bool fd;
+	uint32_t a;      /* open: flags; queued: position; event: event      */
+	uint32_t b;      /* open: wait_ms; queued: holder; event: handle     */
+	int32_t pid;     /* queued: holder_pid; event: peer_pid; open: seq of 0 */
+	bool unterminated;
+	bool reserved;   /* event: reserved / seq set                        */
+	bool ok;
+};
+
+#define SH_OPEN(flags, ms, ok) { PROTO_OPEN, PROTO_FROM_FRONTEND, false, flags, ms, 0, false, false, ok }
+#define SH_Q(pos, holder, pid, ok) { PROTO_QUEUED, PROTO_FROM_BACKEND, false, pos, holder, pid, false, false, ok }
+#define SH_EV(ev, h, fd, ok) { PROTO_EVENT, PROTO_FROM_BACKEND, fd, ev, h, 7, false, false, ok }
+
+ParameterizedTestParameters(proto, sharing)
+{
+	static struct share_case cases[] = {
+		SH_OPEN(PROTO_OPEN_WAIT, 0, true),
+		SH_OPEN(PROTO_OPEN_WAIT, 1, true),
+		SH_OPEN(PROTO_OPEN_WAIT, PROTO_WAIT_MAX_MS, true),
+		SH_OPEN(PROTO_OPEN_WAIT, PROTO_WAIT_MAX_MS + 1, false),
+		SH_OPEN(PROTO_OPEN_WAIT, UINT32_MAX, false),
+		SH_OPEN(0, 1000, false),                 /* wait_ms without WAIT */
+		SH_OPEN(PROTO_OPEN_TAKE, 1000, false),
+		SH_OPEN(PROTO_OPEN_YIELD, 0, true),
+		SH_OPEN(PROTO_OPEN_TAKE, 0, true),
+		SH_OPEN(PROTO_OPEN_FLAGS, 5, true),
+		SH_OPEN(PROTO_OPEN_FLAGS | 0x10, 0, false),
+		{ PROTO_OPEN, PROTO_FROM_BACKEND, false, PROTO_OPEN_WAIT, 0, 0, false, false, false },
+		SH_Q(1, PROTO_HOLD_LCK, 42, true),
+		SH_Q(UINT32_MAX, PROTO_HOLD_FLOCK, 0, true),
+		SH_Q(0, PROTO_HOLD_LCK, 42, false),      /* place 0 */
+		SH_Q(1, PROTO_HOLD_MAX + 1, 42, false),
+		SH_Q(1, PROTO_HOLD_LCK, -1, false),
+		{ PROTO_QUEUED, PROTO_FROM_BACKEND, false, 1, PROTO_HOLD_LCK, 42, true, false, false },
+		{ PROTO_QUEUED, PROTO_FROM_BACKEND, true, 1, PROTO_HOLD_LCK, 42, false, false, false },
+		{ PROTO_QUEUED, PROTO_FROM_FRONTEND, false, 1, PROTO_HOLD_LCK, 42, false, false, false },
+		SH_EV(PROTO_EV_TAKE, 1, false, true),
+		SH_EV(PROTO_EV_REVOKED, 3, false, true),
+		SH_EV(PROTO_EV_HANDBACK, 4, true, true),
+		SH_EV(PROTO_EV_HANDBACK, 4, false, false), /* a hand-back brings its fd */
+		SH_EV(PROTO_EV_TAKE, 1, true, false),      /* only a hand-back has one */
+		SH_EV(0, 1, false, false),
+		SH_EV(PROTO_EV_MAX + 1, 1, false, false),
+		SH_EV(PROTO_EV_TAKE, 0, false, false),     /* handle 0 */
+		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_TAKE, 1, 7, true, false, false },
+		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_TAKE, 1, 7, false, true, false },
+		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_TAKE, 1, -7, false, false, false },
+		{ PROTO_EVENT, PROTO_FROM_FRONTEND, false, PROTO_EV_TAKE, 1, 7, false, false, false },
+	};
+
+	return cr_make_param_array(struct share_case, cases, sizeof(cases) / sizeof(cases[0]));
+}
+
+/* PROTO_OPEN's sharing flags and wait_ms, PROTO_QUEUED and PROTO_EVENT. */
+ParameterizedTest(struct share_case *c, proto, sharing)
+{
+	union proto_msg m, out;
+
+	memset(&m, 0, sizeof(m));
+	proto_hdr_init(&m.hdr, c->type, c->type == PROTO_EVENT ? 0 : 5);
+	switch (c->type) {
+	case PROTO_OPEN:
+		m.open.flags = c->a;
+		m.open.wait_ms = c->b;
+		strcpy(m.open.port, "ttyUSB0");
+		break;
+	case PROTO_QUEUED:
+		m.queued.position = c->a;
+		m.queued.holder = c->b;
+		m.queued.holder_pid = c->pid;
+		strcpy(m.queued.kname, "ttyUSB0");
+		if (c->unterminated)
+			memset(m.queued.holder_comm, 'c', sizeof(m.queued.holder_comm));
+		break;
+	default:
+		m.event.event = c->a;
+		m.event.handle = c->b;
+		m.event.peer_pid = c->pid;
+		m.event.grace_ms = 2000;
+		strcpy(m.event.kname, "ttyUSB0");
+		if (c->unterminated)
+			memset(m.event.kname, 'k', sizeof(m.event.kname));
+		if (c->reserved)
+			m.event.reserved = 1;
+	}
+	cr_assert_eq(proto_decode(&m, m.hdr.len, c->from, c->fd, &out) == 0, c->ok,
+		     "type %u a=%u b=%u", c->type, c->a, c->b);
+	if (c->ok)
+		cr_assert_eq(memcmp(&m, &out, m.hdr.len), 0);
+	cr_assert_neq(proto_decode(&m, m.hdr.len + 1, c->from, c->fd, &out), 0);
+}
+
+/* An event is never an answer to a request: its seq is 0. */
+Test(proto, event_seq_is_zero)
+{
+	union proto_msg m, out;
+
+	memset(&m, 0, sizeof(m));
+	proto_hdr_init(&m.hdr, PROTO_EVENT, 1);
+	m.event.event = PROTO_EV_TAKE;
+	m.event.handle = 1;
+	cr_assert_eq(proto_decode(&m, m.hdr.len, PROTO_FROM_BACKEND, false, &out), -EBADMSG);
+	m.hdr.seq = 0;
+	cr_assert_eq(proto_decode(&m, m.hdr.len, PROTO_FROM_BACKEND, false, &out), 0);
 }

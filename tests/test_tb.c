@@ -856,7 +856,7 @@ static size_t bad_build(enum bad_msg kind, char *buf, size_t cap)
 		m.hdr.reserved = 1;
 		break;
 	case BAD_OPEN_RESERVED:
-		m.open.reserved = 1;
+		m.open.wait_ms = 1; /* without PROTO_OPEN_WAIT */
 		break;
 	case BAD_OPEN_FLAGS:
 		m.open.flags = 0x80;

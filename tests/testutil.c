@@ -603,3 +603,105 @@ const char *tu_sysfs_xhci(struct tu_sysfs *s)
 			    "Linux 6.1.0 xhci-hcd", "xHCI Host Controller");
 	return hub;
 }
+
+/* ---- branch share10: a private ttybrokerd and clients of it ---- */
+
+/* Drop to UID (its own gid for NOBODY and for a uid without an entry). */
+static void tu_drop_to(uid_t uid)
+{
+	gid_t gid = (gid_t)uid;
+
+	if (setgroups(0, NULL) < 0 || setresgid(gid, gid, gid) < 0 ||
+	    setresuid(uid, uid, uid) < 0)
+		_exit(120);
+}
+
+/* The daemon's binary: "ttybrokerd" beside E's ttybroker. */
+static void tu_daemon_bin(const struct tu_env *e, char *out, size_t len)
+{
+	const char *slash = strrchr(e->bin, '/');
+
+	snprintf(out, len, "%.*sttybrokerd", slash ? (int)(slash + 1 - e->bin) : 0, e->bin);
+}
+
+pid_t tu_daemon_start(const struct tu_env *e, const char *sock, const char *log,
+		      unsigned int grace_ms)
+{
+	char bin[300], grace[16];
+	pid_t pid;
+
+	tu_daemon_bin(e, bin, sizeof(bin));
+	snprintf(grace, sizeof(grace), "%u", grace_ms);
+	pid = fork();
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = open(log, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
+
+		if (fd < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		execl(bin, "ttybrokerd", "-f", "-v", "-g", grace, "-p", e->policy, "-l",
+		      e->lockdir, "-s", sock, (char *)NULL);
+		_exit(127);
+	}
+	cr_assert(tu_file_wait(log, "serving on", 1, 5000), "ttybrokerd did not come up "
+		  "(see %s)", log);
+	return pid;
+}
+
+void tu_daemon_stop(pid_t pid)
+{
+	if (pid <= 0)
+		return;
+	kill(pid, SIGTERM);
+	if (tu_wait(pid, 5000) < 0) {
+		kill(pid, SIGKILL);
+		tu_wait(pid, 5000);
+	}
+}
+
+pid_t tu_spawn_as(const struct tu_env *e, uid_t uid, const char *sock,
+		  char *const argv[], const char *err)
+{
+	pid_t pid = fork();
+
+	cr_assert_geq(pid, 0);
+	if (pid == 0) {
+		int fd = err ? open(err, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0644)
+			     : open("/dev/null", O_WRONLY | O_CLOEXEC);
+
+		if (fd < 0 || dup2(fd, 1) < 0 || dup2(fd, 2) < 0)
+			_exit(127);
+		if (uid)
+			tu_drop_to(uid);
+		setenv("TTYBROKER_SOCKET", sock, 1);
+		execv(e->bin, argv);
+		_exit(127);
+	}
+	return pid;
+}
+
+int tu_file_count(const char *path, const char *needle)
+{
+	char line[2048];
+	int n = 0;
+	FILE *f = fopen(path, "re");
+
+	if (!f)
+		return 0;
+	while (fgets(line, sizeof(line), f))
+		n += strstr(line, needle) != NULL;
+	fclose(f);
+	return n;
+}
+
+bool tu_file_wait(const char *path, const char *needle, int want, int timeout_ms)
+{
+	long end = tu_now_ms() + timeout_ms;
+
+	do {
+		if (tu_file_count(path, needle) >= want)
+			return true;
+		usleep(10000);
+	} while (tu_now_ms() < end);
+	return tu_file_count(path, needle) >= want;
+}

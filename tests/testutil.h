@@ -158,5 +158,27 @@ void tu_sysfs_tty(struct tu_sysfs *s, const char *rel, unsigned int maj, unsigne
 /* An xHCI host: devices/pci0000:00/0000:00:14.0 (pci) and its root hub
  * usb1 (1d6b:0002, a hub).  Returns that root hub's REL path. */
 const char *tu_sysfs_xhci(struct tu_sysfs *s);
+/* ---- branch share10: a private ttybrokerd and clients of it ---- */
+
+/*
+ * Start ttybrokerd -f -v with E's policy and lock dir on socket SOCK,
+ * grace period GRACE_MS (-g), stderr (log and audit lines) appended to
+ * LOG; returns once it answers.  Its pid (the privileged parent).
+ */
+pid_t tu_daemon_start(const struct tu_env *e, const char *sock, const char *log,
+		      unsigned int grace_ms);
+/* SIGTERM the daemon and reap it (SIGKILL after a bound). */
+void tu_daemon_stop(pid_t pid);
+/*
+ * Run the ttybroker command with ARGV (argv[0] replaced) as UID (gid
+ * likewise, no groups) against the daemon at SOCK, without waiting;
+ * stdout and stderr go to ERR (appended; NULL: /dev/null).
+ */
+pid_t tu_spawn_as(const struct tu_env *e, uid_t uid, const char *sock,
+		  char *const argv[], const char *err);
+/* How many lines of the file PATH contain NEEDLE. */
+int tu_file_count(const char *path, const char *needle);
+/* Poll until PATH has at least WANT lines with NEEDLE, or TIMEOUT_MS pass. */
+bool tu_file_wait(const char *path, const char *needle, int want, int timeout_ms);
 
 #endif
