@@ -1220,9 +1220,11 @@ static int daemon_parent_loop(const struct daemon_config *cfg, pid_t engine, int
 		}
 		if (daemon_child || p.revents) {
 			bool gone = p.revents && daemon_parent_channel(chan) < 0;
+			bool reaped = waitpid(engine, &st, WNOHANG) == engine;
 
-			if (waitpid(engine, &st, WNOHANG) == engine || gone) {
-				if (gone && waitpid(engine, &st, 0) < 0)
+			/* Reaped already: a second waitpid() would fail and lose st. */
+			if (reaped || gone) {
+				if (!reaped && waitpid(engine, &st, 0) < 0)
 					st = 0;
 				log_warnx("the engine process ended (%s %d): exiting",
 					  WIFSIGNALED(st) ? "signal" : "status",

@@ -1120,6 +1120,9 @@ Test(daemon, engine_ends_with_its_parent)
 	tu_pty_close(&pty);
 }
 
+static int log_count(const char *a, const char *b);
+
+/* The parent exits when its engine dies, and says how the engine ended. */
 Test(daemon, parent_ends_with_its_engine)
 {
 	pid_t engine;
@@ -1129,6 +1132,8 @@ Test(daemon, parent_ends_with_its_engine)
 	kill(engine, SIGKILL);
 	cr_assert_eq(tu_wait(daemon_pid, WAIT_MS), 71, "the parent exits 71");
 	daemon_pid = -1;
+	cr_expect_eq(log_count("the engine process ended (signal 9): exiting", NULL), 1,
+		     "the parent names the signal (see %s)", log_path);
 	tu_wait(engine, WAIT_MS);
 	cr_assert_not(tu_exists(sock_path), "the socket file is removed");
 }
