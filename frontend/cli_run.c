@@ -30,13 +30,14 @@
 static volatile sig_atomic_t run_child = -1, run_stop;
 
 /* SIGTERM and SIGHUP to us are passed on to PROGRAM, which then ends;
- * without PROGRAM (waiting for the port to come back) we end. */
+ * without PROGRAM (waiting for the port to come back) we end, and
+ * run_stop says which signal ended us. */
 static void run_forward(int sig)
 {
 	if (run_child > 0)
 		kill((pid_t)run_child, sig);
 	else
-		run_stop = 1;
+		run_stop = sig;
 }
 
 /* run's own options: sharing the port (ttybrokerd). */
@@ -366,6 +367,9 @@ int cli_run(const struct cli *c, int argc, char **argv)
 		    run_stop || (fd = run_await(b, port)) < 0)
 			break;
 	}
+	/* A signal ended the wait for the port: exit as PROGRAM would have. */
+	if (fd < 0 && run_stop)
+		r = 128 + run_stop;
 out_release:
 	if (fd >= 0)
 		tb_release(b, fd);

@@ -253,6 +253,34 @@ Test(share, take_from_a_yielding_monitor_and_hand_back)
 	cr_assert(strncmp(text, "start\neof\nstart\n", 16) == 0, "%s", text);
 }
 
+/*
+ * A --yield --wait monitor whose PROGRAM ended while the port was taken
+ * over waits for it to come back; SIGINT ends that wait with 130, as it
+ * would end PROGRAM, not with PROGRAM's last status.
+ */
+Test(share, sigint_ends_the_wait_for_the_hand_back)
+{
+	char script[600], log[256], err[256];
+	pid_t m, f;
+
+	start(TU_NOBODY);
+	snprintf(log, sizeof(log), "%s/monitor", out_dir);
+	snprintf(script, sizeof(script), "echo start >> %s; cat <&3 >/dev/null; "
+		 "echo eof >> %s", log, log);
+	m = run_sh(TU_NOBODY, "--yield", "--wait", script);
+	cr_assert(tu_file_wait(log, "start", 1, BOUND_MS));
+	f = hold_until_go(TU_NOBODY, "--take");
+	cr_assert(tu_file_wait(log, "eof", 1, BOUND_MS), "the monitor's fd read EOF");
+	snprintf(err, sizeof(err), "%s/err", out_dir);
+	cr_assert(tu_file_wait(err, "to be handed back", 1, BOUND_MS), "run waits");
+	kill(m, SIGINT);
+	cr_expect_eq(tu_wait(m, BOUND_MS), 128 + SIGINT, "SIGINT ends the wait with 130");
+	go();
+	cr_assert_eq(tu_wait(f, BOUND_MS), 0);
+	cr_expect_eq(tu_file_count(log, "start"), 1, "PROGRAM did not run again");
+	unlink(log);
+}
+
 Test(share, a_holder_without_yield_is_not_taken_from)
 {
 	char err[256], text[1024];
