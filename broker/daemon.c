@@ -768,35 +768,54 @@ static void daemon_apply_policy(struct dengine *d, int memfd, uint32_t len)
 }
 
 /*
- * One message on the parent channel, at the engine's end: a parent ->
- * engine message (PROTO_FROM_PARENT), the names of a client
- * (PROTO_IDENT_REPLY) or a reloaded policy with its memfd (PROTO_POLICY).
- * Anything else is logged and ignored (the parent is trusted; a bug there
- * must not end every client).  Returns 0, or -1 when the parent is gone.
+ * Receive and decode one message on the parent channel CHAN, as sent by
+ * FROM (WHO names that end in logs).  Returns 1 with *MSG and *FD (the fd
+ * it carried, or -1), 0 when there is nothing to act on (interrupted, or
+ * a receive error or malformed message: logged and ignored, for the two
+ * ends trust each other and a bug in one must not end every client), or
+ * -1 when the other end is gone.  Readable (ppoll said so): recvmsg, the
+ * call the engine's filter allows.
  */
-static int daemon_engine_channel(struct dengine *d)
+static int daemon_channel_recv(int chan, unsigned int from, const char *who,
+			       union proto_msg *msg, int *fd)
 {
 	char buf[PROTO_MSG_MAX];
-	union proto_msg msg;
-	int fd = -1;
-	/* Readable (ppoll said so): recvmsg, the call the filter allows. */
-	ssize_t n = fdpass_recv(d->parent, buf, sizeof(buf), &fd, NULL);
+	ssize_t n;
 
+	*fd = -1;
+	n = fdpass_recv(chan, buf, sizeof(buf), fd, NULL);
 	if (n == -EINTR || n == -EAGAIN)
 		return 0;
 	if (n == 0 || n == -ECONNRESET)
 		return -1;
 	if (n < 0) {
 		errno = (int)-n;
-		log_warn("parent channel: message ignored");
+		log_warn("%s: message ignored", who);
 		return 0;
 	}
-	if (proto_decode(buf, (size_t)n, PROTO_FROM_PARENT, fd >= 0, &msg) < 0) {
-		log_warnx("parent channel: malformed message of %zd bytes ignored", n);
-		if (fd >= 0)
-			close(fd);
+	if (proto_decode(buf, (size_t)n, from, *fd >= 0, msg) < 0) {
+		log_warnx("%s: malformed message of %zd bytes ignored", who, n);
+		if (*fd >= 0)
+			close(*fd);
+		*fd = -1;
 		return 0;
 	}
+	return 1;
+}
+
+/*
+ * One message on the parent channel, at the engine's end: the names of a
+ * client (PROTO_IDENT_REPLY) or a reloaded policy with its memfd
+ * (PROTO_POLICY).  Returns 0, or -1 when the parent is gone.
+ */
+static int daemon_engine_channel(struct dengine *d)
+{
+	union proto_msg msg;
+	int fd, r;
+
+	r = daemon_channel_recv(d->parent, PROTO_FROM_PARENT, "parent channel", &msg, &fd);
+	if (r <= 0)
+		return r;
 	switch (msg.hdr.type) {
 	case PROTO_IDENT_REPLY:
 		daemon_ident_reply(d, &msg.ident_reply);
@@ -1163,31 +1182,16 @@ static void daemon_parent_ident(int chan, const struct proto_ident *req, int pid
  */
 static int daemon_parent_channel(int chan)
 {
-	char buf[PROTO_MSG_MAX];
 	union proto_msg msg;
-	int fd = -1;
-	ssize_t n = fdpass_recv(chan, buf, sizeof(buf), &fd, NULL);
+	int fd, r;
 
-	if (n == -EINTR || n == -EAGAIN)
-		return 0;
-	if (n == 0 || n == -ECONNRESET)
-		return -1;
-	if (n < 0) {
-		errno = (int)-n;
-		log_warn("engine channel: message ignored");
-		return 0;
-	}
-	if (proto_decode(buf, (size_t)n, PROTO_FROM_ENGINE, fd >= 0, &msg) < 0) {
-		log_warnx("engine channel: malformed message of %zd bytes ignored", n);
-		goto out;
-	}
-	switch (msg.hdr.type) {
-	case PROTO_IDENT:
+	r = daemon_channel_recv(chan, PROTO_FROM_ENGINE, "engine channel", &msg, &fd);
+	if (r <= 0)
+		return r;
+	if (msg.hdr.type == PROTO_IDENT) {
 		daemon_parent_ident(chan, &msg.ident, fd);
 		fd = -1;
-		break;
 	}
-out:
 	if (fd >= 0)
 		close(fd);
 	return 0;
