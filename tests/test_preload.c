@@ -80,13 +80,7 @@ static void teardown(void)
 		tu_wait(tool_pid, WAIT_MS);
 	}
 	tool_pid = -1;
-	if (daemon_pid > 0) {
-		kill(daemon_pid, SIGTERM);
-		if (tu_wait(daemon_pid, WAIT_MS) < 0) {
-			kill(daemon_pid, SIGKILL);
-			tu_wait(daemon_pid, WAIT_MS);
-		}
-	}
+	tu_daemon_stop(daemon_pid);
 	daemon_pid = -1;
 	tu_reap_all(2000);
 	for (size_t i = 0; i < 2; i++)
@@ -111,49 +105,12 @@ static void teardown(void)
 
 TestSuite(preload, .init = setup, .fini = teardown, .timeout = 120);
 
-/* Is the daemon accepting on sock_path? */
-static bool daemon_up(void)
-{
-	struct sockaddr_un sa = { .sun_family = AF_UNIX };
-	int fd = socket(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0);
-	bool up;
-
-	if (strlen(sock_path) >= sizeof(sa.sun_path))
-		return false;
-	memcpy(sa.sun_path, sock_path, strlen(sock_path) + 1);
-	up = fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof(sa)) == 0;
-	if (fd >= 0)
-		close(fd);
-	return up;
-}
-
 /* Start ttybrokerd with POLICY text on our socket, policy and lock dir. */
 static void daemon_start(const char *policy)
 {
-	char bin[300];
-	pid_t pid;
-
 	tu_policy(&env, "%s", policy);
-	snprintf(bin, sizeof(bin), "%s/ttybrokerd", bindir);
-	pid = fork();
-	cr_assert_geq(pid, 0);
-	if (pid == 0) {
-		int log = open(log_path, O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0600);
-
-		if (log < 0 || dup2(log, 2) < 0)
-			_exit(127);
-		execl(bin, "ttybrokerd", "-f", "-v", "-p", env.policy,
-		      "-l", daemon_lockdir ? daemon_lockdir : env.lockdir,
-		      "-s", sock_path, (char *)NULL);
-		_exit(127);
-	}
-	daemon_pid = pid;
-	for (int i = 0; i < WAIT_MS / 10; i++) {
-		if (daemon_up())
-			return;
-		usleep(10000);
-	}
-	cr_assert_fail("ttybrokerd did not come up (see %s)", log_path);
+	daemon_pid = tu_daemon_start_in(&env, daemon_lockdir ? daemon_lockdir : env.lockdir,
+					sock_path, log_path, 2000);
 }
 
 /* Is PROG in the PATH?  (Tools are optional; their tests skip.) */

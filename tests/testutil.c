@@ -627,6 +627,12 @@ static void tu_daemon_bin(const struct tu_env *e, char *out, size_t len)
 pid_t tu_daemon_start(const struct tu_env *e, const char *sock, const char *log,
 		      unsigned int grace_ms)
 {
+	return tu_daemon_start_in(e, e->lockdir, sock, log, grace_ms);
+}
+
+pid_t tu_daemon_start_in(const struct tu_env *e, const char *lockdir, const char *sock,
+			 const char *log, unsigned int grace_ms)
+{
 	char bin[300], grace[16];
 	pid_t pid;
 
@@ -640,7 +646,7 @@ pid_t tu_daemon_start(const struct tu_env *e, const char *sock, const char *log,
 		if (fd < 0 || dup2(fd, 2) < 0)
 			_exit(127);
 		execl(bin, "ttybrokerd", "-f", "-v", "-g", grace, "-p", e->policy, "-l",
-		      e->lockdir, "-s", sock, (char *)NULL);
+		      lockdir, "-s", sock, (char *)NULL);
 		_exit(127);
 	}
 	cr_assert(tu_file_wait(log, "serving on", 1, 5000), "ttybrokerd did not come up "

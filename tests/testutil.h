@@ -167,6 +167,9 @@ const char *tu_sysfs_xhci(struct tu_sysfs *s);
  */
 pid_t tu_daemon_start(const struct tu_env *e, const char *sock, const char *log,
 		      unsigned int grace_ms);
+/* tu_daemon_start() with the lock directory LOCKDIR instead of E's. */
+pid_t tu_daemon_start_in(const struct tu_env *e, const char *lockdir, const char *sock,
+			 const char *log, unsigned int grace_ms);
 /* SIGTERM the daemon and reap it (SIGKILL after a bound). */
 void tu_daemon_stop(pid_t pid);
 /*
