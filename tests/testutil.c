@@ -363,11 +363,13 @@ void tu_reap_all(int wait_ms)
 		if (r <= 0)
 			usleep(2000);
 	}
+	/* Eight at a time, each reaped by its pid: waiting for any child
+	 * would block on those not killed yet. */
 	while ((n = tu_children(getpid(), c, 8)) > 0) {
 		for (int i = 0; i < n && i < 8; i++)
 			kill(c[i], SIGKILL);
-		while (waitpid(-1, NULL, 0) > 0)
-			;
+		for (int i = 0; i < n && i < 8; i++)
+			waitpid(c[i], NULL, 0);
 	}
 }
 
