@@ -714,7 +714,9 @@ static int daemon_serve(struct dengine *d, struct dclient *c)
 		return -1;
 	}
 	if (msg.hdr.type == PROTO_REVOKE) {
-		share_kick(&d->share);
+		/* Only root's revoke may free a port (others are refused). */
+		if (c->ec.uid == 0)
+			share_kick(&d->share);
 		return daemon_serve_revoke(d, c, &msg.revoke);
 	}
 	if (msg.hdr.type == PROTO_LIST)
@@ -904,9 +906,10 @@ static void daemon_lock_events(struct dengine *d)
 		for (ssize_t off = 0; off + (ssize_t)sizeof(struct inotify_event) <= n;) {
 			const struct inotify_event *ev = (const void *)(buf + off);
 
-			if ((ev->mask & IN_Q_OVERFLOW) ||
-			    (ev->len && strncmp(ev->name, "LCK..", 5) == 0))
+			if (ev->mask & IN_Q_OVERFLOW)
 				share_kick(&d->share);
+			else if (ev->len && strncmp(ev->name, "LCK..", 5) == 0)
+				share_lock_gone(&d->share);
 			off += (ssize_t)sizeof(*ev) + ev->len;
 		}
 	}

@@ -74,6 +74,18 @@ void share_kick(struct share *sh)
 	sh->kicked = true;
 }
 
+/*
+ * A LCK.. file went: only waiters last refused because of a lock file are
+ * due again.  Not a kick: a re-try of a port busy by flock takes and drops
+ * our own LCK.. file, and a kick on that would re-try it again at once.
+ */
+void share_lock_gone(struct share *sh)
+{
+	for (struct share_waiter *w = sh->line; w; w = w->next)
+		if (w->holder == PROTO_HOLD_LCK && w->next_try != UINT64_MAX)
+			w->next_try = 0;
+}
+
 /* One audit line for a sharing decision of SC on port NAME (KNAME). */
 static void share_audit(const struct share *sh, const struct share_client *sc,
 			const char *name, const char *kname, const char *verdict,
@@ -122,6 +134,15 @@ static bool share_line_has(const struct share *sh, const char *kname)
 		if (strcmp(w->kname, kname) == 0)
 			return true;
 	return false;
+}
+
+/* Is W the first in its port's line (the only one share_serve_port tries)? */
+static bool share_is_head(const struct share *sh, const struct share_waiter *w)
+{
+	for (const struct share_waiter *o = sh->line; o != w; o = o->next)
+		if (strcmp(o->kname, w->kname) == 0)
+			return false;
+	return true;
 }
 
 /* Does SC already wait for a port (a hand-back aside)? */
@@ -240,7 +261,7 @@ static bool share_taking(const struct share *sh, const struct share_client *hold
  * revoked holder, and put a holder that asked to wait right behind the
  * taker, to get the port back.  The take ends either way.
  */
-static void share_hand_over(struct share *sh, struct share_waiter *w, const char *verdict)
+static int share_hand_over(struct share *sh, struct share_waiter *w, const char *verdict)
 {
 	struct share_client *v = w->victim;
 	struct share_waiter *back;
@@ -250,18 +271,18 @@ static void share_hand_over(struct share *sh, struct share_waiter *w, const char
 
 	w->victim = NULL;
 	if (!v || engine_hold_info(v->ec, w->kname, &h) < 0 || h.handle != w->victim_handle)
-		return;
+		return -ENOENT;
 	snprintf(why, sizeof(why), "%s pid %d%s",
 		 strcmp(verdict, "yield") == 0 ? "yielded to" : "grace period over: taken by",
 		 (int)w->who->ec->pid,
 		 (h.flags & PROTO_OPEN_WAIT) ? "; waits to get it back" : "");
 	r = engine_hand_over(sh->eng, v->ec, h.handle, verdict, why);
 	if (r < 0)
-		return; /* kept (audit says why): the taker finds it busy */
+		return r; /* kept (audit says why): the taker finds it busy */
 	if (strcmp(verdict, "yield") != 0)
 		share_event(v, PROTO_EV_REVOKED, h.handle, w->kname, w->who, 0, -1);
 	if (!(h.flags & PROTO_OPEN_WAIT) || !(back = calloc(1, sizeof(*back))))
-		return;
+		return 0;
 	back->who = v;
 	back->handback = true;
 	proto_hdr_init(&back->req.hdr, PROTO_OPEN, 0);
@@ -270,6 +291,7 @@ static void share_hand_over(struct share *sh, struct share_waiter *w, const char
 	snprintf(back->kname, sizeof(back->kname), "%s", w->kname);
 	back->backoff = SHARE_BACKOFF_MIN_MS;
 	share_insert(sh, back, w, false);
+	return 0;
 }
 
 /*
@@ -411,7 +433,8 @@ long share_timeout(const struct share *sh)
 			soonest = w->deadline;
 		if (w->victim && w->grace_by < soonest)
 			soonest = w->grace_by;
-		if (w->next_try < soonest)
+		/* Only a head is ever re-tried: another's next_try is stale. */
+		if (w->next_try < soonest && share_is_head(sh, w))
 			soonest = w->next_try;
 	}
 	if (soonest == UINT64_MAX)
@@ -555,7 +578,10 @@ int share_release(struct share *sh, struct share_client *sc, uint32_t handle)
 
 	for (struct share_waiter *w = sh->line; w; w = w->next)
 		if (w->victim == sc && w->victim_handle == handle) {
-			share_hand_over(sh, w, "yield");
+			/* The holder let go: if the hand-over fails (the audit
+			 * line says why), its release still ends the hold. */
+			if (share_hand_over(sh, w, "yield") < 0)
+				engine_release(sh->eng, sc->ec, handle);
 			sh->kicked = true;
 			return 0;
 		}

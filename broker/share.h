@@ -85,6 +85,9 @@ int share_release(struct share *sh, struct share_client *sc, uint32_t handle);
 /* A hold ended some other way (revoke, reload, client gone). */
 void share_kick(struct share *sh);
 
+/* A LCK.. file was removed: re-try the waiters a lock file kept out. */
+void share_lock_gone(struct share *sh);
+
 /* Serve what is due: lines whose port may be free, deadlines, grace periods. */
 void share_tick(struct share *sh);
 
