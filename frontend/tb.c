@@ -283,11 +283,30 @@ static int tb_recv_msg(struct tb_broker *b, union proto_msg *msg, int *fd)
 	return r;
 }
 
-/* Keep event EV (with FD) for tb_next_event(); -ENOBUFS when full. */
+/* Give a port handed back to us (HANDLE, FD) straight back to the broker. */
+static void tb_refuse_handback(struct tb_broker *b, uint32_t handle, int fd)
+{
+	struct proto_release rel;
+
+	if (fd >= 0)
+		close(fd);
+	memset(&rel, 0, sizeof(rel));
+	proto_hdr_init(&rel.hdr, PROTO_RELEASE, ++b->seq);
+	rel.handle = handle;
+	fdpass_send(b->sock, &rel, sizeof(rel), -1);
+}
+
+/*
+ * Keep event EV (with FD) for tb_next_event(); -ENOBUFS when full.  A
+ * hand-back that does not fit is released at once, so the broker never
+ * keeps a hold that nobody here knows of.
+ */
 static int tb_pending_push(struct tb_broker *b, const struct proto_event *ev, int fd)
 {
 	if (b->npending == TB_PENDING_MAX) {
-		if (fd >= 0)
+		if (ev->event == PROTO_EV_HANDBACK)
+			tb_refuse_handback(b, ev->handle, fd);
+		else if (fd >= 0)
 			close(fd);
 		return -ENOBUFS;
 	}
@@ -459,13 +478,7 @@ static void tb_event_fill(struct tb_broker *b, const struct proto_event *m, int 
 		ev->type = TB_EV_HANDBACK;
 		slot = tb_port_slot(b, -1);
 		if (!slot) { /* no room: give it back at once */
-			struct proto_release rel;
-
-			close(fd);
-			memset(&rel, 0, sizeof(rel));
-			proto_hdr_init(&rel.hdr, PROTO_RELEASE, ++b->seq);
-			rel.handle = m->handle;
-			fdpass_send(b->sock, &rel, sizeof(rel), -1);
+			tb_refuse_handback(b, m->handle, fd);
 			break;
 		}
 		slot->fd = ev->fd = fd;
@@ -562,10 +575,8 @@ static void tb_port_fill(struct tb_port *p, const struct proto_list_entry *m)
 static int tb_list_step(struct tb_broker *b, const char *after,
 			struct proto_list_entry *ent)
 {
-	char buf[PROTO_MSG_MAX];
 	struct proto_list req;
 	union proto_msg msg;
-	ssize_t n;
 	int fd = -1, r;
 
 	memset(&req, 0, sizeof(req));
@@ -573,12 +584,11 @@ static int tb_list_step(struct tb_broker *b, const char *after,
 	snprintf(req.after, sizeof(req.after), "%s", after);
 	if ((r = fdpass_send(b->sock, &req, sizeof(req), -1)) < 0)
 		return r;
-	do
-		n = fdpass_recv(b->sock, buf, sizeof(buf), &fd, NULL);
-	while (n == -EINTR);
-	if (n <= 0)
-		return n == 0 ? -ECONNRESET : (int)n;
-	r = proto_decode(buf, (size_t)n, PROTO_FROM_BACKEND, fd >= 0, &msg);
+	/* The daemon's events may come first: keep them for tb_next_event(). */
+	while ((r = tb_recv_msg(b, &msg, &fd)) == 0 && msg.hdr.type == PROTO_EVENT) {
+		tb_pending_push(b, &msg.event, fd);
+		fd = -1;
+	}
 	if (fd >= 0)
 		close(fd);
 	if (r < 0)

@@ -511,6 +511,53 @@ Test(share, library_events_take_revoke_handback)
 	cr_assert_eq(tu_file_count(log_path, "verdict=handback"), 1);
 }
 
+/*
+ * A monitor whose take-over request is waiting unread when it lists the
+ * ports: the listing still works and the event is kept for
+ * tb_next_event(), not lost.  Exit 0 when so.
+ */
+static _Noreturn void lib_lister(void)
+{
+	struct tb_broker *b = lib_init(TU_NOBODY);
+	struct pollfd p;
+	struct tb_port *ports = NULL;
+	struct tb_event ev;
+	size_t n = 0;
+	int fd = tb_open_ex(b, pty.port, TB_YIELD, NULL, NULL);
+
+	if (fd < 0)
+		_exit(1);
+	p = (struct pollfd){ .fd = tb_fd(b), .events = POLLIN };
+	if (poll(&p, 1, BOUND_MS) != 1)
+		_exit(2); /* the take-over request never came */
+	if (tb_list(b, &ports, &n) < 0)
+		_exit(3);
+	tb_list_free(ports, n);
+	if (lib_event(b, &ev) != TB_EV_TAKE || ev.fd != fd)
+		_exit(4);
+	tb_release(b, fd);
+	tb_shutdown(b);
+	_exit(0);
+}
+
+Test(share, list_keeps_an_event_that_comes_first)
+{
+	pid_t m, f;
+
+	start(TU_NOBODY);
+	m = fork();
+	cr_assert_geq(m, 0);
+	if (m == 0)
+		lib_lister();
+	cr_assert(lock_held(true));
+	f = fork();
+	cr_assert_geq(f, 0);
+	if (f == 0)
+		lib_flasher();
+	cr_assert_eq(tu_wait(m, BOUND_MS), 0, "the lister");
+	cr_assert_eq(tu_wait(f, BOUND_MS), 0, "the flasher got the port");
+}
+
 /* A LCK.. file for the pty naming this (live) process: a holder outside the broker. */
 static void foreign_lock(char *path, size_t len)
 {
