@@ -26,6 +26,7 @@ struct share_waiter {
 	uint64_t next_try;          /* ms: re-try no earlier (unless kicked) */
 	unsigned int backoff;       /* ms, SHARE_BACKOFF_MIN_MS .. _MAX_MS  */
 	bool handback;              /* a holder that yielded, waiting to get it back */
+	uint32_t old_handle;        /* handback: the hold it gave up (never 0) */
 	bool take;                  /* a taker: first in line for its port  */
 	struct share_client *victim; /* take: the holder asked to yield, or NULL */
 	uint32_t victim_handle;
@@ -198,10 +199,13 @@ static void share_notice(const struct share *sh, struct share_waiter *w,
 	share_send(w->who, &q, sizeof(q), -1);
 }
 
-/* PROTO_EVENT EV about HANDLE on KNAME to SC, from PEER (may be NULL). */
+/*
+ * PROTO_EVENT EV about HANDLE on KNAME to SC, from PEER (may be NULL);
+ * GRACE_MS for a take, REASON for a refused hand-back (else 0).
+ */
 static void share_event(struct share_client *sc, uint32_t ev, uint32_t handle,
 			const char *kname, const struct share_client *peer,
-			uint32_t grace_ms, int fd)
+			uint32_t grace_ms, uint32_t reason, int fd)
 {
 	struct proto_event m;
 
@@ -210,6 +214,7 @@ static void share_event(struct share_client *sc, uint32_t ev, uint32_t handle,
 	m.event = ev;
 	m.handle = handle;
 	m.grace_ms = grace_ms;
+	m.reason = reason;
 	if (peer) {
 		m.peer_pid = (int32_t)peer->ec->pid;
 		m.peer_uid = (uint32_t)peer->ec->uid;
@@ -280,11 +285,17 @@ static int share_hand_over(struct share *sh, struct share_waiter *w, const char 
 	if (r < 0)
 		return r; /* kept (audit says why): the taker finds it busy */
 	if (strcmp(verdict, "yield") != 0)
-		share_event(v, PROTO_EV_REVOKED, h.handle, w->kname, w->who, 0, -1);
-	if (!(h.flags & PROTO_OPEN_WAIT) || !(back = calloc(1, sizeof(*back))))
+		share_event(v, PROTO_EV_REVOKED, h.handle, w->kname, w->who, 0, 0, -1);
+	if (!(h.flags & PROTO_OPEN_WAIT))
 		return 0;
+	if (!(back = calloc(1, sizeof(*back)))) {
+		/* It asked to get the port back: say it will not, not wait forever. */
+		share_event(v, PROTO_EV_REFUSED, h.handle, w->kname, NULL, 0, PROTO_R_BROKER, -1);
+		return 0;
+	}
 	back->who = v;
 	back->handback = true;
+	back->old_handle = h.handle;
 	proto_hdr_init(&back->req.hdr, PROTO_OPEN, 0);
 	back->req.flags = h.flags;
 	snprintf(back->req.port, sizeof(back->req.port), "%s", h.name);
@@ -309,7 +320,10 @@ static void share_answer(struct share *sh, struct share_waiter *w,
 			    rep->reason, rep->rule, rep->err ? "refused on hand-back"
 			    : "port handed back after a take-over");
 		if (rep->err == 0)
-			share_event(sc, PROTO_EV_HANDBACK, rep->handle, rep->kname, NULL, 0, fd);
+			share_event(sc, PROTO_EV_HANDBACK, rep->handle, rep->kname, NULL, 0, 0, fd);
+		else /* the old handle: the one it gave up */
+			share_event(sc, PROTO_EV_REFUSED, w->old_handle, w->kname, NULL, 0,
+				    rep->reason != PROTO_R_OK ? rep->reason : PROTO_R_BROKER, -1);
 		if (rep->err == 0 && sc->dead)
 			engine_release(sh->eng, sc->ec, rep->handle);
 	} else if (share_send(sc, rep, sizeof(*rep), fd) < 0 && rep->handle) {
@@ -503,7 +517,7 @@ static int share_start_take(struct share *sh, struct share_client *sc,
 	snprintf(why, sizeof(why), "asks pid %d to yield within %u ms",
 		 (int)holder->ec->pid, sh->grace_ms);
 	share_audit(sh, sc, req->port, kname, "take", PROTO_R_BUSY, rule, why);
-	share_event(holder, PROTO_EV_TAKE, h->handle, kname, sc, sh->grace_ms, -1);
+	share_event(holder, PROTO_EV_TAKE, h->handle, kname, sc, sh->grace_ms, 0, -1);
 	share_notice(sh, w, holder);
 	return 0;
 }

@@ -201,7 +201,10 @@ static int proto_check_body(const union proto_msg *m)
 		return proto_str_ok(m->queued.holder_comm, sizeof(m->queued.holder_comm)) &&
 		       proto_str_ok(m->queued.kname, sizeof(m->queued.kname)) ? 0 : -EBADMSG;
 	case PROTO_EVENT:
-		if (m->event.reserved || m->event.event == 0 ||
+		if ((m->event.event == PROTO_EV_REFUSED
+			     ? m->event.reason == PROTO_R_OK || m->event.reason > PROTO_R_MAX
+			     : m->event.reason != 0) ||
+		    m->event.event == 0 ||
 		    m->event.event > PROTO_EV_MAX || m->event.handle == 0 ||
 		    m->event.peer_pid < 0 || m->event.hdr.seq != 0)
 			return -EBADMSG;

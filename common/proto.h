@@ -248,7 +248,8 @@ struct proto_list_end {
 #define PROTO_EV_TAKE     1u /* a taker asks for the port: release within grace_ms */
 #define PROTO_EV_REVOKED  2u /* the hold was hung up and given to a taker           */
 #define PROTO_EV_HANDBACK 3u /* the port is ours again: new handle, with its fd    */
-#define PROTO_EV_MAX      3u
+#define PROTO_EV_REFUSED  4u /* it will not come back: the old handle, and reason  */
+#define PROTO_EV_MAX      4u
 
 struct proto_queued {
 	struct proto_hdr hdr;
@@ -267,7 +268,7 @@ struct proto_event {
 	uint32_t grace_ms;  /* TAKE: time left until the hang-up            */
 	int32_t peer_pid;   /* TAKE, REVOKED: the taker                     */
 	uint32_t peer_uid;  /* TAKE, REVOKED: the taker's uid               */
-	uint32_t reserved;  /* must be zero                                 */
+	uint32_t reason;    /* REFUSED: why (PROTO_R_*, never OK); else 0   */
 	char peer_comm[PROTO_COMM_MAX];
 	char kname[PROTO_PORT_MAX];
 };

@@ -28,6 +28,8 @@
 #define RUN_FD 3
 
 static volatile sig_atomic_t run_child = -1, run_stop;
+/* Why the broker will not hand the port back (TB_R_*), or 0. */
+static enum tb_reason run_refused;
 
 /* SIGTERM and SIGHUP to us are passed on to PROGRAM, which then ends;
  * without PROGRAM (waiting for the port to come back) we end, and
@@ -217,6 +219,7 @@ static void run_queued(const struct tb_event *ev, void *arg)
  * With --yield, while PROGRAM runs: the broker's events.  A take-over
  * request lets go at once (PROGRAM's descriptor hangs up: it reads EOF);
  * *FD is then -1.  A hand-back while PROGRAM still runs is kept in *FD.
+ * A hand-back the broker refused sets run_refused to its reason.
  * Returns -1 once the broker's connection is gone (no more events).
  */
 static int run_event(struct tb_broker *b, const char *name, int *fd)
@@ -237,6 +240,11 @@ static int run_event(struct tb_broker *b, const char *name, int *fd)
 				tb_release(b, *fd);
 				*fd = -1;
 			}
+			break;
+		case TB_EV_REFUSED:
+			fprintf(stderr, "ttybroker: %s will not be handed back: %s\n", port,
+				tb_reason_str(ev.reason));
+			run_refused = ev.reason;
 			break;
 		case TB_EV_HANDBACK:
 			fprintf(stderr, "ttybroker: %s handed back\n", port);
@@ -290,7 +298,7 @@ static int run_await(struct tb_broker *b, const char *name)
 	sigaction(SIGINT, &stop, NULL);
 	portname_escape(name, port, sizeof(port));
 	fprintf(stderr, "ttybroker: waiting for %s to be handed back\n", port);
-	while (fd < 0 && !run_stop) {
+	while (fd < 0 && !run_stop && !run_refused) {
 		if (poll(&p, 1, -1) < 0 && errno != EINTR)
 			break;
 		if (run_stop)
@@ -367,9 +375,12 @@ int cli_run(const struct cli *c, int argc, char **argv)
 		    run_stop || (fd = run_await(b, port)) < 0)
 			break;
 	}
-	/* A signal ended the wait for the port: exit as PROGRAM would have. */
+	/* A signal ended the wait for the port: exit as PROGRAM would have;
+	 * a refused hand-back exits as that refusal would from open. */
 	if (fd < 0 && run_stop)
 		r = 128 + run_stop;
+	else if (fd < 0 && run_refused)
+		r = tb_reason_exit(run_refused);
 out_release:
 	if (fd >= 0)
 		tb_release(b, fd);

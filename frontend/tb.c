@@ -474,6 +474,10 @@ static void tb_event_fill(struct tb_broker *b, const struct proto_event *m, int 
 		if (slot)
 			slot->handle = 0;
 		break;
+	case PROTO_EV_REFUSED:
+		ev->type = TB_EV_REFUSED;
+		ev->reason = (enum tb_reason)m->reason;
+		break;
 	default:
 		ev->type = TB_EV_HANDBACK;
 		slot = tb_port_slot(b, -1);

@@ -147,6 +147,7 @@ enum tb_event_type {
 	TB_EV_TAKE,     /* a TB_TAKE asks for FD: release it within grace_ms   */
 	TB_EV_REVOKED,  /* FD was hung up and handed to a taker: tb_release it */
 	TB_EV_HANDBACK, /* the port is yours again: FD is a new descriptor     */
+	TB_EV_REFUSED,  /* it will not come back (reason says why): stop waiting */
 };
 
 struct tb_event {
@@ -159,6 +160,7 @@ struct tb_event {
 	int pid;               /* QUEUED: the holder; TAKE, REVOKED: the taker */
 	char comm[16];         /* that process's program name, or ""           */
 	char kname[128];       /* the port's kernel name                       */
+	enum tb_reason reason; /* REFUSED: why the port was not handed back    */
 };
 
 /* tb_open_ex() options.  Zero-fill, then set what you need. */

@@ -186,7 +186,10 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 		fuzz_assert(memchr(m->queued.kname, '\0', sizeof(m->queued.kname)));
 		break;
 	case PROTO_EVENT:
-		fuzz_assert(m->event.reserved == 0 && m->event.hdr.seq == 0);
+		fuzz_assert(m->event.hdr.seq == 0);
+		fuzz_assert(m->event.event == PROTO_EV_REFUSED
+				    ? m->event.reason > 0 && m->event.reason <= PROTO_R_MAX
+				    : m->event.reason == 0);
 		fuzz_assert(m->event.event >= 1 && m->event.event <= PROTO_EV_MAX);
 		fuzz_assert(m->event.handle != 0 && m->event.peer_pid >= 0);
 		fuzz_assert(has_fd == (m->event.event == PROTO_EV_HANDBACK));

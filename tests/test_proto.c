@@ -841,7 +841,7 @@ struct share_case {
 	uint32_t b;      /* open: wait_ms; queued: holder; event: handle     */
 	int32_t pid;     /* queued: holder_pid; event: peer_pid; open: seq of 0 */
 	bool unterminated;
-	bool reserved;   /* event: reserved / seq set                        */
+	bool reserved;   /* event: a reason set                              */
 	bool ok;
 };
 
@@ -880,6 +880,10 @@ ParameterizedTestParameters(proto, sharing)
 		SH_EV(0, 1, false, false),
 		SH_EV(PROTO_EV_MAX + 1, 1, false, false),
 		SH_EV(PROTO_EV_TAKE, 0, false, false),     /* handle 0 */
+		/* A refused hand-back says why, and only it has a reason. */
+		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_REFUSED, 4, 0, false, true, true },
+		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_REFUSED, 4, 0, false, false, false },
+		{ PROTO_EVENT, PROTO_FROM_BACKEND, true, PROTO_EV_REFUSED, 4, 0, false, true, false },
 		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_TAKE, 1, 7, true, false, false },
 		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_TAKE, 1, 7, false, true, false },
 		{ PROTO_EVENT, PROTO_FROM_BACKEND, false, PROTO_EV_TAKE, 1, -7, false, false, false },
@@ -919,7 +923,7 @@ ParameterizedTest(struct share_case *c, proto, sharing)
 		if (c->unterminated)
 			memset(m.event.kname, 'k', sizeof(m.event.kname));
 		if (c->reserved)
-			m.event.reserved = 1;
+			m.event.reason = PROTO_R_DENIED;
 	}
 	cr_assert_eq(proto_decode(&m, m.hdr.len, c->from, c->fd, &out) == 0, c->ok,
 		     "type %u a=%u b=%u", c->type, c->a, c->b);

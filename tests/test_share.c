@@ -281,6 +281,35 @@ Test(share, sigint_ends_the_wait_for_the_hand_back)
 	unlink(log);
 }
 
+/*
+ * A hand-back the broker refuses (here: a reload that denies the port
+ * while the taker holds it) is said to the waiting monitor, which ends
+ * with the refusal's exit status instead of waiting forever.
+ */
+Test(share, a_refused_hand_back_ends_the_wait)
+{
+	char script[600], log[256], err[256];
+	pid_t m, f;
+
+	start(TU_NOBODY);
+	snprintf(log, sizeof(log), "%s/monitor", out_dir);
+	snprintf(script, sizeof(script), "echo start >> %s; cat <&3 >/dev/null; "
+		 "echo eof >> %s", log, log);
+	m = run_sh(TU_NOBODY, "--yield", "--wait", script);
+	cr_assert(tu_file_wait(log, "start", 1, BOUND_MS));
+	f = hold_until_go(TU_NOBODY, "--take");
+	cr_assert(tu_file_wait(log, "eof", 1, BOUND_MS), "the monitor's fd read EOF");
+	snprintf(err, sizeof(err), "%s/err", out_dir);
+	cr_assert(tu_file_wait(err, "to be handed back", 1, BOUND_MS), "run waits");
+	tu_policy(&env, "deny * pts/*\n");
+	kill(daemon_pid, SIGHUP);
+	cr_expect_eq(tu_wait(m, BOUND_MS), 77, "the refusal's exit status (denied)");
+	cr_expect_geq(tu_file_count(err, "will not be handed back"), 1, "run says why");
+	go();
+	cr_assert_eq(tu_wait(f, BOUND_MS), 0);
+	unlink(log);
+}
+
 Test(share, a_holder_without_yield_is_not_taken_from)
 {
 	char err[256], text[1024];
