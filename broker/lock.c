@@ -29,6 +29,7 @@
 #include <unistd.h>
 
 #include "lock.h"
+#include "log.h"
 
 #define LOCK_PREFIX     "LCK.."
 #define LOCK_TMP_PREFIX ".LTMP.."
@@ -470,8 +471,16 @@ static int acquire(int dirfd, const char *kname, const struct stat *node,
 		r = link_name(dirfd, tmp, devname, cl, &who);
 		if (r == 1)
 			theirs |= LOCK_THEIRS_DEVNAME;
-		if (r < 0 && !(theirs & LOCK_THEIRS_NAME)) /* both or neither */
-			unlink_ours(dirfd, name, st.st_dev, st.st_ino);
+		if (r < 0 && !(theirs & LOCK_THEIRS_NAME)) { /* both or neither */
+			int u = unlink_ours(dirfd, name, st.st_dev, st.st_ino);
+
+			/* Left behind, it names a live client until that ends:
+			 * say so (-ESTALE: no longer ours to remove). */
+			if (u < 0 && u != -ESTALE) {
+				errno = -u;
+				log_warn("lock: cannot take back %s", name);
+			}
+		}
 	}
 	if (r >= 0) {
 		memcpy(lf->name, name, strlen(name) + 1);
