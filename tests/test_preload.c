@@ -252,6 +252,61 @@ static bool locks_gone(void)
 
 /* ---- the tools ---------------------------------------------------------- */
 
+/*
+ * Write LINE to the port again every half second until FILE (in nbdir,
+ * or an absolute path) holds NEEDLE.  A tool that has set the speed may
+ * still flush its input or open its capture file after that, so a single
+ * early write can be lost without anything being wrong.
+ */
+static bool master_write_until(const char *line, const char *file, const char *needle)
+{
+	char path[256], buf[8192];
+
+	if (file[0] == '/')
+		snprintf(path, sizeof(path), "%s", file);
+	else
+		snprintf(path, sizeof(path), "%s/%s", nbdir, file);
+	for (int i = 0; i < WAIT_MS / 50; i++) {
+		int fd;
+		ssize_t n;
+
+		if (i % 10 == 0)
+			master_write(line);
+		fd = open(path, O_RDONLY | O_CLOEXEC);
+		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+		if (fd >= 0)
+			close(fd);
+		if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)))
+			return true;
+		usleep(50000);
+	}
+	return false;
+}
+
+/*
+ * The pid of the client named COMM that the daemon granted a port to,
+ * from its audit line; or -1.  (A tool under script(1) is in a session
+ * of its own, out of reach of a kill of the tool's process group.)
+ */
+static pid_t granted_pid(const char *comm)
+{
+	char buf[16384], want[64];
+	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
+	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
+
+	if (fd >= 0)
+		close(fd);
+	buf[n > 0 ? n : 0] = '\0';
+	snprintf(want, sizeof(want), " comm=%s ", comm);
+	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
+		const char *p = strstr(line, " pid=");
+
+		if (p && strstr(line, want) && strstr(line, " verdict=permit "))
+			return (pid_t)atoi(p + 5);
+	}
+	return -1;
+}
+
 Test(preload, picocom)
 {
 	char out[4096];
@@ -261,7 +316,8 @@ Test(preload, picocom)
 	daemon_start("permit * pts/*\n");
 	tool_start("@ exec -- picocom -q -b 57600 -x 5000 %");
 	cr_assert(speed_becomes(B57600), "picocom set 57600 baud on the real port");
-	master_write("hello-picocom\r\n");
+	cr_assert(master_write_until("hello-picocom\r\n", out_path, "hello-picocom"),
+		  "port -> picocom");
 	cr_assert_eq(tool_wait(), 0);
 	tool_output(out, sizeof(out));
 	cr_assert(strstr(out, "hello-picocom"), "port -> picocom; it printed: %s", out);
@@ -278,63 +334,59 @@ Test(preload, tio)
 	tool_start("(echo ping; sleep 8) | @ exec -- tio -b 115200 -r --response-timeout 8000 %");
 	/* tio -r sends its stdin, then prints the first line that comes back. */
 	cr_assert(speed_becomes(B115200), "tio set 115200 baud on the real port");
-	master_write("pong-tio\r\n");
+	cr_assert(master_write_until("pong-tio\r\n", out_path, "pong-tio"), "port -> tio");
 	cr_assert_eq(tool_wait(), 0);
 	tool_output(out, sizeof(out));
 	cr_assert(strstr(out, "pong-tio"), "port -> tio; it printed: %s", out);
 	cr_assert(locks_gone(), "tio's exit released the port");
 }
 
-/* Does FILE (in nbdir) come to contain NEEDLE within the wait? */
-static bool file_gets(const char *file, const char *needle)
-{
-	char path[256], buf[8192];
-
-	snprintf(path, sizeof(path), "%s/%s", nbdir, file);
-	for (int i = 0; i < WAIT_MS / 50; i++) {
-		int fd = open(path, O_RDONLY | O_CLOEXEC);
-		ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-
-		if (fd >= 0)
-			close(fd);
-		buf[n > 0 ? n : 0] = '\0';
-		if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)))
-			return true;
-		usleep(50000);
-	}
-	return false;
-}
-
-/* minicom needs a terminal: script(1) gives it one; -C captures what comes in. */
+/*
+ * minicom needs a terminal: script(1) gives it one; -C captures what
+ * comes in.  Once the capture shows the line, the test kills minicom
+ * (timeout(1) is only the backstop if the test itself dies).
+ */
 Test(preload, minicom)
 {
+	pid_t pid;
+
 	if (!have("minicom"))
 		tu_skip(teardown, "minicom is not installed");
 	if (!have("script"))
 		tu_skip(teardown, "script (bsdutils) is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("TERM=vt100 HOME=# script -qfec "
-		   "'timeout -s KILL 6 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
+		   "'timeout -s KILL 60 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
 		   "/dev/null");
 	cr_assert(speed_becomes(B57600), "minicom set 57600 baud on the real port");
-	master_write("hello-minicom\r\n");
-	cr_assert(file_gets("minicom.cap", "hello-minicom"), "port -> minicom's capture");
-	tool_wait(); /* timeout(1) kills minicom */
+	cr_assert(master_write_until("hello-minicom\r\n", "minicom.cap", "hello-minicom"),
+		  "port -> minicom's capture");
+	pid = granted_pid("minicom");
+	cr_assert_gt(pid, 1, "the daemon's audit line names minicom's pid");
+	cr_assert_eq(kill(pid, SIGKILL), 0);
+	tool_wait(); /* script(1) ends with its child */
 	cr_assert(locks_gone(), "killing minicom released the port");
 }
 
 /* screen on a port: detached (-D -m), logging what comes in (-L -Logfile). */
 Test(preload, screen)
 {
+	pid_t pid;
+
 	if (!have("screen"))
 		tu_skip(teardown, "screen is not installed");
 	daemon_start("permit * pts/*\n");
-	tool_start("mkdir -m 700 #/s && SCREENDIR=#/s timeout 6 "
-		   "@ exec -- screen -D -m -L -Logfile #/screen.log % 57600");
+	/* The log is flushed every second (the default is 10), so the test can watch it. */
+	tool_start("mkdir -m 700 #/s && printf 'logfile flush 1\\n' > #/screenrc && "
+		   "SCREENDIR=#/s timeout 60 @ exec -- screen -c #/screenrc -D -m "
+		   "-L -Logfile #/screen.log % 57600");
 	cr_assert(speed_becomes(B57600), "screen set 57600 baud on the real port");
-	master_write("hello-screen\r\n");
-	tool_wait();
-	cr_assert(file_gets("screen.log", "hello-screen"), "port -> screen's log");
+	cr_assert(master_write_until("hello-screen\r\n", "screen.log", "hello-screen"),
+		  "port -> screen's log");
+	pid = granted_pid("screen");
+	cr_assert_gt(pid, 1, "the daemon's audit line names screen's pid");
+	cr_assert_eq(kill(pid, SIGTERM), 0);
+	cr_assert_geq(tool_wait(), 0, "screen ended on SIGTERM, and timeout(1) with it");
 	cr_assert(locks_gone(), "screen's end released the port");
 }
 
@@ -803,7 +855,7 @@ Test(preload, minicom_with_system_lock_dir)
 	char lck[256], lk[256], name[LOCK_DEVNAME_MAX], buf[64];
 	struct stat node, dir, st;
 	pid_t pid = 0;
-	int fd;
+	int fd, st_tool = -1;
 
 	if (!have("minicom"))
 		tu_skip(teardown, "minicom is not installed");
@@ -833,11 +885,22 @@ Test(preload, minicom_with_system_lock_dir)
 	pid = (pid_t)atoi(buf);
 	cr_assert_gt(pid, 0);
 	cr_assert(tu_exists(lk), "the broker took the device-number name");
-	/* Leave minicom: C-a q asks "Leave without reset?", Enter says yes. */
+	/*
+	 * Leave minicom: C-a q asks "Leave without reset?", Enter says yes.
+	 * Enter is sent again until minicom has gone: one sent before the
+	 * question is up only goes to the port.
+	 */
 	cr_assert_eq(write(term.master, "\001q", 2), 2);
-	usleep(300000);
-	cr_assert_eq(write(term.master, "\r", 1), 1);
-	cr_assert_geq(tool_wait(), 0);
+	for (int i = 0; i < WAIT_MS / 500 && st_tool < 0; i++) {
+		term_drain();
+		if (write(term.master, "\r", 1) != 1)
+			break; /* the terminal is gone with minicom */
+		st_tool = tu_wait(tool_pid, 500);
+	}
+	if (st_tool < 0)
+		st_tool = tool_wait();
+	tool_pid = -1;
+	cr_assert_geq(st_tool, 0, "minicom left on C-a q");
 	cr_assert(tu_wait_path(lck, false, WAIT_MS), "minicom removed its own lock file");
 	cr_assert(tu_wait_path(lk, false, WAIT_MS), "the release removed ours");
 }
