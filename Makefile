@@ -129,7 +129,7 @@ $(B)/bench/%.o: bench/%.c
 	$(CC) $(CPPFLAGS) $(ALL_CFLAGS) -fPIE -c -o $@ $<
 
 # Keep test and bench objects: make would delete them as intermediates.
-.PRECIOUS: $(B)/tests/%.o $(B)/bench/%.o
+.PRECIOUS: $(B)/tests/%.o $(B)/bench/%.o $(TPROGS)
 
 $(STATIC): $(LIB_OBJ)
 	@rm -f $@
