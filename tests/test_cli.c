@@ -2324,13 +2324,14 @@ Test(cli_elf, preload_blind)
 	static unsigned char buf[4096];
 	char path[] = "/tmp/test_cli_elf.XXXXXX";
 	size_t len = elf_case_image(EM_STATIC64, buf, sizeof(buf));
-	int fd = mkstemp(path);
+	int fd = mkstemp(path), got;
 
 	cr_assert_geq(fd, 0);
 	cr_assert_eq(write(fd, buf, len), (ssize_t)len);
 	close(fd);
-	cr_assert_eq(cli_preload_blind(path), 2, "a static ELF");
+	got = cli_preload_blind(path);
 	cr_assert_eq(unlink(path), 0);
+	cr_assert_eq(got, 2, "a static ELF");
 	cr_assert_eq(cli_preload_blind("/bin/sh"), 0, "a dynamic ELF");
 	cr_assert_eq(cli_preload_blind("/nonexistent/x"), 0);
 }

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "landlock.h"
+#include "testutil.h"
 
 static char tmp[64];
 static char outside[96];
@@ -44,22 +45,7 @@ static void ll_setup(void)
 
 static void ll_teardown(void)
 {
-	char path[128];
-
-	snprintf(path, sizeof(path), "%s/lock/LCK..x", tmp);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/made", tmp);
-	unlink(path);
-	unlink(outside);
-	snprintf(path, sizeof(path), "%s/sys/made", tmp);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/sys/attr", tmp);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/sys", tmp);
-	rmdir(path);
-	snprintf(path, sizeof(path), "%s/lock", tmp);
-	rmdir(path);
-	rmdir(tmp);
+	tu_rm_tree(tmp); /* also what a test that failed let a confined child make */
 }
 
 TestSuite(landlock, .init = ll_setup, .fini = ll_teardown);

@@ -43,6 +43,8 @@ static struct tu_pty term = { .master = -1 };
 static const char *daemon_lockdir;
 /* Lock files a test may leave in the system's lock directory, to remove. */
 static char sys_locks[2][256];
+/* Programs a test may make in env.dir (one setuid root), removed even if it fails. */
+static const char *const made[] = { "suid", "static" };
 
 /* The directory of the ttybroker command: ttybrokerd and the preload are there. */
 static void find_bindir(void)
@@ -89,17 +91,17 @@ static void teardown(void)
 	memset(sys_locks, 0, sizeof(sys_locks));
 	tu_pty_close(&term);
 	tu_pty_close(&pty);
+	for (size_t i = 0; i < sizeof(made) / sizeof(made[0]); i++) {
+		char path[256];
+
+		snprintf(path, sizeof(path), "%s/%s", env.dir, made[i]);
+		unlink(path);
+	}
 	unlink(sock_path);
 	unlink(log_path);
 	unlink(out_path);
 	unlink(link_path);
-	{
-		char cmd[300];
-
-		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", nbdir);
-		if (system(cmd) != 0)
-			cr_log_warn("could not remove %s", nbdir);
-	}
+	tu_rm_tree(nbdir);
 	tu_env_fini(&env);
 }
 
@@ -462,10 +464,12 @@ Test(preload, released_on_close_while_running)
 {
 	need_python();
 	daemon_start("permit * pts/*\n");
-	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'opened'); time.sleep(1); os.close(fd); "
+	/* It closes the port once it reads a line: no race with the check. */
+	tool_start("@ exec -- " PY_OPEN "os.write(fd, b'opened'); os.read(fd, 64); os.close(fd); "
 		   "os.write(1, b'closed'); time.sleep(60)\"");
 	cr_assert(tu_pty_expect(&pty, "opened", WAIT_MS));
 	cr_assert_eq(lock_files(), 1, "the port is locked while open");
+	master_write("close\n");
 	cr_assert(locks_gone(), "close() released the port, PROGRAM still running");
 	cr_assert_eq(waitpid(tool_pid, NULL, WNOHANG), 0, "PROGRAM is still running");
 }
@@ -534,8 +538,6 @@ Test(preload, exec_says_setuid)
 	tool_start(cmd);
 	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
 	tool_output(out, sizeof(out));
-	snprintf(cmd, sizeof(cmd), "%s/suid", env.dir);
-	unlink(cmd);
 	cr_assert(strstr(out, "is setuid or setgid: the loader ignores LD_PRELOAD"),
 		  "exec says so: %s", out);
 }
@@ -554,7 +556,6 @@ Test(preload, exec_says_static)
 	tool_start(cmd);
 	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
 	tool_output(out, sizeof(out));
-	unlink(path);
 	cr_assert(strstr(out, "is statically linked: the preload cannot reach it"),
 		  "exec says so: %s", out);
 }
@@ -602,9 +603,10 @@ Test(preload, fork_child_does_not_release_the_parents_port)
 		   "pid = os.fork()\n"
 		   "if pid == 0:\n    os.close(fd); os._exit(0)\n"
 		   "os.waitpid(pid, 0); time.sleep(0.5); os.write(fd, b'parent-still')\n"
-		   "time.sleep(2); os.close(fd); time.sleep(60)\"");
+		   "os.read(fd, 64); os.close(fd); time.sleep(60)\"");
 	cr_assert(tu_pty_expect(&pty, "parent-still", WAIT_MS), "the parent still has the port");
 	cr_assert_eq(lock_files(), 1, "the child's close did not release it");
+	master_write("close\n"); /* the parent closes once it reads a line */
 	cr_assert(locks_gone(), "the parent's close released it");
 }
 

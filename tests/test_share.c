@@ -50,19 +50,13 @@ static void setup(void)
 
 static void teardown(void)
 {
-	char path[256];
-
 	tu_daemon_stop(daemon_pid);
 	daemon_pid = -1;
 	tu_reap_all(2000);
 	if (pty.master >= 0)
 		tu_pty_close(&pty);
 	unlink(order_path);
-	snprintf(path, sizeof(path), "%s/go", out_dir);
-	unlink(path);
-	snprintf(path, sizeof(path), "%s/err", out_dir);
-	unlink(path);
-	rmdir(out_dir);
+	tu_rm_tree(out_dir); /* and whatever a failed test left in it */
 	unlink(sock_path);
 	if (!getenv("KEEPLOG")) unlink(log_path);
 	tu_env_fini(&env);
