@@ -36,13 +36,12 @@ struct tb_slot {
 	uint32_t handle;
 };
 
-/* Events that came while tb_open() waited for its reply, for tb_next_event(). */
-#define TB_PENDING_MAX 16
-
-struct tb_pending {
-	struct proto_event ev;
-	int fd;          /* PROTO_EV_HANDBACK: the port, else -1 */
-};
+/*
+ * Events received but not yet given to tb_next_event(): those that came
+ * while tb_open_ex() or tb_list() waited for a reply.  Room for a take
+ * and a revoke of every hold; past that an event is lost, and said to be.
+ */
+#define TB_PENDING_MAX (2 * BACKEND_MAX_SESSIONS)
 
 struct tb_broker {
 	int sock;
@@ -50,7 +49,8 @@ struct tb_broker {
 	uint32_t seq;
 	struct tb_slot ports[BACKEND_MAX_SESSIONS];
 	unsigned int npending;
-	struct tb_pending pending[TB_PENDING_MAX];
+	bool lost;       /* an event did not fit: the next tb_next_event() says so */
+	struct tb_event pending[TB_PENDING_MAX];
 };
 
 /* Make sure 0, 1 and 2 are open, so our socket never lands on them. */
@@ -235,6 +235,14 @@ static int tb_status_set(struct tb_status *st, enum tb_reason reason, int err)
 	return err;
 }
 
+/* Show control bytes in S (a name another program chose) as '?'. */
+static void tb_scrub(char *s)
+{
+	for (; *s; s++)
+		if ((unsigned char)*s < 0x20 || *s == 0x7f)
+			*s = '?';
+}
+
 /*
  * The program name of process PID into OUT (LEN bytes): /proc/PID/comm,
  * bounded, without its newline, control bytes shown as '?' (the name is
@@ -243,9 +251,7 @@ static int tb_status_set(struct tb_status *st, enum tb_reason reason, int err)
 static void tb_read_comm(pid_t pid, char *out, size_t len)
 {
 	audit_proc_comm(pid, out, len);
-	for (char *c = out; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	tb_scrub(out);
 }
 
 /* Copy what a reply says beyond its verdict into ST. */
@@ -283,8 +289,8 @@ static int tb_recv_msg(struct tb_broker *b, union proto_msg *msg, int *fd)
 	return r;
 }
 
-/* Give a port handed back to us (HANDLE, FD) straight back to the broker. */
-static void tb_refuse_handback(struct tb_broker *b, uint32_t handle, int fd)
+/* Give a port we cannot keep (HANDLE, FD) straight back to the broker. */
+static void tb_give_back(struct tb_broker *b, uint32_t handle, int fd)
 {
 	struct proto_release rel;
 
@@ -296,24 +302,70 @@ static void tb_refuse_handback(struct tb_broker *b, uint32_t handle, int fd)
 	fdpass_send(b->sock, &rel, sizeof(rel), -1);
 }
 
-/*
- * Keep event EV (with FD) for tb_next_event(); -ENOBUFS when full.  A
- * hand-back that does not fit is released at once, so the broker never
- * keeps a hold that nobody here knows of.
- */
-static int tb_pending_push(struct tb_broker *b, const struct proto_event *ev, int fd)
+static struct tb_slot *tb_port_by_handle(struct tb_broker *b, uint32_t handle)
 {
-	if (b->npending == TB_PENDING_MAX) {
-		if (ev->event == PROTO_EV_HANDBACK)
-			tb_refuse_handback(b, ev->handle, fd);
-		else if (fd >= 0)
-			close(fd);
-		return -ENOBUFS;
+	for (size_t i = 0; handle && i < BACKEND_MAX_SESSIONS; i++)
+		if (b->ports[i].fd >= 0 && b->ports[i].handle == handle)
+			return &b->ports[i];
+	return NULL;
+}
+
+/*
+ * The broker's event M (with FD for a hand-back) has arrived.  The port
+ * table follows at once, whenever the program reads the event: a revoked
+ * hold has no handle left (so a tb_release() never names it), and a port
+ * handed back takes a free slot.  One that cannot be kept (no free slot,
+ * or no room for the event) goes straight back to the broker and is
+ * reported as TB_EV_REFUSED, TB_R_BROKER.  The event is then queued for
+ * tb_next_event(); one that does not fit sets b->lost.
+ */
+static void tb_event_in(struct tb_broker *b, const struct proto_event *m, int fd)
+{
+	struct tb_slot *slot = tb_port_by_handle(b, m->handle);
+	bool room = b->npending < TB_PENDING_MAX;
+	struct tb_event ev;
+
+	memset(&ev, 0, sizeof(ev));
+	ev.fd = -1;
+	ev.pid = m->peer_pid;
+	ev.grace_ms = m->grace_ms;
+	memcpy(ev.comm, m->peer_comm, sizeof(ev.comm));
+	ev.comm[sizeof(ev.comm) - 1] = '\0';
+	tb_scrub(ev.comm);
+	memcpy(ev.kname, m->kname, sizeof(ev.kname));
+	ev.kname[sizeof(ev.kname) - 1] = '\0';
+	switch (m->event) {
+	case PROTO_EV_TAKE:
+		ev.type = TB_EV_TAKE;
+		ev.fd = slot ? slot->fd : -1;
+		break;
+	case PROTO_EV_REVOKED:
+		ev.type = TB_EV_REVOKED;
+		ev.fd = slot ? slot->fd : -1;
+		if (slot)
+			slot->handle = 0;
+		break;
+	case PROTO_EV_REFUSED:
+		ev.type = TB_EV_REFUSED;
+		ev.reason = (enum tb_reason)m->reason;
+		break;
+	default: /* PROTO_EV_HANDBACK: proto_decode() let nothing else through */
+		slot = tb_port_slot(b, -1);
+		if (!slot || !room) {
+			tb_give_back(b, m->handle, fd);
+			ev.type = TB_EV_REFUSED;
+			ev.reason = TB_R_BROKER;
+			break;
+		}
+		ev.type = TB_EV_HANDBACK;
+		slot->fd = ev.fd = fd;
+		slot->handle = m->handle;
 	}
-	b->pending[b->npending].ev = *ev;
-	b->pending[b->npending].fd = fd;
-	b->npending++;
-	return 0;
+	if (!room) {
+		b->lost = true;
+		return;
+	}
+	b->pending[b->npending++] = ev;
 }
 
 /* A PROTO_QUEUED notice as a TB_EV_QUEUED event, for OPTS->queued. */
@@ -328,9 +380,7 @@ static void tb_queued(const struct tb_open_options *opts, const struct proto_que
 	ev.pid = q->holder_pid;
 	memcpy(ev.comm, q->holder_comm, sizeof(ev.comm));
 	ev.comm[sizeof(ev.comm) - 1] = '\0';
-	for (char *c = ev.comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
+	tb_scrub(ev.comm);
 	if (!ev.comm[0] && ev.pid > 0)
 		tb_read_comm(ev.pid, ev.comm, sizeof(ev.comm));
 	memcpy(ev.kname, q->kname, sizeof(ev.kname));
@@ -360,7 +410,7 @@ static int tb_recv_reply(struct tb_broker *b, uint32_t seq, struct proto_open_re
 			continue;
 		}
 		if (msg.hdr.type == PROTO_EVENT) {
-			tb_pending_push(b, &msg.event, *fd);
+			tb_event_in(b, &msg.event, *fd);
 			*fd = -1;
 			continue;
 		}
@@ -414,6 +464,11 @@ TB_EXPORT int tb_open_ex(struct tb_broker *b, const char *port, int flags,
 		tb_status_fill(st, &rep);
 	if (rep.err < 0)
 		return rep.err;
+	/* A port handed back while we waited may have taken the free slot. */
+	if (!(slot = tb_port_slot(b, -1))) {
+		tb_give_back(b, rep.handle, fd);
+		return tb_status_set(st, TB_R_BROKER, -EMFILE);
+	}
 	slot->fd = fd;
 	slot->handle = rep.handle;
 	return fd;
@@ -437,59 +492,6 @@ TB_EXPORT int tb_release(struct tb_broker *b, int fd)
 	return b->sock >= 0 && rel.handle ? fdpass_send(b->sock, &rel, sizeof(rel), -1) : 0;
 }
 
-static struct tb_slot *tb_port_by_handle(struct tb_broker *b, uint32_t handle)
-{
-	for (size_t i = 0; handle && i < BACKEND_MAX_SESSIONS; i++)
-		if (b->ports[i].fd >= 0 && b->ports[i].handle == handle)
-			return &b->ports[i];
-	return NULL;
-}
-
-/* The broker's event M (with FD for a hand-back) as *EV; the library's
- * table follows: a revoked hold has no handle left, a handed-back one is new. */
-static void tb_event_fill(struct tb_broker *b, const struct proto_event *m, int fd,
-			  struct tb_event *ev)
-{
-	struct tb_slot *slot = tb_port_by_handle(b, m->handle);
-
-	memset(ev, 0, sizeof(*ev));
-	ev->fd = -1;
-	ev->pid = m->peer_pid;
-	ev->grace_ms = m->grace_ms;
-	memcpy(ev->comm, m->peer_comm, sizeof(ev->comm));
-	ev->comm[sizeof(ev->comm) - 1] = '\0';
-	for (char *c = ev->comm; *c; c++)
-		if ((unsigned char)*c < 0x20 || *c == 0x7f)
-			*c = '?';
-	memcpy(ev->kname, m->kname, sizeof(ev->kname));
-	ev->kname[sizeof(ev->kname) - 1] = '\0';
-	switch (m->event) {
-	case PROTO_EV_TAKE:
-		ev->type = TB_EV_TAKE;
-		ev->fd = slot ? slot->fd : -1;
-		break;
-	case PROTO_EV_REVOKED:
-		ev->type = TB_EV_REVOKED;
-		ev->fd = slot ? slot->fd : -1;
-		if (slot)
-			slot->handle = 0;
-		break;
-	case PROTO_EV_REFUSED:
-		ev->type = TB_EV_REFUSED;
-		ev->reason = (enum tb_reason)m->reason;
-		break;
-	default:
-		ev->type = TB_EV_HANDBACK;
-		slot = tb_port_slot(b, -1);
-		if (!slot) { /* no room: give it back at once */
-			tb_refuse_handback(b, m->handle, fd);
-			break;
-		}
-		slot->fd = ev->fd = fd;
-		slot->handle = m->handle;
-	}
-}
-
 TB_EXPORT int tb_next_event(struct tb_broker *b, struct tb_event *ev)
 {
 	struct pollfd p;
@@ -498,27 +500,29 @@ TB_EXPORT int tb_next_event(struct tb_broker *b, struct tb_event *ev)
 
 	if (!b || !ev || b->sock < 0)
 		return -EINVAL;
-	if (b->npending) {
-		tb_event_fill(b, &b->pending[0].ev, b->pending[0].fd, ev);
-		memmove(&b->pending[0], &b->pending[1],
-			--b->npending * sizeof(b->pending[0]));
-		return 1;
+	if (b->lost) {
+		b->lost = false;
+		return -ENOBUFS;
 	}
-	p = (struct pollfd){ .fd = b->sock, .events = POLLIN };
-	r = poll(&p, 1, 0);
-	if (r < 0)
-		return errno == EINTR ? 0 : -errno;
-	if (r == 0)
-		return 0;
-	r = tb_recv_msg(b, &msg, &fd);
-	if (r < 0)
-		return r;
-	if (msg.hdr.type != PROTO_EVENT) {
-		if (fd >= 0)
-			close(fd);
-		return -EPROTO;
+	if (!b->npending) {
+		p = (struct pollfd){ .fd = b->sock, .events = POLLIN };
+		r = poll(&p, 1, 0);
+		if (r < 0)
+			return errno == EINTR ? 0 : -errno;
+		if (r == 0)
+			return 0;
+		r = tb_recv_msg(b, &msg, &fd);
+		if (r < 0)
+			return r;
+		if (msg.hdr.type != PROTO_EVENT) {
+			if (fd >= 0)
+				close(fd);
+			return -EPROTO;
+		}
+		tb_event_in(b, &msg.event, fd);
 	}
-	tb_event_fill(b, &msg.event, fd, ev);
+	*ev = b->pending[0];
+	memmove(&b->pending[0], &b->pending[1], --b->npending * sizeof(b->pending[0]));
 	return 1;
 }
 
@@ -529,9 +533,6 @@ TB_EXPORT void tb_shutdown(struct tb_broker *b)
 	for (size_t i = 0; i < BACKEND_MAX_SESSIONS; i++)
 		if (b->ports[i].fd >= 0)
 			close(b->ports[i].fd);
-	for (unsigned int i = 0; i < b->npending; i++)
-		if (b->pending[i].fd >= 0)
-			close(b->pending[i].fd);
 	tb_reap(b); /* EOF makes the backend release everything and exit */
 	free(b);
 }
@@ -590,7 +591,7 @@ static int tb_list_step(struct tb_broker *b, const char *after,
 		return r;
 	/* The daemon's events may come first: keep them for tb_next_event(). */
 	while ((r = tb_recv_msg(b, &msg, &fd)) == 0 && msg.hdr.type == PROTO_EVENT) {
-		tb_pending_push(b, &msg.event, fd);
+		tb_event_in(b, &msg.event, fd);
 		fd = -1;
 	}
 	if (fd >= 0)

@@ -166,7 +166,7 @@ struct tb_event {
 /* tb_open_ex() options.  Zero-fill, then set what you need. */
 struct tb_open_options {
 	/* TB_WAIT: give up (-EBUSY, TB_R_BUSY) after this many milliseconds
-	 * in line; 0 waits as long as it takes (at most a day). */
+	 * in line (at most a day); 0 waits as long as it takes. */
 	unsigned int wait_ms;
 	/* Called once, from inside tb_open_ex(), when the request waits in
 	 * line (TB_EV_QUEUED), e.g. to tell the user where it stands. */
@@ -220,10 +220,18 @@ TB_EXPORT int tb_open_ex(struct tb_broker *b, const char *port, int flags,
 
 /*
  * The next event for a port this program holds or held (TB_EV_TAKE,
- * TB_EV_REVOKED, TB_EV_HANDBACK) into *EV, without blocking: poll(2)
- * tb_fd() for POLLIN to know when to call.  Returns 1 with *EV filled, 0
- * when there is none, or a negative errno (-ECONNRESET: the broker is
- * gone).  A TB_EV_HANDBACK's fd is yours like one from tb_open().
+ * TB_EV_REVOKED, TB_EV_HANDBACK, TB_EV_REFUSED) into *EV, without
+ * blocking.  Call it until it returns 0 whenever tb_fd() polls readable
+ * (POLLIN), and also after each tb_open_ex() and tb_list(): events that
+ * come while they wait for their reply are kept here, and tb_fd() no
+ * longer shows them.  Returns 1 with *EV filled, 0 when there is none, or
+ * a negative errno: -ECONNRESET, the broker is gone; -ENOBUFS, events came
+ * faster than they were read and some were lost (call again for the rest;
+ * the library's own records are right all the same, and a port handed
+ * back that could not be kept went back to the broker).  A
+ * TB_EV_HANDBACK's fd is yours like one from tb_open(); a hand-back this
+ * program had no room for (tb_open()'s limit of ports) comes as
+ * TB_EV_REFUSED with TB_R_BROKER.
  */
 TB_EXPORT int tb_next_event(struct tb_broker *b, struct tb_event *ev);
 

@@ -2154,3 +2154,224 @@ Test(tb, list_many_ptys)
 	cr_assert_geq(got, count + 1, "all of our %zu ptys and the suite's: %s", count + 1, line);
 	kid_finish();
 }
+
+/* ------------------------------------------------------------------ */
+/* 17. Events the library keeps while it waits for a reply             */
+
+/*
+ * A fake broker on a fresh socketpair in place of the real backend (which
+ * sees EOF and leaves), run by SCRIPT in a child; its exit status is the
+ * script's verdict on what the library sent.  Returns the child's pid.
+ */
+static pid_t fake_broker(int (*script)(int sock))
+{
+	int sv[2];
+	pid_t pid;
+
+	CHK(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) == 0);
+	pid = fork();
+	CHK(pid >= 0);
+	if (pid == 0) {
+		close(sv[0]);
+		_exit(script(sv[1]));
+	}
+	close(sv[1]);
+	CHK(dup2(sv[0], tb_fd(k_b)) == tb_fd(k_b));
+	close(sv[0]);
+	return pid;
+}
+
+/* The fake's next message from the library, which must be of TYPE. */
+static bool fake_recv(int sock, uint16_t type, union proto_msg *m)
+{
+	char buf[PROTO_MSG_MAX];
+	ssize_t n = recv(sock, buf, sizeof(buf), 0);
+
+	return n > 0 && proto_decode(buf, (size_t)n, PROTO_FROM_FRONTEND, false, m) == 0 &&
+	       m->hdr.type == type;
+}
+
+/* The fake grants open request SEQ as HANDLE (the "port" is /dev/null). */
+static bool fake_grant(int sock, uint32_t seq, uint32_t handle)
+{
+	struct proto_open_reply rep;
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+	bool ok;
+
+	memset(&rep, 0, sizeof(rep));
+	proto_hdr_init(&rep.hdr, PROTO_OPEN_REPLY, seq);
+	rep.handle = handle;
+	ok = fd >= 0 && fdpass_send(sock, &rep, sizeof(rep), fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/* The fake sends event EV about HANDLE (a hand-back carries /dev/null). */
+static bool fake_event(int sock, uint32_t ev, uint32_t handle)
+{
+	struct proto_event m;
+	int fd = ev == PROTO_EV_HANDBACK ? open("/dev/null", O_RDWR | O_CLOEXEC) : -1;
+	bool ok;
+
+	memset(&m, 0, sizeof(m));
+	proto_hdr_init(&m.hdr, PROTO_EVENT, 0);
+	m.event = ev;
+	m.handle = handle;
+	m.reason = ev == PROTO_EV_REFUSED ? PROTO_R_BUSY : 0;
+	snprintf(m.kname, sizeof(m.kname), "pts/0");
+	ok = fdpass_send(sock, &m, sizeof(m), fd) == 0;
+	if (fd >= 0)
+		close(fd);
+	return ok;
+}
+
+/*
+ * Two opens; hold 7 is revoked while the second waits for its reply.  The
+ * library's release of the first port must not name 7 (the broker has
+ * already let it go, and could have given the number to another hold):
+ * the first release the fake hears is hold 8's.
+ */
+static int revoked_script(int sock)
+{
+	union proto_msg m;
+
+	if (!fake_recv(sock, PROTO_OPEN, &m) || !fake_grant(sock, m.hdr.seq, 7))
+		return 2;
+	if (!fake_recv(sock, PROTO_OPEN, &m) || !fake_event(sock, PROTO_EV_REVOKED, 7) ||
+	    !fake_grant(sock, m.hdr.seq, 8))
+		return 3;
+	if (!fake_recv(sock, PROTO_RELEASE, &m))
+		return 4;
+	return m.release.handle == 8 ? 0 : 5;
+}
+
+static void revoked_child(const void *arg)
+{
+	struct tb_event ev;
+	pid_t fake;
+	int a, b;
+
+	(void)arg;
+	kid_init();
+	fake = fake_broker(revoked_script);
+	CHK((a = tb_open(k_b, "pts/0", 0, NULL)) >= 0);
+	CHK((b = tb_open(k_b, "pts/0", 0, NULL)) >= 0);
+	CHK_EQ(tb_release(k_b, a), 0); /* before the REVOKED is read */
+	CHK_EQ(tb_release(k_b, b), 0);
+	CHK_EQ(tb_next_event(k_b, &ev), 1);
+	CHK_EQ(ev.type, TB_EV_REVOKED);
+	CHK_EQ(ev.fd, a);
+	CHK_EQ(tb_next_event(k_b, &ev), 0);
+	say("fake %d", tu_wait(fake, IO_MS));
+	tb_shutdown(k_b);
+}
+
+Test(tb, revoke_kept_during_open_updates_release_at_once)
+{
+	kid_start(revoked_child, NULL);
+	kid_expect("fake 0");
+	kid_finish();
+}
+
+/*
+ * Every slot taken (BACKEND_MAX_SESSIONS opens), then a hand-back: the
+ * library cannot keep it, gives it back (the fake must hear its release)
+ * and says so as TB_EV_REFUSED, TB_R_BROKER, not as a port with no fd.
+ */
+static int handback_script(int sock)
+{
+	union proto_msg m;
+
+	for (uint32_t h = 1; h <= BACKEND_MAX_SESSIONS; h++)
+		if (!fake_recv(sock, PROTO_OPEN, &m) || !fake_grant(sock, m.hdr.seq, h))
+			return 2;
+	if (!fake_event(sock, PROTO_EV_HANDBACK, 99))
+		return 3;
+	if (!fake_recv(sock, PROTO_RELEASE, &m))
+		return 4;
+	return m.release.handle == 99 ? 0 : 5;
+}
+
+static void handback_child(const void *arg)
+{
+	struct pollfd p;
+	struct tb_event ev;
+	pid_t fake;
+	int r;
+
+	(void)arg;
+	kid_init();
+	fake = fake_broker(handback_script);
+	for (int i = 0; i < BACKEND_MAX_SESSIONS; i++)
+		CHK(tb_open(k_b, "pts/0", 0, NULL) >= 0);
+	p = (struct pollfd){ .fd = tb_fd(k_b), .events = POLLIN };
+	CHK_EQ(poll(&p, 1, IO_MS), 1);
+	CHK_EQ(r = tb_next_event(k_b, &ev), 1);
+	CHK_EQ(ev.type, TB_EV_REFUSED);
+	CHK_EQ(ev.reason, TB_R_BROKER);
+	CHK_EQ(ev.fd, -1);
+	say("fake %d", tu_wait(fake, IO_MS));
+	tb_shutdown(k_b);
+}
+
+Test(tb, handback_without_room_is_refused)
+{
+	kid_start(handback_child, NULL);
+	kid_expect("fake 0");
+	kid_finish();
+}
+
+/* More events during one open than the library keeps. */
+#define LOST_EVENTS 100
+
+static int lost_script(int sock)
+{
+	struct proto_open_reply rep;
+	union proto_msg m;
+
+	if (!fake_recv(sock, PROTO_OPEN, &m))
+		return 2;
+	for (int i = 0; i < LOST_EVENTS; i++)
+		if (!fake_event(sock, PROTO_EV_REFUSED, (uint32_t)(i + 1)))
+			return 3;
+	memset(&rep, 0, sizeof(rep));
+	proto_hdr_init(&rep.hdr, PROTO_OPEN_REPLY, m.hdr.seq);
+	rep.err = -EBUSY;
+	rep.reason = PROTO_R_BUSY;
+	return fdpass_send(sock, &rep, sizeof(rep), -1) == 0 ? 0 : 4;
+}
+
+/* The events that fit are all there, in order, and the loss is said. */
+static void lost_child(const void *arg)
+{
+	struct tb_event ev;
+	int r, got = 0, lost = 0;
+	pid_t fake;
+
+	(void)arg;
+	kid_init();
+	fake = fake_broker(lost_script);
+	CHK_EQ(tb_open(k_b, "pts/0", 0, NULL), -EBUSY);
+	while ((r = tb_next_event(k_b, &ev)) != 0) {
+		if (r == -ENOBUFS) {
+			lost++;
+			continue;
+		}
+		CHK_EQ(r, 1);
+		CHK_EQ(ev.type, TB_EV_REFUSED);
+		got++;
+		CHK(got <= LOST_EVENTS);
+	}
+	say("lost %d kept %s", lost, got >= BACKEND_MAX_SESSIONS && got < LOST_EVENTS ? "some" : "?");
+	say("fake %d", tu_wait(fake, IO_MS));
+	tb_shutdown(k_b);
+}
+
+Test(tb, events_that_do_not_fit_are_said_lost)
+{
+	kid_start(lost_child, NULL);
+	kid_expect("lost 1 kept some");
+	kid_expect("fake 0");
+	kid_finish();
+}
