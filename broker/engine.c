@@ -387,6 +387,7 @@ int engine_hold_info(const struct engine_client *c, const char *kname,
 			snprintf(out->name, sizeof(out->name), "%s", s->name);
 			out->has_id = s->has_id;
 			out->id = s->id;
+			out->own_lock = s->lf.theirs != 0;
 			return 0;
 		}
 	}

@@ -150,6 +150,7 @@ struct engine_hold {
 	char name[PROTO_PORT_MAX];    /* the port as asked     */
 	bool has_id;                  /* id is the port's identity (sysid) */
 	struct policy_ident id;       /* for take rules with usb: or path: */
+	bool own_lock;                /* the client's own LCK.. file covers it */
 };
 
 /* C's hold on KNAME into *OUT: 0, or -ENOENT when C does not hold it. */

@@ -241,6 +241,10 @@ static const char *share_take_refusal(const struct share *sh,
 		return "the holder is not a client of ttybrokerd: it cannot be asked to yield";
 	if (!(h->flags & PROTO_OPEN_YIELD))
 		return "the holder did not offer to yield (--yield)";
+	/* A hang-up would leave its LCK.. file (not ours to remove) keeping
+	 * the port from the taker: the holder would lose it for nothing. */
+	if (h->own_lock)
+		return "the holder's own lock file (minicom's LCK..) keeps the port until it exits";
 	if (taker->ec->uid == 0 || taker->ec->uid == holder->ec->uid)
 		return NULL;
 	*rule = policy_eval_take(sh->eng->pol, &taker->ec->subject, &holder->ec->subject,

@@ -595,6 +595,73 @@ static void foreign_lock(char *path, size_t len)
 	close(fd);
 }
 
+/*
+ * A holder that wrote its own LCK.. file (as minicom does) and offered to
+ * yield.  It makes the file as nobody in the lock directory, opens the
+ * port through the library with TB_YIELD, says so in out/ready, and once
+ * out/go exists checks that no event came and the port still works.
+ * Exit 0, or the step that failed.
+ */
+static _Noreturn void own_lock_holder(const char *lck)
+{
+	struct tb_broker *b = lib_init(TU_NOBODY);
+	char line[16], ready[256];
+	struct tb_event ev;
+	int fd, port;
+
+	fd = open(lck, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
+	snprintf(line, sizeof(line), "%10d\n", (int)getpid());
+	if (fd < 0 || write(fd, line, strlen(line)) != (ssize_t)strlen(line))
+		_exit(2);
+	close(fd);
+	if ((port = tb_open_ex(b, pty.port, TB_YIELD, NULL, NULL)) < 0)
+		_exit(3);
+	snprintf(ready, sizeof(ready), "%s/ready", out_dir);
+	if ((fd = open(ready, O_WRONLY | O_CREAT | O_CLOEXEC, 0644)) < 0)
+		_exit(4);
+	close(fd);
+	snprintf(ready, sizeof(ready), "%s/go", out_dir);
+	while (access(ready, F_OK) != 0)
+		usleep(20000);
+	if (tb_next_event(b, &ev) != 0)
+		_exit(5); /* told of a take-over */
+	if (write(port, "still", 5) != 5)
+		_exit(6); /* hung up */
+	unlink(lck);
+	_exit(0);
+}
+
+/*
+ * A take of a hold covered by the holder's own LCK.. file is refused up
+ * front: hanging the holder up would not free the port (that file is not
+ * the broker's to remove), so the taker would still find it busy.
+ */
+Test(share, a_holder_with_its_own_lock_file_is_not_taken_from)
+{
+	char lck[256], ready[256], err[256], text[1024];
+	pid_t h, f;
+
+	start(TU_NOBODY);
+	cr_assert_eq(chmod(env.lockdir, 01777), 0, "nobody may write its lock file");
+	tu_lockfile(&env, pty.port, lck, sizeof(lck));
+	snprintf(ready, sizeof(ready), "%s/ready", out_dir);
+	h = fork();
+	cr_assert_geq(h, 0);
+	if (h == 0)
+		own_lock_holder(lck);
+	cr_assert(tu_wait_path(ready, true, BOUND_MS), "the holder has the port");
+	f = waiter(TU_NOBODY, "flash", "--take");
+	cr_assert_eq(tu_wait(f, BOUND_MS), 75, "the taker finds the port busy");
+	snprintf(err, sizeof(err), "%s/err", out_dir);
+	read_file(err, text, sizeof(text));
+	cr_assert_eq(tu_file_count(err, "own lock file"), 1, "run says why: %s", text);
+	cr_assert_eq(tu_file_count(log_path, "verdict=take"), 0);
+	go();
+	cr_assert_eq(tu_wait(h, BOUND_MS), 0, "the holder kept a working port, and was not told");
+	unlink(ready);
+	unlink(lck);
+}
+
 /* The fork way (one client) waits for a holder outside the broker too. */
 Test(share, the_fork_way_waits_for_a_foreign_lock_file)
 {
