@@ -551,14 +551,21 @@ bool engine_holds(const struct engine_client *c, dev_t rdev)
 	return session_by_rdev(c, rdev);
 }
 
-/* Does the device RDEV still have identity ID (read again from sysfs)? */
+/*
+ * Does the device RDEV still have identity ID, or still none (ID NULL)?
+ * Read again from sysfs.  One that had none at the check must still have
+ * none: a device that appeared meanwhile was never judged by identity.
+ */
 static bool engine_same_identity(const struct engine *e, dev_t rdev,
 				 const struct policy_ident *id)
 {
 	struct policy_ident now;
+	int r = engine_identify(e, rdev, &now);
 
-	if (engine_identify(e, rdev, &now) <= 0)
+	if (r < 0 || r != (id ? 1 : 0))
 		return false;
+	if (!id)
+		return true;
 	return now.usb == id->usb && now.vid == id->vid && now.pid == id->pid &&
 	       now.ifnum == id->ifnum && strcmp(now.serial, id->serial) == 0 &&
 	       strcmp(now.manufacturer, id->manufacturer) == 0 &&
@@ -602,7 +609,7 @@ static int acquire(struct engine *e, const struct engine_client *c, const char *
 	}
 	/* The same number may now be another device (unplugged and
 	 * re-enumerated since the check): its identity must not have changed. */
-	if (o->has_id && !engine_same_identity(e, st->st_rdev, &o->id)) {
+	if (!engine_same_identity(e, st->st_rdev, o->has_id ? &o->id : NULL)) {
 		snprintf(o->detail, sizeof(o->detail), "the device at %s changed "
 			 "between the policy check and the open", kname);
 		outcome_set(o, -ENODEV, PROTO_R_NODEV, "identity changed while opening");

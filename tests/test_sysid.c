@@ -779,6 +779,39 @@ Test(sysid_backend, identity_changed_while_opening)
 	cr_assert_not_null(strstr(log, "why=\"identity changed while opening\""), "%s", log);
 }
 
+/* The FTDI of ft232_on_pty() appears at the pty's number (plugged in). */
+static void appear_device(void)
+{
+	struct stat st;
+	char link[64];
+
+	cr_assert_eq(stat(pty.path, &st), 0);
+	snprintf(link, sizeof(link), "dev/char/%u:%u", major(st.st_rdev), minor(st.st_rdev));
+	tu_sysfs_link(&fs, link, "../../" XHCI "/1-2/1-2:1.0/ttyUSB0/tty/ttyUSB0");
+}
+
+/*
+ * No identity at the check, one at the open: the device now at that
+ * number was never judged by identity (a deny rule by usb: or path: could
+ * cover it), so it is refused as changed.
+ */
+Test(sysid_backend, identity_appeared_while_opening)
+{
+	struct proto_open_reply rep;
+	char lock[256];
+	int fd;
+
+	make_ft232("A12345"); /* the device, but not yet at the pty's number */
+	tu_policy(&env, "permit * pts/*\n");
+	backend_start("/dev");
+	open_paused(appear_device, &rep, &fd);
+	cr_assert_eq(fd, -1);
+	cr_assert_eq(rep.reason, PROTO_R_NODEV);
+	cr_assert_not_null(strstr(rep.detail, "changed"), "detail: %s", rep.detail);
+	tu_lockfile(&env, pty.port, lock, sizeof(lock));
+	cr_assert(!tu_exists(lock), "lock file left behind");
+}
+
 /* Two private devpts instances for the next test: A at DEV/pts, B at PTS2. */
 static char dev_dir[96], pts_a[128], pts_b[128];
 static int ptm_a = -1, ptm_b = -1;
