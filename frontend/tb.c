@@ -29,6 +29,7 @@
 #include "log.h"
 #include "portname.h"
 #include "proto.h"
+#include "tb_private.h"
 #include "ttybroker.h"
 
 struct tb_slot {
@@ -540,6 +541,26 @@ TB_EXPORT void tb_shutdown(struct tb_broker *b)
 TB_EXPORT int tb_fd(const struct tb_broker *b)
 {
 	return b ? b->sock : -1;
+}
+
+int tb_fd_raise(struct tb_broker *b, int fd, int floor)
+{
+	struct tb_slot *slot = NULL;
+	int n;
+
+	if (!b || fd < 0 || (fd != b->sock && !(slot = tb_port_slot(b, fd))))
+		return -EBADF;
+	if (fd >= floor)
+		return fd;
+	n = fcntl(fd, F_DUPFD_CLOEXEC, floor);
+	if (n < 0)
+		return -errno;
+	close(fd);
+	if (slot)
+		slot->fd = n;
+	else
+		b->sock = n;
+	return n;
 }
 
 /* ---- branch list9: tb_list() ---- */

@@ -62,7 +62,7 @@ bool tbp_is_run_port(dev_t rdev);
 
 /* The program closes FD (or it is replaced by dup2/dup3): drop it from the table. */
 void tbp_forget(int fd);
-/* Is FD one the preload keeps for itself (never the program's)? */
+/* Is FD one the preload keeps for itself (a port, its connection; never the program's)? */
 bool tbp_is_kept(int fd);
 /* Same for every fd in [FIRST, LAST]. */
 void tbp_forget_range(unsigned int first, unsigned int last);

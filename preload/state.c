@@ -11,8 +11,10 @@
  * both (the broker checks each request's pid, and releasing the parent's
  * ports would be wrong), and connects anew if it opens a port itself.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -23,11 +25,12 @@
 #include <unistd.h>
 
 #include "preload.h"
+#include "tb_private.h"
 #include "ttybroker.h"
 
 #define TBP_PORTS 16
 #define TBP_FDS   256
-#define TBP_HIDE  512 /* run's kept port goes at or above this */
+#define TBP_HIDE  512 /* the preload's own descriptors go at or above this */
 
 struct tbp_port {
 	int fd;      /* the kept descriptor, -1 = free slot */
@@ -220,15 +223,24 @@ static void tbp_refused(const char *path, int err, const struct tb_status *st)
 	tbp_say(path, tb_reason_str(st->reason), more);
 }
 
-/* Connect once per process: the daemon, else the helper (never a fork as root). */
+/*
+ * Connect once per process: the daemon, else the helper (never a fork as
+ * root).  The connection goes out of the low numbers, which a program
+ * takes for its own (a shell moves and closes an open fd 3 before its
+ * `exec 3<>`); if that fails it works where it is.
+ */
 static int tbp_connect(void)
 {
 	struct tb_options o = { .log = TB_LOG_QUIET };
+	int r;
 
 	if (tbp_broker)
 		return 0;
 	o.via = geteuid() == 0 ? TB_VIA_DAEMON : TB_VIA_AUTO;
-	return tb_init(&o, &tbp_broker);
+	if ((r = tb_init(&o, &tbp_broker)) < 0)
+		return r;
+	tb_fd_raise(tbp_broker, tb_fd(tbp_broker), TBP_HIDE);
+	return 0;
 }
 
 /* Record a new program descriptor FD for port slot P. */
@@ -305,7 +317,9 @@ int tbp_broker_open(const char *path, const char *name, dev_t rdev, int flags, i
 			r = fd == -ECONNRESET || fd == -EPROTO ? -err : fd;
 			goto out;
 		}
-		tbp_ports[p] = (struct tbp_port){ .fd = fd, .rdev = rdev };
+		/* Kept out of the low numbers too (or where it is, if that fails). */
+		r = tb_fd_raise(tbp_broker, fd, TBP_HIDE);
+		tbp_ports[p] = (struct tbp_port){ .fd = r >= 0 ? r : fd, .rdev = rdev };
 	}
 	r = tbp_give(p, flags);
 	if (r < 0 && tbp_ports[p].users == 0 && !tbp_ports[p].run) {
@@ -321,8 +335,43 @@ out:
 	return r;
 }
 
-/* Drop FD from the table; release its port with the last descriptor. */
-static void tbp_forget_locked(int fd)
+/*
+ * The program's last descriptor of port slot P that we know of is going,
+ * with every fd in [LO, HI]: does it still have the port under a number
+ * we never saw (a dup(), fcntl(F_DUPFD) or dup2() copy, as a shell makes
+ * for `exec 3<>PORT`)?  Such copies, found by device number in
+ * /proc/self/fd, are adopted, so the port stays held until the last of
+ * them is closed.  Returns how many.
+ */
+static int tbp_adopt_copies(int p, int lo, int hi)
+{
+	DIR *d = opendir("/proc/self/fd");
+	struct dirent *de;
+	int n = 0;
+
+	if (!d)
+		return 0;
+	while ((de = readdir(d))) {
+		char *end;
+		long fd = strtol(de->d_name, &end, 10);
+		struct stat st;
+
+		if (*end || end == de->d_name || (fd >= lo && fd <= hi) || fd == dirfd(d) ||
+		    fd == tbp_ports[p].fd || (tbp_broker && fd == tb_fd(tbp_broker)))
+			continue;
+		if (fstat((int)fd, &st) == 0 && S_ISCHR(st.st_mode) &&
+		    st.st_rdev == tbp_ports[p].rdev && tbp_track((int)fd, p) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Drop FD from the table (its range [LO, HI] is being closed); release
+ * its port with the program's last descriptor of it.
+ */
+static void tbp_forget_locked(int fd, int lo, int hi)
 {
 	for (int i = 0; i < TBP_FDS; i++) {
 		struct tbp_port *p;
@@ -331,7 +380,7 @@ static void tbp_forget_locked(int fd)
 			continue;
 		tbp_users[i].fd = -1;
 		p = &tbp_ports[tbp_users[i].port];
-		if (--p->users > 0 || p->run)
+		if (--p->users > 0 || p->run || tbp_adopt_copies(tbp_users[i].port, lo, hi) > 0)
 			return;
 		if (tbp_broker)
 			tb_release(tbp_broker, p->fd);
@@ -352,6 +401,7 @@ bool tbp_is_kept(int fd)
 	tbp_check_owner();
 	for (int i = 0; i < TBP_PORTS; i++)
 		r |= tbp_ports[i].fd == fd && !tbp_ports[i].borrowed;
+	r |= tbp_broker && tb_fd(tbp_broker) == fd;
 	tbp_leave();
 	return r;
 }
@@ -363,7 +413,7 @@ void tbp_forget(int fd)
 	tbp_enter();
 	tbp_check_owner();
 	tbp_run_keep(fd);
-	tbp_forget_locked(fd);
+	tbp_forget_locked(fd, fd, fd);
 	tbp_leave();
 }
 
@@ -377,7 +427,8 @@ void tbp_forget_range(unsigned int first, unsigned int last)
 	for (int i = 0; i < TBP_FDS; i++)
 		if (tbp_users[i].fd >= 0 && (unsigned int)tbp_users[i].fd >= first &&
 		    (unsigned int)tbp_users[i].fd <= last)
-			tbp_forget_locked(tbp_users[i].fd);
+			tbp_forget_locked(tbp_users[i].fd, (int)first,
+					  last > INT_MAX ? INT_MAX : (int)last);
 	tbp_leave();
 }
 

@@ -626,6 +626,24 @@ Test(preload, shell_redirection)
 	close(keep);
 }
 
+/*
+ * sh's `exec 3<>PORT` opens the port (fd 5, say), dup2()s it to 3 and
+ * closes 5: the port stays held while the shell has it on fd 3, and is
+ * released when the shell closes that.  (fd 3 was also where the preload
+ * had put its connection to the broker, which the shell moves and closes.)
+ */
+Test(preload, shell_exec_redirection_keeps_the_port)
+{
+	daemon_start("permit * pts/*\n");
+	tool_start("@ exec -- sh -c 'exec 3<>%; printf via-fd3 >&3; read x <&3; "
+		   "exec 3>&-; echo closed; sleep 60'");
+	cr_assert(tu_pty_expect(&pty, "via-fd3", WAIT_MS), "the shell has the port on fd 3");
+	cr_assert_eq(lock_files(), 1, "the port is held while the shell has fd 3");
+	master_write("go\n"); /* the shell reads a line, then closes fd 3 */
+	cr_assert(locks_gone(), "closing fd 3 released the port");
+	cr_assert_eq(waitpid(tool_pid, NULL, WNOHANG), 0, "the shell is still running");
+}
+
 /* ---- keystrokes: tool -> port --------------------------------------------- */
 
 static long now_ms(void)
