@@ -312,7 +312,9 @@ static int session_revoke(struct engine *e, struct engine_client *c, size_t i,
 		audit_revoke(e, c, s, "revoke-failed", rule, msg);
 		return r;
 	}
-	flock(s->fd, LOCK_UN);
+	/* The holder's other copies (a dup, a child) would keep the flock. */
+	if (flock(s->fd, LOCK_UN) < 0)
+		log_warn("revoke %s from pid %d: flock(LOCK_UN)", s->kname, (int)c->pid);
 	audit_revoke(e, c, s, verdict, rule, why);
 	session_drop(e, c, i);
 	return 0;
