@@ -548,9 +548,11 @@ int lock_flock(int fd)
 	return 0;
 }
 
-/* ---- branch list9: who holds a port, without taking it ---- */
+/* ---- who holds a port, without taking it ---- */
 
-/* One lock file NAME: 1 and *PID if a live process holds it, else 0. */
+/* One lock file NAME: 1 and *PID (0: unknown) if a live process holds it or
+ * it cannot be judged (not a regular file: an open would be refused too);
+ * 0 if absent or stale. */
 static int lock_file_held(int dirfd, const char *name, pid_t *pid)
 {
 	struct stat st;
@@ -559,9 +561,11 @@ static int lock_file_held(int dirfd, const char *name, pid_t *pid)
 
 	if (r == -ENOENT)
 		return 0;
-	if (judge(r, who, &st) != -EBUSY)
+	r = judge(r, who, &st);
+	if (r == 0)
 		return 0;
-	*pid = r == 0 ? who : 0;
+	/* Held, or not a file we can judge (an open would be refused too). */
+	*pid = r == -EBUSY ? who : 0;
 	return 1;
 }
 

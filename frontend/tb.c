@@ -563,7 +563,7 @@ int tb_fd_raise(struct tb_broker *b, int fd, int floor)
 	return n;
 }
 
-/* ---- branch list9: tb_list() ---- */
+/* ---- tb_list() ---- */
 
 /* Copy a NUL-terminated field of a decoded entry (proto_decode checked it). */
 #define TB_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))

@@ -316,6 +316,12 @@ Test(list, holders)
 	cr_assert_eq(rep.list_entry.holder, PROTO_HOLD_NONE);
 	cr_assert(tu_exists(at("lock/LCK..ttyUSB0")), "listing removed a stale lock file");
 	unlink(at("lock/LCK..ttyUSB0"));
+	/* A lock file that is no file (a fifo): an open is refused, so it is busy. */
+	cr_assert_eq(mkfifo(at("lock/LCK..ttyUSB0"), 0644), 0);
+	step("ttyS2", &rep);
+	cr_assert_eq(rep.list_entry.holder, PROTO_HOLD_LCK, "a lock file that cannot be judged");
+	cr_assert_eq(rep.list_entry.holder_pid, 0);
+	unlink(at("lock/LCK..ttyUSB0"));
 }
 
 /* A refused policy: every port says so, with the problem; no rule line. */

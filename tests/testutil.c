@@ -373,7 +373,7 @@ void tu_reap_all(int wait_ms)
 	}
 }
 
-/* ---- branch list9: running programs as a user, checking list --json ---- */
+/* ---- running programs as a user, checking list --json ---- */
 
 int tu_run_as(uid_t uid, char *const argv[], char *const envp[], const char *in,
 	      char *out, size_t outlen, char *err, size_t errlen, int timeout_ms)
@@ -462,7 +462,7 @@ int tu_list_json(const char *json, char *const ports[], char *summary, size_t le
 	return st;
 }
 
-/* ---- branch sysid: fake sysfs trees ------------------------------------ */
+/* ---- fake sysfs trees ------------------------------------ */
 
 void tu_sysfs_init(struct tu_sysfs *s)
 {
@@ -606,7 +606,7 @@ const char *tu_sysfs_xhci(struct tu_sysfs *s)
 	return hub;
 }
 
-/* ---- branch share10: a private ttybrokerd and clients of it ---- */
+/* ---- a private ttybrokerd and clients of it ---- */
 
 /* Drop to UID (its own gid for NOBODY and for a uid without an entry). */
 static void tu_drop_to(uid_t uid)

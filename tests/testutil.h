@@ -118,7 +118,7 @@ int tu_run_as(uid_t uid, char *const argv[], char *const envp[], const char *in,
  */
 int tu_list_json(const char *json, char *const ports[], char *summary, size_t len);
 
-/* ---- branch sysid: fake sysfs trees ------------------------------------ */
+/* ---- fake sysfs trees ------------------------------------ */
 
 /*
  * A fake sysfs root in a temporary directory, for sysid_read() and the
@@ -158,7 +158,7 @@ void tu_sysfs_tty(struct tu_sysfs *s, const char *rel, unsigned int maj, unsigne
 /* An xHCI host: devices/pci0000:00/0000:00:14.0 (pci) and its root hub
  * usb1 (1d6b:0002, a hub).  Returns that root hub's REL path. */
 const char *tu_sysfs_xhci(struct tu_sysfs *s);
-/* ---- branch share10: a private ttybrokerd and clients of it ---- */
+/* ---- a private ttybrokerd and clients of it ---- */
 
 /*
  * Start ttybrokerd -f -v with E's policy and lock dir on socket SOCK,
