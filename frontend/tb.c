@@ -565,6 +565,9 @@ int tb_fd_raise(struct tb_broker *b, int fd, int floor)
 
 /* ---- tb_list() ---- */
 
+/* The public limit is the protocol's (DESIGN.md, "ttybroker list"). */
+_Static_assert(TB_LIST_MAX == PROTO_LIST_MAX, "TB_LIST_MAX is PROTO_LIST_MAX");
+
 /* Copy a NUL-terminated field of a decoded entry (proto_decode checked it). */
 #define TB_COPY(dst, src) snprintf((dst), sizeof(dst), "%s", (src))
 
