@@ -36,6 +36,19 @@ struct share_waiter {
 	unsigned int mark;          /* share_tick's round */
 };
 
+/*
+ * A hold that was sent PROTO_EV_TAKE by a taker that left before the
+ * hand-over (it went away, or its wait ran out).  The holder may already
+ * be letting go: its release within the grace period is still a yield.
+ */
+struct share_asked {
+	struct share_asked *next;
+	struct share_client *who;
+	uint32_t handle;
+	uint64_t until;             /* ms: the take's grace period ends */
+	char kname[PROTO_PORT_MAX];
+};
+
 /* Monotonic milliseconds. */
 static uint64_t share_now(void)
 {
@@ -61,7 +74,43 @@ void share_fini(struct share *sh)
 		sh->line = w->next;
 		free(w);
 	}
+	while (sh->asked) {
+		struct share_asked *a = sh->asked;
+
+		sh->asked = a->next;
+		free(a);
+	}
 	sh->clients = NULL;
+}
+
+/*
+ * Drop the expired records of holds asked to yield.  With HANDLE, take
+ * SC's record of that hold out and return it (the caller frees it; NULL
+ * if there is none); with HANDLE 0, drop all of SC's (it went away).
+ */
+static struct share_asked *share_asked_sweep(struct share *sh, const struct share_client *sc,
+					     uint32_t handle)
+{
+	struct share_asked *found = NULL, **p = &sh->asked;
+	uint64_t now = share_now();
+
+	while (*p) {
+		struct share_asked *a = *p;
+
+		if (a->who == sc && handle && a->handle == handle && !found && now <= a->until) {
+			*p = a->next;
+			found = a;
+		} else if (a->who == sc && !handle) {
+			*p = a->next;
+			free(a);
+		} else if (now > a->until) {
+			*p = a->next;
+			free(a);
+		} else {
+			p = &a->next;
+		}
+	}
+	return found;
 }
 
 void share_attach(struct share *sh, struct share_client *sc)
@@ -157,6 +206,18 @@ static bool share_waits(const struct share *sh, const struct share_client *sc)
 
 static void share_unlink(struct share *sh, struct share_waiter *w)
 {
+	struct share_asked *a;
+
+	/* A taker that leaves before the hand-over: remember the holder it
+	 * asked (no memory: its late yield is then a plain release). */
+	if (w->take && w->victim && (a = calloc(1, sizeof(*a)))) {
+		a->who = w->victim;
+		a->handle = w->victim_handle;
+		a->until = w->grace_by;
+		snprintf(a->kname, sizeof(a->kname), "%s", w->kname);
+		a->next = sh->asked;
+		sh->asked = a;
+	}
 	for (struct share_waiter **p = &sh->line; *p; p = &(*p)->next)
 		if (*p == w) {
 			*p = w->next;
@@ -265,6 +326,32 @@ static bool share_taking(const struct share *sh, const struct share_client *hold
 }
 
 /*
+ * V gave up its hold H on KNAME and asked to get the port back: it waits
+ * in line right after AFTER (NULL: first of all) for a hand-back.
+ */
+static void share_queue_handback(struct share *sh, struct share_client *v,
+				 const struct engine_hold *h, const char *kname,
+				 struct share_waiter *after)
+{
+	struct share_waiter *back = calloc(1, sizeof(*back));
+
+	if (!back) {
+		/* It asked to get the port back: say it will not, not wait forever. */
+		share_event(v, PROTO_EV_REFUSED, h->handle, kname, NULL, 0, PROTO_R_BROKER, -1);
+		return;
+	}
+	back->who = v;
+	back->handback = true;
+	back->old_handle = h->handle;
+	proto_hdr_init(&back->req.hdr, PROTO_OPEN, 0);
+	back->req.flags = h->flags;
+	snprintf(back->req.port, sizeof(back->req.port), "%s", h->name);
+	snprintf(back->kname, sizeof(back->kname), "%s", kname);
+	back->backoff = SHARE_BACKOFF_MIN_MS;
+	share_insert(sh, back, after, false);
+}
+
+/*
  * Hand the hold W's taker waits for over: hang it up (VERDICT "yield" when
  * the holder let go, "revoke" when its grace period ran out), tell a
  * revoked holder, and put a holder that asked to wait right behind the
@@ -273,7 +360,6 @@ static bool share_taking(const struct share *sh, const struct share_client *hold
 static int share_hand_over(struct share *sh, struct share_waiter *w, const char *verdict)
 {
 	struct share_client *v = w->victim;
-	struct share_waiter *back;
 	struct engine_hold h;
 	char why[128];
 	int r;
@@ -290,22 +376,8 @@ static int share_hand_over(struct share *sh, struct share_waiter *w, const char 
 		return r; /* kept (audit says why): the taker finds it busy */
 	if (strcmp(verdict, "yield") != 0)
 		share_event(v, PROTO_EV_REVOKED, h.handle, w->kname, w->who, 0, 0, -1);
-	if (!(h.flags & PROTO_OPEN_WAIT))
-		return 0;
-	if (!(back = calloc(1, sizeof(*back)))) {
-		/* It asked to get the port back: say it will not, not wait forever. */
-		share_event(v, PROTO_EV_REFUSED, h.handle, w->kname, NULL, 0, PROTO_R_BROKER, -1);
-		return 0;
-	}
-	back->who = v;
-	back->handback = true;
-	back->old_handle = h.handle;
-	proto_hdr_init(&back->req.hdr, PROTO_OPEN, 0);
-	back->req.flags = h.flags;
-	snprintf(back->req.port, sizeof(back->req.port), "%s", h.name);
-	snprintf(back->kname, sizeof(back->kname), "%s", w->kname);
-	back->backoff = SHARE_BACKOFF_MIN_MS;
-	share_insert(sh, back, w, false);
+	if (h.flags & PROTO_OPEN_WAIT)
+		share_queue_handback(sh, v, &h, w->kname, w);
 	return 0;
 }
 
@@ -592,6 +664,8 @@ int share_open(struct share *sh, struct share_client *sc, const struct proto_ope
 
 int share_release(struct share *sh, struct share_client *sc, uint32_t handle)
 {
+	struct share_asked *a;
+	struct engine_hold h;
 	int r;
 
 	for (struct share_waiter *w = sh->line; w; w = w->next)
@@ -603,6 +677,20 @@ int share_release(struct share *sh, struct share_client *sc, uint32_t handle)
 			sh->kicked = true;
 			return 0;
 		}
+	/* A yield to a taker that has gone: the holder that asked to wait
+	 * gets the port back (first in line), as it would after the taker. */
+	if ((a = share_asked_sweep(sh, sc, handle))) {
+		bool back = engine_hold_info(sc->ec, a->kname, &h) == 0 &&
+			    h.handle == handle && (h.flags & PROTO_OPEN_WAIT);
+
+		r = engine_release(sh->eng, sc->ec, handle);
+		if (r == 0 && back)
+			share_queue_handback(sh, sc, &h, a->kname, NULL);
+		free(a);
+		if (r == 0)
+			sh->kicked = true;
+		return r;
+	}
 	r = engine_release(sh->eng, sc->ec, handle);
 	if (r == 0)
 		sh->kicked = true;
@@ -613,6 +701,7 @@ void share_detach(struct share *sh, struct share_client *sc)
 {
 	struct share_waiter *w, *next;
 
+	share_asked_sweep(sh, sc, 0);
 	for (w = sh->line; w; w = next) {
 		next = w->next;
 		if (w->victim == sc)

@@ -48,6 +48,7 @@ struct share_client {
 };
 
 struct share_waiter;
+struct share_asked;
 
 struct share {
 	struct engine *eng;
@@ -55,6 +56,7 @@ struct share {
 	bool kicked;                  /* a hold ended: re-try every line now */
 	struct share_client *clients;
 	struct share_waiter *line;    /* every waiter, in order of arrival */
+	struct share_asked *asked;    /* holds asked to yield by a taker now gone */
 };
 
 void share_init(struct share *sh, struct engine *eng, unsigned int grace_ms);
@@ -78,7 +80,10 @@ int share_open(struct share *sh, struct share_client *sc, const struct proto_ope
 /*
  * PROTO_RELEASE of HANDLE from SC.  A hold a taker waits for is handed
  * over (hung up: the holder's copies read EOF); any other is released.
- * 0, or -ENOENT for an unknown handle.
+ * A hold that yields within the grace period of a take whose taker has
+ * gone meanwhile is released too, and if it asked to wait (PROTO_OPEN_WAIT)
+ * it gets the port back, as it would after the taker.  0, or -ENOENT for
+ * an unknown handle.
  */
 int share_release(struct share *sh, struct share_client *sc, uint32_t handle);
 

@@ -535,6 +535,66 @@ Test(share, library_events_take_revoke_handback)
 }
 
 /*
+ * A monitor (TB_YIELD | TB_WAIT) that is asked to yield, says so in
+ * out/asked, and lets go only once out/go exists; then it must get the
+ * port back.  Exit 0 when it does.
+ */
+static _Noreturn void lib_slow_yielder(void)
+{
+	struct tb_broker *b = lib_init(TU_NOBODY);
+	char path[256];
+	struct tb_event ev;
+	int fd = tb_open_ex(b, pty.port, TB_YIELD | TB_WAIT, NULL, NULL);
+
+	if (fd < 0)
+		_exit(1);
+	if (lib_event(b, &ev) != TB_EV_TAKE)
+		_exit(2);
+	snprintf(path, sizeof(path), "%s/asked", out_dir);
+	close(open(path, O_WRONLY | O_CREAT | O_CLOEXEC, 0644));
+	snprintf(path, sizeof(path), "%s/go", out_dir);
+	while (access(path, F_OK) != 0)
+		usleep(20000);
+	tb_release(b, fd);
+	if (lib_event(b, &ev) != TB_EV_HANDBACK || ev.fd < 0)
+		_exit(3);
+	tb_release(b, ev.fd);
+	tb_shutdown(b);
+	_exit(0);
+}
+
+/*
+ * The taker goes away after the holder was asked to yield, and the holder
+ * yields anyway (within the grace period, here 30 s): it asked to wait,
+ * so it gets the port back instead of waiting for a hand-back forever.
+ */
+Test(share, a_yield_to_a_taker_that_left_gets_the_port_back)
+{
+	char asked[256];
+	pid_t m, f;
+
+	tu_pty_open(&pty, TU_NOBODY);
+	tu_policy(&env, "permit * pts/*\n");
+	daemon_pid = tu_daemon_start(&env, sock_path, log_path, 30000);
+	snprintf(asked, sizeof(asked), "%s/asked", out_dir);
+	m = fork();
+	cr_assert_geq(m, 0);
+	if (m == 0)
+		lib_slow_yielder();
+	cr_assert(lock_held(true));
+	f = waiter(TU_NOBODY, "flash", "--take");
+	cr_assert(tu_wait_path(asked, true, BOUND_MS), "the holder was asked to yield");
+	cr_assert_eq(kill(f, SIGKILL), 0);
+	cr_assert_geq(tu_wait(f, BOUND_MS), 0);
+	cr_assert(tu_file_wait(log_path, "verdict=leave", 1, BOUND_MS), "the taker left the line");
+	go();
+	cr_assert_eq(tu_wait(m, BOUND_MS), 0, "the holder got the port back");
+	cr_assert_eq(tu_file_count(log_path, "verdict=handback"), 1);
+	cr_assert_eq(tu_file_count(order_path, "flash"), 0, "the taker never ran");
+	unlink(asked);
+}
+
+/*
  * A monitor whose take-over request is waiting unread when it lists the
  * ports: the listing still works and the event is kept for
  * tb_next_event(), not lost.  Exit 0 when so.
