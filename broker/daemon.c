@@ -913,6 +913,14 @@ static void daemon_lock_events(struct dengine *d)
 			off += (ssize_t)sizeof(*ev) + ev->len;
 		}
 	}
+	if (n < 0 && errno != EAGAIN && errno != EINTR) {
+		/* Not to be woken for nothing on every round: back-off only. */
+		log_warn("inotify on the lock directory: waiting for foreign lock files "
+			 "by back-off only");
+		close(d->inotify);
+		d->inotify = -1;
+		share_kick(&d->share);
+	}
 }
 
 /* The engine's loop: until SIGTERM or the parent's end. */
