@@ -116,12 +116,10 @@ static void tbp_check_owner(void)
 			tbp_real.close(tbp_ports[i].fd);
 			tbp_ports[i].fd = -1;
 		}
+	/* The copies of run's port it inherited are its own: still counted. */
 	for (int i = 0; i < TBP_FDS; i++)
 		if (tbp_users[i].fd >= 0 && !tbp_ports[tbp_users[i].port].run)
 			tbp_users[i].fd = -1;
-	for (int i = 0; i < TBP_PORTS; i++)
-		if (tbp_ports[i].run)
-			tbp_ports[i].users = 0;
 	tbp_owner = self;
 }
 
@@ -164,9 +162,17 @@ static void tbp_run_keep(int fd)
 		return;
 	h = fcntl(fd, F_DUPFD_CLOEXEC, TBP_HIDE);
 	p->borrowed = false;
-	p->fd = h; /* -1 if that failed: the port can no longer be reopened */
-	if (h < 0)
-		p->run = false;
+	p->fd = h;
+	if (h >= 0)
+		return;
+	/* The port can no longer be reopened, and its slot is free for
+	 * another: the program's copies of it are no longer counted there
+	 * (run releases it when the program ends). */
+	p->run = false;
+	p->users = 0;
+	for (int i = 0; i < TBP_FDS; i++)
+		if (tbp_users[i].fd >= 0 && tbp_users[i].port == 0)
+			tbp_users[i].fd = -1;
 }
 
 bool tbp_is_run_port(dev_t rdev)
@@ -241,6 +247,15 @@ static int tbp_connect(void)
 		return r;
 	tb_fd_raise(tbp_broker, tb_fd(tbp_broker), TBP_HIDE);
 	return 0;
+}
+
+/* Is FD in the table already? */
+static bool tbp_tracked(int fd)
+{
+	for (int i = 0; i < TBP_FDS; i++)
+		if (tbp_users[i].fd == fd)
+			return true;
+	return false;
 }
 
 /* Record a new program descriptor FD for port slot P. */
@@ -357,7 +372,8 @@ static int tbp_adopt_copies(int p, int lo, int hi)
 		struct stat st;
 
 		if (*end || end == de->d_name || (fd >= lo && fd <= hi) || fd == dirfd(d) ||
-		    fd == tbp_ports[p].fd || (tbp_broker && fd == tb_fd(tbp_broker)))
+		    fd == tbp_ports[p].fd || (tbp_broker && fd == tb_fd(tbp_broker)) ||
+		    tbp_tracked((int)fd))
 			continue;
 		if (fstat((int)fd, &st) == 0 && S_ISCHR(st.st_mode) &&
 		    st.st_rdev == tbp_ports[p].rdev && tbp_track((int)fd, p) == 0)

@@ -525,6 +525,41 @@ Test(preload, run_reopen_by_path_and_symlink)
 	cr_assert(locks_gone(), "run released the port");
 }
 
+/*
+ * Under run with fewer than 512 descriptors allowed, the preload cannot
+ * keep a hidden dup of run's fd 3 when the program closes it.  A copy of
+ * run's port the program still has must then not count against another
+ * port that takes run's place in the table: closing that copy leaves the
+ * other port held.
+ */
+Test(preload, run_port_copy_does_not_release_another_port)
+{
+	struct tu_pty other;
+	char cmd[1536], lock[256];
+
+	need_python();
+	tu_pty_open(&other, TU_NOBODY);
+	cr_assert_eq(chmod(other.path, 0), 0);
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd),
+		 "@ run %s -- /usr/bin/python3 -c \"import os, resource, time\n"
+		 "resource.setrlimit(resource.RLIMIT_NOFILE, (256, 256))\n"
+		 "a = os.open('%%', os.O_RDWR | os.O_NOCTTY)\n"
+		 "os.close(3)\n"
+		 "b = os.open('%s', os.O_RDWR | os.O_NOCTTY); os.write(b, b'other')\n"
+		 "os.close(a); os.write(b, b'-closed'); os.read(b, 64); os.close(b)\n"
+		 "time.sleep(60)\"", pty.port, other.path);
+	tool_start(cmd);
+	cr_assert(tu_pty_expect(&other, "other-closed", WAIT_MS), "the other port, opened");
+	tu_lockfile(&env, other.port, lock, sizeof(lock));
+	/* A wrong release would reach the daemon within moments: give it one. */
+	cr_assert(!tu_wait_path(lock, false, 1000),
+		  "the other port is still held after the copy's close");
+	cr_assert_eq(write(other.master, "go\n", 3), 3);
+	cr_assert(tu_wait_path(lock, false, WAIT_MS), "its own close released it");
+	tu_pty_close(&other);
+}
+
 /* ---- what exec can tell about PROGRAM -------------------------------------- */
 
 Test(preload, exec_says_setuid)
