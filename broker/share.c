@@ -677,13 +677,17 @@ int share_release(struct share *sh, struct share_client *sc, uint32_t handle)
 			sh->kicked = true;
 			return 0;
 		}
-	/* A yield to a taker that has gone: the holder that asked to wait
-	 * gets the port back (first in line), as it would after the taker. */
+	/* A yield to a taker that has gone: handed over as any yield (hung
+	 * up, so the holder's copies let go of the flock too), and a holder
+	 * that asked to wait gets the port back first, as after the taker. */
 	if ((a = share_asked_sweep(sh, sc, handle))) {
 		bool back = engine_hold_info(sc->ec, a->kname, &h) == 0 &&
 			    h.handle == handle && (h.flags & PROTO_OPEN_WAIT);
 
-		r = engine_release(sh->eng, sc->ec, handle);
+		r = engine_hand_over(sh->eng, sc->ec, handle, "yield",
+				     "yielded; the taker had left");
+		if (r < 0 && r != -ENOENT) /* not hung up (the audit says why) */
+			r = engine_release(sh->eng, sc->ec, handle);
 		if (r == 0 && back)
 			share_queue_handback(sh, sc, &h, a->kname, NULL);
 		free(a);

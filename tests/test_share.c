@@ -536,17 +536,19 @@ Test(share, library_events_take_revoke_handback)
 
 /*
  * A monitor (TB_YIELD | TB_WAIT) that is asked to yield, says so in
- * out/asked, and lets go only once out/go exists; then it must get the
- * port back.  Exit 0 when it does.
+ * out/asked, and lets go only once out/go exists, keeping a copy of its
+ * descriptor (as a program `run` started would); then it must get the
+ * port back, and the copy must be hung up.  Exit 0 when so.
  */
 static _Noreturn void lib_slow_yielder(void)
 {
 	struct tb_broker *b = lib_init(TU_NOBODY);
-	char path[256];
+	char path[256], c;
 	struct tb_event ev;
 	int fd = tb_open_ex(b, pty.port, TB_YIELD | TB_WAIT, NULL, NULL);
+	int copy = fd >= 0 ? dup(fd) : -1;
 
-	if (fd < 0)
+	if (fd < 0 || copy < 0)
 		_exit(1);
 	if (lib_event(b, &ev) != TB_EV_TAKE)
 		_exit(2);
@@ -558,6 +560,9 @@ static _Noreturn void lib_slow_yielder(void)
 	tb_release(b, fd);
 	if (lib_event(b, &ev) != TB_EV_HANDBACK || ev.fd < 0)
 		_exit(3);
+	if (read(copy, &c, 1) != 0)
+		_exit(4); /* the old hold's copy still works */
+	close(copy);
 	tb_release(b, ev.fd);
 	tb_shutdown(b);
 	_exit(0);
@@ -588,7 +593,8 @@ Test(share, a_yield_to_a_taker_that_left_gets_the_port_back)
 	cr_assert_geq(tu_wait(f, BOUND_MS), 0);
 	cr_assert(tu_file_wait(log_path, "verdict=leave", 1, BOUND_MS), "the taker left the line");
 	go();
-	cr_assert_eq(tu_wait(m, BOUND_MS), 0, "the holder got the port back");
+	cr_assert_eq(tu_wait(m, BOUND_MS), 0, "the holder got the port back, its copy hung up");
+	cr_assert_eq(tu_file_count(log_path, "verdict=yield"), 1);
 	cr_assert_eq(tu_file_count(log_path, "verdict=handback"), 1);
 	cr_assert_eq(tu_file_count(order_path, "flash"), 0, "the taker never ran");
 	unlink(asked);
