@@ -125,6 +125,36 @@ static bool have(const char *prog)
 }
 
 /*
+ * Give the tool a fixed, small environment, the same here as on a CI
+ * machine: PATH and the sanitizers' options from ours, the daemon's
+ * socket, and nothing else a developer's shell happens to set.  (CI has
+ * no SHELL: script(1) then runs its command with sh, and a tool started
+ * there behind timeout(1) is in a background process group.)
+ */
+static void tool_environ(void)
+{
+	static const char *const keep[] = { "PATH", "ASAN_OPTIONS", "UBSAN_OPTIONS",
+					    "LSAN_OPTIONS" };
+	char *val[sizeof(keep) / sizeof(keep[0])];
+
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++) {
+		const char *v = getenv(keep[i]);
+
+		val[i] = v ? strdup(v) : NULL;
+	}
+	clearenv();
+	for (size_t i = 0; i < sizeof(keep) / sizeof(keep[0]); i++)
+		if (val[i])
+			setenv(keep[i], val[i], 1);
+	if (!getenv("PATH"))
+		setenv("PATH", "/usr/local/bin:/usr/bin:/bin", 1);
+	setenv("TTYBROKER_SOCKET", sock_path, 1);
+	setenv("TTYBROKER_HELPER", "/nonexistent", 1);
+	setenv("HOME", "/tmp", 1);
+	setenv("TERM", "dumb", 1);
+}
+
+/*
  * Run the shell command CMD as nobody in a session of its own, with the
  * daemon's socket in the environment; stdout and stderr go to out_path,
  * or, with TTY, all three to the slave of TTY, which becomes the tool's
@@ -168,10 +198,7 @@ static void tool_run(const char *cmd, const struct tu_pty *tty)
 		    setresgid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0 ||
 		    setresuid(TU_NOBODY, TU_NOBODY, TU_NOBODY) < 0)
 			_exit(120);
-		setenv("TTYBROKER_SOCKET", sock_path, 1);
-		setenv("TTYBROKER_HELPER", "/nonexistent", 1);
-		setenv("HOME", "/tmp", 1);
-		setenv("TERM", "dumb", 1);
+		tool_environ();
 		execl("/bin/sh", "sh", "-c", line, (char *)NULL);
 		_exit(127);
 	}
@@ -346,7 +373,11 @@ Test(preload, tio)
 /*
  * minicom needs a terminal: script(1) gives it one; -C captures what
  * comes in.  Once the capture shows the line, the test kills minicom
- * (timeout(1) is only the backstop if the test itself dies).
+ * (timeout(1) is only the backstop if the test itself dies).  timeout
+ * runs in the foreground: by default it moves itself and minicom to a
+ * process group of their own, and minicom, setting up its terminal from
+ * the background, is stopped by SIGTTOU (unless script's shell happened
+ * to exec timeout in its own place, as bash does and sh does not).
  */
 Test(preload, minicom)
 {
@@ -358,7 +389,7 @@ Test(preload, minicom)
 		tu_skip(teardown, "script (bsdutils) is not installed");
 	daemon_start("permit * pts/*\n");
 	tool_start("TERM=vt100 HOME=# script -qfec "
-		   "'timeout -s KILL 60 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
+		   "'timeout --foreground -s KILL 60 @ exec -- minicom -o -D % -b 57600 -C #/minicom.cap' "
 		   "/dev/null");
 	cr_assert(speed_becomes(B57600), "minicom set 57600 baud on the real port");
 	cr_assert(master_write_until("hello-minicom\r\n", "minicom.cap", "hello-minicom"),
