@@ -25,7 +25,8 @@
 
 /* What is wrong with an identity pattern (ident_split()). */
 enum ident_err {
-	ID_OK, ID_CASE, ID_FIELDS, ID_VID, ID_PID, ID_SERIAL, ID_IFNUM, ID_PATH,
+	ID_OK, ID_CASE, ID_FIELDS, ID_VID, ID_PID, ID_SERIAL, ID_SERIAL_ESC, ID_IFNUM,
+	ID_PATH,
 };
 
 /* An identity pattern taken apart; the fields point into the token. */
@@ -134,6 +135,8 @@ static enum ident_err ident_split(const char *tok, struct ident_parts *p)
 		return ID_PID;
 	if (p->nfields >= 3 && p->len[2] == 0)
 		return ID_SERIAL;
+	if (p->nfields >= 3 && policy_glob_lone_backslash(p->field[2], p->len[2]))
+		return ID_SERIAL_ESC;
 	if (p->nfields == 4 && !parse_ifnum(p->field[3], p->len[3], &p->pat.ifnum))
 		return ID_IFNUM;
 	return ID_OK;
@@ -147,10 +150,10 @@ static int ident_report(struct parse_ctx *ctx, unsigned int line, const char *to
 			enum ident_err e, const struct ident_parts *p)
 {
 	char q[QUOTE_MAX], qf[QUOTE_MAX], field[QUOTE_MAX];
-	size_t i = e == ID_VID ? 0 : e == ID_PID ? 1 : 3;
+	size_t i = e == ID_VID ? 0 : e == ID_PID ? 1 : e == ID_SERIAL_ESC ? 2 : 3;
 
 	policy_quote(tok, q, sizeof(q));
-	if (e == ID_VID || e == ID_PID || e == ID_IFNUM) {
+	if (e == ID_VID || e == ID_PID || e == ID_SERIAL_ESC || e == ID_IFNUM) {
 		snprintf(field, sizeof(field), "%.*s", (int)p->len[i], p->field[i]);
 		policy_quote(field, qf, sizeof(qf));
 	}
@@ -170,6 +173,10 @@ static int ident_report(struct parse_ctx *ctx, unsigned int line, const char *to
 	case ID_SERIAL:
 		return policy_parse_error(ctx, line,
 					  "pattern '%s': empty serial (write '*' for any)", q);
+	case ID_SERIAL_ESC:
+		return policy_parse_error(ctx, line,
+					  "pattern '%s': serial '%s' ends in a lone backslash "
+					  "(write '\\\\' for one)", q, qf);
 	case ID_IFNUM:
 		return policy_parse_error(ctx, line,
 					  "pattern '%s': bad interface '%s' (ifN, N from 0 to %d)",

@@ -60,6 +60,8 @@ const char *policy_quote(const char *tok, char *out, size_t outlen);
 
 /* One port pattern's syntax; 0 or -EINVAL (reported). */
 int policy_check_pattern(struct parse_ctx *ctx, unsigned int line, const char *pat);
+/* Does the glob S (N bytes) end in a lone (unescaped) backslash? */
+bool policy_glob_lone_backslash(const char *s, size_t n);
 
 /* Identity syntax of pattern TOK (a glob passes); with CANONICAL also its
  * one spelling.  0, -EINVAL (reported) or -ENOMEM.  (policy_ident.c) */

@@ -223,9 +223,23 @@ static bool has_dotdot(const char *pat)
 }
 
 /*
+ * A glob whose last character is a backslash that escapes nothing never
+ * matches under fnmatch(3), so a deny rule with one would be silently
+ * void: the parser refuses it.
+ */
+bool policy_glob_lone_backslash(const char *s, size_t n)
+{
+	size_t k = 0;
+
+	while (k < n && s[n - 1 - k] == '\\')
+		k++;
+	return k % 2 == 1;
+}
+
+/*
  * Check one port pattern: printable ASCII without spaces, relative to
- * /dev (no leading '/'), and no ".." component.  Returns 0 or -EINVAL
- * (reported).
+ * /dev (no leading '/'), no ".." component, and no lone backslash at
+ * the end.  Returns 0 or -EINVAL (reported).
  */
 int policy_check_pattern(struct parse_ctx *ctx, unsigned int line,
 			 const char *pat)
@@ -248,6 +262,10 @@ int policy_check_pattern(struct parse_ctx *ctx, unsigned int line,
 	if (has_dotdot(pat))
 		return policy_parse_error(ctx, line,
 				   "pattern '%s' contains a '..' component",
+				   policy_quote(pat, q, sizeof(q)));
+	if (policy_glob_lone_backslash(pat, strlen(pat)))
+		return policy_parse_error(ctx, line,
+				   "pattern '%s' ends in a lone backslash (write '\\\\' for one)",
 				   policy_quote(pat, q, sizeof(q)));
 	return policy_check_ident(ctx, line, pat, false);
 }

@@ -1111,6 +1111,8 @@ ParameterizedTestParameters(cli, lint_ident)
 		{ "permit * usb:0403:6001:\n", 78, "empty serial" },
 		{ "permit * usb:0403:6011:*:if4x\n", 78, "bad interface 'if4x'" },
 		{ "\n\ndeny * path:\n", 78, "empty path pattern" },
+		{ "deny * usb:0403:6001:A1\\\n", 78, "ends in a lone backslash" },
+		{ "deny * usb:0403:6001:A1\\\\\n", 0, "" },
 	};
 
 	return cr_make_param_array(struct lint_ident_case, cases,

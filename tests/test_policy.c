@@ -188,6 +188,13 @@ ParameterizedTestParameters(parse, bad)
 		{ "permit * Path:pci-*\n", 0, 1, "write 'path:' in lower case" },
 		{ "permit * usb:0403:6001:A\x01\n", 0, 1, "non-printable" },
 		{ "permit * path:pci-0/../x\n", 0, 1, "'..' component" },
+		/* a glob that ends in a lone backslash never matches (fnmatch) */
+		{ "deny * usb:0403:6001:A1\\\n", 0, 1,
+		  "pattern 'usb:0403:6001:A1\\' ends in a lone backslash" },
+		{ "deny * ttyUSB\\\n", 0, 1, "ends in a lone backslash" },
+		{ "deny * usb:0403:6011:B\\:if1\n", 0, 1,
+		  "serial 'B\\' ends in a lone backslash" },
+		{ "deny * path:pci-0\\\\\\\n", 0, 1, "ends in a lone backslash" },
 	};
 
 	return cr_make_param_array(struct bad_case, cases,
