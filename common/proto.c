@@ -113,6 +113,21 @@ bool proto_carries_fd(const union proto_msg *msg)
 	return msg->hdr.type == PROTO_OPEN_REPLY && msg->open_reply.err == 0;
 }
 
+/*
+ * A PROTO_EVENT carries only the fields of its kind: a grace period on
+ * a take alone, the taker (pid, uid, comm) on a take or a revoke; the
+ * rest are 0.  (Its kind, handle, reason and strings are checked by the
+ * caller.)
+ */
+static bool proto_event_fields_ok(const struct proto_event *m)
+{
+	bool taker = m->event == PROTO_EV_TAKE || m->event == PROTO_EV_REVOKED;
+
+	if (m->event != PROTO_EV_TAKE && m->grace_ms != 0)
+		return false;
+	return taker || (m->peer_pid == 0 && m->peer_uid == 0 && m->peer_comm[0] == '\0');
+}
+
 /* A PROTO_LIST_ENTRY: known verdict, holder and flags, terminated strings. */
 static int proto_check_list_entry(const struct proto_list_entry *m)
 {
@@ -201,6 +216,8 @@ static int proto_check_body(const union proto_msg *m)
 		return proto_str_ok(m->queued.holder_comm, sizeof(m->queued.holder_comm)) &&
 		       proto_str_ok(m->queued.kname, sizeof(m->queued.kname)) ? 0 : -EBADMSG;
 	case PROTO_EVENT:
+		if (!proto_event_fields_ok(&m->event))
+			return -EBADMSG;
 		if ((m->event.event == PROTO_EV_REFUSED
 			     ? m->event.reason == PROTO_R_OK || m->event.reason > PROTO_R_MAX
 			     : m->event.reason != 0) ||

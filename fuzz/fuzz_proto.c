@@ -193,6 +193,10 @@ static void check_decoded(const union proto_msg *m, const uint8_t *buf,
 		fuzz_assert(m->event.event >= 1 && m->event.event <= PROTO_EV_MAX);
 		fuzz_assert(m->event.handle != 0 && m->event.peer_pid >= 0);
 		fuzz_assert(has_fd == (m->event.event == PROTO_EV_HANDBACK));
+		fuzz_assert(m->event.event == PROTO_EV_TAKE || m->event.grace_ms == 0);
+		fuzz_assert(m->event.event == PROTO_EV_TAKE || m->event.event == PROTO_EV_REVOKED ||
+			    (m->event.peer_pid == 0 && m->event.peer_uid == 0 &&
+			     m->event.peer_comm[0] == '\0'));
 		fuzz_assert(memchr(m->event.peer_comm, '\0', sizeof(m->event.peer_comm)));
 		fuzz_assert(memchr(m->event.kname, '\0', sizeof(m->event.kname)));
 		break;

@@ -11,6 +11,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include "proto.h"
@@ -917,8 +918,11 @@ ParameterizedTest(struct share_case *c, proto, sharing)
 	default:
 		m.event.event = c->a;
 		m.event.handle = c->b;
-		m.event.peer_pid = c->pid;
-		m.event.grace_ms = 2000;
+		/* only a take has a grace period; only a take and a revoke a taker */
+		if (c->a == PROTO_EV_TAKE || c->a == PROTO_EV_REVOKED)
+			m.event.peer_pid = c->pid;
+		if (c->a == PROTO_EV_TAKE || c->a == PROTO_EV_MAX + 1)
+			m.event.grace_ms = 2000;
 		strcpy(m.event.kname, "ttyUSB0");
 		if (c->unterminated)
 			memset(m.event.kname, 'k', sizeof(m.event.kname));
@@ -930,6 +934,64 @@ ParameterizedTest(struct share_case *c, proto, sharing)
 	if (c->ok)
 		cr_assert_eq(memcmp(&m, &out, m.hdr.len), 0);
 	cr_assert_neq(proto_decode(&m, m.hdr.len + 1, c->from, c->fd, &out), 0);
+}
+
+struct event_field_case {
+	uint32_t event;
+	uint32_t grace_ms;
+	int32_t peer_pid;
+	uint32_t peer_uid;
+	char peer_comm[16];
+	bool ok;
+};
+
+#define EVF(ev, g, pid, uid, comm, ok) { PROTO_EV_##ev, g, pid, uid, comm, ok }
+
+ParameterizedTestParameters(proto, event_fields)
+{
+	static struct event_field_case cases[] = {
+		EVF(TAKE, 2000, 42, 1000, "esptool", true),
+		EVF(TAKE, 0, 0, 0, "", true),
+		EVF(REVOKED, 0, 42, 1000, "esptool", true),
+		EVF(REVOKED, 0, 0, 0, "", true),   /* the taker already gone */
+		EVF(REVOKED, 2000, 42, 1000, "esptool", false),
+		EVF(HANDBACK, 0, 0, 0, "", true),
+		EVF(HANDBACK, 2000, 0, 0, "", false),
+		EVF(HANDBACK, 0, 42, 0, "", false),
+		EVF(HANDBACK, 0, 0, 1000, "", false),
+		EVF(HANDBACK, 0, 0, 0, "esptool", false),
+		EVF(REFUSED, 0, 0, 0, "", true),
+		EVF(REFUSED, 1, 0, 0, "", false),
+		EVF(REFUSED, 0, 42, 0, "", false),
+		EVF(REFUSED, 0, 0, 0, "x", false),
+	};
+
+	return cr_make_param_array(struct event_field_case, cases,
+				   sizeof(cases) / sizeof(cases[0]));
+}
+
+/*
+ * An event carries only the fields its kind defines: a grace period on
+ * a take alone, a taker on a take or a revoke; everything else is 0.
+ */
+ParameterizedTest(struct event_field_case *c, proto, event_fields)
+{
+	union proto_msg m, out;
+	bool fd = c->event == PROTO_EV_HANDBACK;
+
+	memset(&m, 0, sizeof(m));
+	proto_hdr_init(&m.hdr, PROTO_EVENT, 0);
+	m.event.event = c->event;
+	m.event.handle = 3;
+	m.event.grace_ms = c->grace_ms;
+	m.event.peer_pid = c->peer_pid;
+	m.event.peer_uid = c->peer_uid;
+	m.event.reason = c->event == PROTO_EV_REFUSED ? PROTO_R_BROKER : 0;
+	snprintf(m.event.peer_comm, sizeof(m.event.peer_comm), "%s", c->peer_comm);
+	strcpy(m.event.kname, "ttyUSB0");
+	cr_assert_eq(proto_decode(&m, m.hdr.len, PROTO_FROM_BACKEND, fd, &out) == 0, c->ok,
+		     "event %u grace %u peer %d/%u/'%s'", c->event, c->grace_ms, c->peer_pid,
+		     c->peer_uid, c->peer_comm);
 }
 
 /* An event is never an answer to a request: its seq is 0. */
