@@ -113,14 +113,19 @@ static bool policy_has_ident(const struct policy *pol)
  * sysfs, by the device number of the node /dev/KNAME (a link is not
  * followed), never from names in /dev.  A device that sysfs does not know
  * (a pty) has no identity: *ID says no USB and no path.  Returns 0, or
- * a negative errno with *WHY saying why the identity is unknown.
+ * a negative errno with *WHY saying why the identity is unknown; then
+ * *UNREADABLE says whether sysfs has an entry for the device that cannot
+ * be read, for which the backend refuses the port whatever the rules say
+ * (a node that is missing or not a device is judged by name, as there).
  */
-static int check_ident(const char *kname, struct policy_ident *id, const char **why)
+static int check_ident(const char *kname, struct policy_ident *id, const char **why,
+		       bool *unreadable)
 {
 	struct stat st;
 	int dev, sys, r;
 
 	*why = NULL;
+	*unreadable = false;
 	dev = open("/dev", O_PATH | O_DIRECTORY | O_CLOEXEC);
 	if (dev < 0)
 		goto fail;
@@ -145,6 +150,7 @@ static int check_ident(const char *kname, struct policy_ident *id, const char **
 		return 0;
 	}
 	if (r < 0) {
+		*unreadable = true;
 		errno = -r;
 		goto fail;
 	}
@@ -199,7 +205,7 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	struct policy_ident id;
 	struct drop_target self;
 	const char *why = NULL;
-	bool show_id, have_id;
+	bool show_id, have_id, unreadable = false;
 	unsigned int take;
 	int r, first;
 
@@ -223,7 +229,16 @@ int cli_check(const struct cli *c, int argc, char **argv)
 	}
 	/* The identity only where the policy can use it: old output stays. */
 	show_id = policy_has_ident(pol);
-	have_id = show_id && check_ident(kname, &id, &why) == 0;
+	have_id = show_id && check_ident(kname, &id, &why, &unreadable) == 0;
+	if (unreadable) {
+		/* As the backend: a deny rule by identity must not be skipped. */
+		printf("deny: user %s (uid %u) may not open %s: its identity cannot be read "
+		       "from sysfs, and the broker refuses such a port whatever the rules "
+		       "say\n", name, (unsigned int)subj.uid, kname);
+		cli_ident_print(stdout, NULL, why);
+		policy_free(pol);
+		return EX_NOPERM;
+	}
 	policy_eval_ident(pol, &subj, kname, have_id ? &id : NULL, &v);
 	printf("%s: user %s (uid %u) %s %s%s%s: ", v.permit ? "permit" : "deny", name,
 	       (unsigned int)subj.uid, v.permit ? "may open" : "may not open", kname,

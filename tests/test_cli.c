@@ -34,6 +34,7 @@
 #include <sys/mount.h>
 #include <sys/prctl.h>
 #include <sys/stat.h>
+#include <sys/sysmacros.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -969,6 +970,41 @@ ParameterizedTestParameters(cli, check_ident)
 ParameterizedTest(struct check_ident_case *c, cli, check_ident)
 {
 	check_case_run(&c->base, c->out3, c->lines);
+}
+
+/*
+ * A port that sysfs knows but whose identity cannot be read there: the
+ * backend refuses it whatever the rules say, so check must not say
+ * permit.  In a mount namespace of its own, /sys is a tmpfs whose
+ * dev/char entry for the pty is a plain file instead of a link.
+ */
+Test(cli, check_identity_unreadable)
+{
+	char out[OUT_MAX], err[OUT_MAX], script[512];
+	struct stat st;
+	int code;
+
+	if (access("/usr/bin/unshare", X_OK) != 0)
+		tu_skip(teardown, "unshare (util-linux) is not installed");
+	cr_assert_eq(stat(pty.path, &st), 0);
+	tu_policy(&env, "permit nobody %s\ndeny * usb:0403:*\n", pty.port);
+	snprintf(script, sizeof(script),
+		 "mount -t tmpfs tb-sys /sys && mkdir -p /sys/dev/char && "
+		 ": > /sys/dev/char/%u:%u && exec \"$0\" -p \"$1\" check --as nobody \"$2\"",
+		 major(st.st_rdev), minor(st.st_rdev));
+	{
+		char *const argv[] = { "/usr/bin/unshare", "--mount", "--propagation", "private",
+				       "/bin/sh", "-c", script, (char *)env.bin, env.policy,
+				       pty.port, NULL };
+
+		code = tu_run_as(0, argv, NULL, NULL, out, sizeof(out), err, sizeof(err),
+				 T_RUN_MS);
+	}
+	cr_assert_eq(code, 77, "exit %d; stdout: %s stderr: %s", code, out, err);
+	assert_has(out, "deny: user nobody", "check's verdict");
+	assert_has(out, "cannot be read from sysfs", "check's verdict");
+	assert_has(out, "\n  identity: unknown (", "check's identity line");
+	cr_assert_eq(count_lines(out), 2, "a verdict and the identity: %s", out);
 }
 
 /* ---------------------------------------------------------------- */
