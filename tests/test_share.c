@@ -333,6 +333,8 @@ Test(share, another_user_cannot_take)
 	cr_assert(lock_held(true));
 	f = waiter(NOPW_UID, "flash", "--take");
 	cr_assert_neq(tu_wait(f, BOUND_MS), 0);
+	cr_assert_eq(tu_file_count(log_path, "pseudo-terminal of another user"), 1,
+		     "refused as another user's pty");
 	cr_assert_eq(tu_file_count(log_path, "verdict=take"), 0);
 	cr_assert_eq(tu_file_count(order_path, "flash"), 0);
 	go();
