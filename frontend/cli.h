@@ -35,7 +35,8 @@ int cli_list(const struct cli *c, int argc, char **argv);
 /* Put libttybroker-preload.so first in LD_PRELOAD (and, for run, the port's
  * "MAJ:MIN" in TTYBROKER_PRELOAD_RDEV) in this process's environment. */
 int cli_preload_env(int secure, const char *run_rdev);
-/* 1 if PATH is setuid/setgid, 2 if a static ELF (no loader), else 0 (cli_elf.c). */
+/* 1 if PATH is setuid/setgid (to another id), 2 if a static ELF (no loader),
+ * 3 if it has file capabilities, else 0 (cli_elf.c). */
 int cli_preload_blind(const char *path);
 
 /* lint's verdict on TEXT read from PATH (cli_lint.c): the number of problems. */

@@ -17,6 +17,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "cli.h"
@@ -179,11 +181,34 @@ int cli_elf_kind_buf(const void *buf, size_t len)
 }
 
 /*
+ * Would executing PATH (ST) put the loader in secure mode (AT_SECURE) for
+ * this process: 1 if a setuid or setgid bit changes its effective uid or
+ * gid, 3 if it has file capabilities, else 0.  Neither counts on a nosuid
+ * mount, and a setuid program of one's own changes no id.
+ */
+static int cli_exec_secure(const char *path, const struct stat *st)
+{
+	struct statvfs vfs;
+
+	if (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
+		return 0;
+	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
+		return 1;
+	/* setgid without group execute is mandatory locking, not setgid */
+	if ((st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
+	    st->st_gid != getgid())
+		return 1;
+	if (getxattr(path, "security.capability", NULL, 0) > 0)
+		return 3;
+	return 0;
+}
+
+/*
  * What about PATH keeps the loader from loading the preload: 1 if it is
- * setuid or setgid (the loader ignores LD_PRELOAD for a non-standard path
- * in secure mode), 2 if it is a static ELF (no PT_INTERP: no loader at
- * all: cli_elf_kind_fd), 0 otherwise (a dynamic ELF, a script, or
- * unreadable).
+ * setuid or setgid, 3 if it has file capabilities (either way the loader
+ * would ignore LD_PRELOAD for a non-standard path in secure mode), 2 if
+ * it is a static ELF (no PT_INTERP: no loader at all: cli_elf_kind_fd),
+ * 0 otherwise (a dynamic ELF, a script, or unreadable).
  */
 int cli_preload_blind(const char *path)
 {
@@ -192,8 +217,8 @@ int cli_preload_blind(const char *path)
 
 	if (stat(path, &st) < 0)
 		return 0;
-	if (st.st_mode & (S_ISUID | S_ISGID))
-		return 1;
+	if ((r = cli_exec_secure(path, &st)) != 0)
+		return r;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
 		return 0;
 	r = cli_elf_kind_fd(fd);

@@ -127,6 +127,10 @@ int cli_exec(const struct cli *c, int argc, char **argv)
 			fprintf(stderr, "ttybroker: %s is setuid or setgid: the loader ignores "
 				"LD_PRELOAD for it, its opens do not go through the broker\n",
 				found);
+		else if (r == 3)
+			fprintf(stderr, "ttybroker: %s has file capabilities: the loader ignores "
+				"LD_PRELOAD for it, its opens do not go through the broker\n",
+				found);
 		else if (r == 2)
 			fprintf(stderr, "ttybroker: %s is statically linked: the preload "
 				"cannot reach it, its opens do not go through the broker\n",

@@ -9,11 +9,13 @@
  */
 #include <criterion/criterion.h>
 
+#include <endian.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <grp.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +23,10 @@
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
+#include <sys/statvfs.h>
 #include <sys/un.h>
 #include <sys/wait.h>
+#include <sys/xattr.h>
 #include <termios.h>
 #include <time.h>
 #include <unistd.h>
@@ -44,7 +48,7 @@ static const char *daemon_lockdir;
 /* Lock files a test may leave in the system's lock directory, to remove. */
 static char sys_locks[2][256];
 /* Programs a test may make in env.dir (one setuid root), removed even if it fails. */
-static const char *const made[] = { "suid", "static" };
+static const char *const made[] = { "suid", "static", "caps" };
 
 /* The directory of the ttybroker command: ttybrokerd and the preload are there. */
 static void find_bindir(void)
@@ -593,10 +597,20 @@ Test(preload, run_port_copy_does_not_release_another_port)
 
 /* ---- what exec can tell about PROGRAM -------------------------------------- */
 
+/* Is env.dir on a nosuid mount (where setuid bits and file capabilities do nothing)? */
+static bool dir_nosuid(void)
+{
+	struct statvfs vfs;
+
+	return statvfs(env.dir, &vfs) == 0 && (vfs.f_flag & ST_NOSUID);
+}
+
 Test(preload, exec_says_setuid)
 {
 	char cmd[512], out[4096];
 
+	if (dir_nosuid())
+		tu_skip(teardown, "%s is on a nosuid mount: setuid does nothing", env.dir);
 	snprintf(cmd, sizeof(cmd), "cp /bin/true %s/suid && chmod 4755 %s/suid", env.dir, env.dir);
 	cr_assert_eq(system(cmd), 0);
 	daemon_start("permit * pts/*\n");
@@ -605,6 +619,51 @@ Test(preload, exec_says_setuid)
 	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
 	tool_output(out, sizeof(out));
 	cr_assert(strstr(out, "is setuid or setgid: the loader ignores LD_PRELOAD"),
+		  "exec says so: %s", out);
+}
+
+/*
+ * A setuid program that belongs to the user who runs it changes no id:
+ * the loader is not in secure mode and honours LD_PRELOAD, so exec has
+ * nothing to warn about.
+ */
+Test(preload, exec_quiet_for_own_setuid)
+{
+	char cmd[640], out[4096], path[128];
+
+	snprintf(path, sizeof(path), "%s/suid", env.dir);
+	snprintf(cmd, sizeof(cmd), "cp /bin/true %s && chmod 4755 %s", path, path);
+	cr_assert_eq(system(cmd), 0);
+	cr_assert_eq(chown(path, TU_NOBODY, TU_NOBODY), 0);
+	cr_assert_eq(chmod(path, 06755), 0, "chown cleared the bits; set them again");
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
+	tool_start(cmd);
+	cr_assert_eq(tool_wait(), 0);
+	tool_output(out, sizeof(out));
+	cr_assert_null(strstr(out, "setuid"), "no warning for nobody's own program: %s", out);
+}
+
+/* A program with file capabilities runs in secure mode too: exec says so. */
+Test(preload, exec_says_file_capabilities)
+{
+	/* struct vfs_cap_data, revision 2: effective, permitted CAP_NET_RAW */
+	const uint32_t cap[5] = { htole32(0x02000000 | 1), htole32(1u << 13), 0, 0, 0 };
+	char cmd[640], out[4096], path[128];
+
+	if (dir_nosuid())
+		tu_skip(teardown, "%s is on a nosuid mount: file capabilities do nothing", env.dir);
+	snprintf(path, sizeof(path), "%s/caps", env.dir);
+	snprintf(cmd, sizeof(cmd), "cp /bin/true %s", path);
+	cr_assert_eq(system(cmd), 0);
+	if (setxattr(path, "security.capability", cap, sizeof(cap), 0) != 0)
+		tu_skip(teardown, "cannot set file capabilities here: %s", strerror(errno));
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
+	tool_start(cmd);
+	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
+	tool_output(out, sizeof(out));
+	cr_assert(strstr(out, "has file capabilities: the loader ignores LD_PRELOAD"),
 		  "exec says so: %s", out);
 }
 
