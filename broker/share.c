@@ -477,7 +477,6 @@ static void share_serve_port(struct share *sh, const char *kname, bool force)
 
 void share_tick(struct share *sh)
 {
-	static unsigned int round;
 	bool force = sh->kicked;
 	uint64_t now = share_now();
 	struct share_waiter *w, *next;
@@ -494,18 +493,18 @@ void share_tick(struct share *sh)
 			share_give_up(sh, w, why);
 		}
 	}
-	if (++round == 0)
-		round = 1;
+	if (++sh->round == 0)
+		sh->round = 1;
 	/* One port at a time; serving one changes the line, so start over. */
 	for (;;) {
-		for (w = sh->line; w && w->mark == round; w = w->next)
+		for (w = sh->line; w && w->mark == sh->round; w = w->next)
 			;
 		if (!w)
 			break;
 		snprintf(kname, sizeof(kname), "%s", w->kname);
 		for (struct share_waiter *o = sh->line; o; o = o->next)
 			if (strcmp(o->kname, kname) == 0)
-				o->mark = round;
+				o->mark = sh->round;
 		share_serve_port(sh, kname, force);
 	}
 }
@@ -639,9 +638,11 @@ int share_open(struct share *sh, struct share_client *sc, const struct proto_ope
 		no = share_take_refusal(sh, sc, holder, &h, kname, &rule);
 		if (!no && share_taking(sh, holder, h.handle))
 			no = "another take-over of this port is under way";
-		if (!no)
-			return share_start_take(sh, sc, req, kname, &rep, holder, &h, rule) < 0
-				       ? share_reply(sh, sc, &rep, -1) : 0;
+		if (!no) {
+			if (share_start_take(sh, sc, req, kname, &rep, holder, &h, rule) < 0)
+				return share_reply(sh, sc, &rep, -1);
+			return sc->dead ? -1 : 0; /* its notice could not be sent */
+		}
 		if (!wait) {
 			snprintf(rep.detail, sizeof(rep.detail), "cannot take over: %s", no);
 			share_audit(sh, sc, req->port, kname, "refuse", PROTO_R_BUSY, 0,

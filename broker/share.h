@@ -54,6 +54,7 @@ struct share {
 	struct engine *eng;
 	unsigned int grace_ms;
 	bool kicked;                  /* a hold ended: re-try every line now */
+	unsigned int round;           /* share_tick's, to serve each port once */
 	struct share_client *clients;
 	struct share_waiter *line;    /* every waiter, in order of arrival */
 	struct share_asked *asked;    /* holds asked to yield by a taker now gone */
