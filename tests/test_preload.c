@@ -228,12 +228,7 @@ static int tool_wait(void)
 /* What the tool printed. */
 static void tool_output(char *buf, size_t len)
 {
-	int fd = open(out_path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	tu_read_file(out_path, buf, len);
 }
 
 /* The port's speed, read on the slave side (root may open mode 0000). */
@@ -300,15 +295,11 @@ static bool master_write_until(const char *line, const char *file, const char *n
 	else
 		snprintf(path, sizeof(path), "%s/%s", nbdir, file);
 	for (int i = 0; i < WAIT_MS / 50; i++) {
-		int fd;
 		ssize_t n;
 
 		if (i % 10 == 0)
 			master_write(line);
-		fd = open(path, O_RDONLY | O_CLOEXEC);
-		n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
-		if (fd >= 0)
-			close(fd);
+		n = tu_read_file(path, buf, sizeof(buf));
 		if (n > 0 && memmem(buf, (size_t)n, needle, strlen(needle)))
 			return true;
 		usleep(50000);
@@ -324,12 +315,8 @@ static bool master_write_until(const char *line, const char *file, const char *n
 static pid_t granted_pid(const char *comm)
 {
 	char buf[16384], want[64];
-	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, sizeof(buf) - 1) : -1;
 
-	if (fd >= 0)
-		close(fd);
-	buf[n > 0 ? n : 0] = '\0';
+	tu_read_file(log_path, buf, sizeof(buf));
 	snprintf(want, sizeof(want), " comm=%s ", comm);
 	for (char *line = strtok(buf, "\n"); line; line = strtok(NULL, "\n")) {
 		const char *p = strstr(line, " pid=");
@@ -912,12 +899,7 @@ Test(preload, screen_keys_to_port)
 /* What the daemon logged (its audit lines with -v). */
 static void daemon_log(char *buf, size_t len)
 {
-	int fd = open(log_path, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd >= 0 ? read(fd, buf, len - 1) : -1;
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	tu_read_file(log_path, buf, len);
 }
 
 /*

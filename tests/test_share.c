@@ -122,19 +122,6 @@ static bool lock_held(bool want)
 	return tu_wait_path(path, want, BOUND_MS);
 }
 
-static void read_file(const char *path, char *buf, size_t len)
-{
-	FILE *f = fopen(path, "re");
-	size_t n = 0;
-
-	buf[0] = '\0';
-	if (!f)
-		return;
-	n = fread(buf, 1, len - 1, f);
-	buf[n] = '\0';
-	fclose(f);
-}
-
 /* A waiter that appends its NAME to out/order once served. */
 static pid_t waiter(uid_t uid, const char *name, const char *wait_opt)
 {
@@ -165,7 +152,7 @@ Test(share, three_waiters_are_served_in_order)
 	cr_assert_eq(tu_wait(h, BOUND_MS), 0);
 	for (int i = 0; i < 3; i++)
 		cr_assert_eq(tu_wait(w[i], BOUND_MS), 0, "waiter %d", i + 1);
-	read_file(order_path, order, sizeof(order));
+	tu_read_file(order_path, order, sizeof(order));
 	cr_assert_str_eq(order, "w1\nw2\nw3\n");
 	snprintf(err, sizeof(err), "%s/err", out_dir);
 	cr_assert_geq(tu_file_count(err, "place 2 in line"), 1, "run says where it stands");
@@ -207,7 +194,7 @@ Test(share, a_killed_waiter_leaves_the_line)
 	go();
 	cr_assert_eq(tu_wait(h, BOUND_MS), 0);
 	cr_assert_eq(tu_wait(w2, BOUND_MS), 0);
-	read_file(order_path, order, sizeof(order));
+	tu_read_file(order_path, order, sizeof(order));
 	cr_assert_str_eq(order, "w2\n");
 }
 
@@ -242,7 +229,7 @@ Test(share, take_from_a_yielding_monitor_and_hand_back)
 	cr_assert(tu_file_wait(log_path, "verdict=handback", 1, BOUND_MS));
 	kill(m, SIGTERM);
 	tu_wait(m, BOUND_MS);
-	read_file(log, text, sizeof(text));
+	tu_read_file(log, text, sizeof(text));
 	unlink(log);
 	cr_assert(strncmp(text, "start\neof\nstart\n", 16) == 0, "%s", text);
 }
@@ -315,7 +302,7 @@ Test(share, a_holder_without_yield_is_not_taken_from)
 	f = waiter(TU_NOBODY, "flash", "--take");
 	cr_assert_eq(tu_wait(f, BOUND_MS), 75);
 	snprintf(err, sizeof(err), "%s/err", out_dir);
-	read_file(err, text, sizeof(text));
+	tu_read_file(err, text, sizeof(text));
 	cr_assert_eq(tu_file_count(err, "did not offer to yield"), 1, "%s", text);
 	cr_assert_eq(tu_file_count(log_path, "verdict=take"), 0);
 	go();
@@ -721,7 +708,7 @@ Test(share, a_holder_with_its_own_lock_file_is_not_taken_from)
 	f = waiter(TU_NOBODY, "flash", "--take");
 	cr_assert_eq(tu_wait(f, BOUND_MS), 75, "the taker finds the port busy");
 	snprintf(err, sizeof(err), "%s/err", out_dir);
-	read_file(err, text, sizeof(text));
+	tu_read_file(err, text, sizeof(text));
 	cr_assert_eq(tu_file_count(err, "own lock file"), 1, "run says why: %s", text);
 	cr_assert_eq(tu_file_count(log_path, "verdict=take"), 0);
 	go();

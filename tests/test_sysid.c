@@ -577,12 +577,7 @@ static void open_recv(struct proto_open_reply *rep, int *fd)
 /* The backend's log so far (audit lines on its stderr). */
 static void read_log(char *buf, size_t len)
 {
-	int fd = open(errlog, O_RDONLY | O_CLOEXEC);
-	ssize_t n = fd < 0 ? -1 : read(fd, buf, len - 1);
-
-	buf[n > 0 ? n : 0] = '\0';
-	if (fd >= 0)
-		close(fd);
+	tu_read_file(errlog, buf, len);
 }
 
 /* The fake tree: an FT232R whose tty is the test pty's device number. */

@@ -298,14 +298,7 @@ static int lock_count(void)
 
 static void read_text(const char *path, char *buf, size_t len)
 {
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	ssize_t n;
-
-	cr_assert_geq(fd, 0, "%s: %s", path, strerror(errno));
-	n = read(fd, buf, len - 1);
-	close(fd);
-	cr_assert_geq(n, 0);
-	buf[n] = '\0';
+	cr_assert_geq(tu_read_file(path, buf, len), 0, "%s: %s", path, strerror(errno));
 }
 
 /* Try the flock a port holder keeps, from our own open of the slave. */

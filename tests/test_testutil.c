@@ -1,12 +1,13 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * test_testutil.c - the test helpers themselves, where a bug would hang or
- * fool other tests: reaping every child, and telling a listening socket
- * from a merely bound one.
+ * fool other tests: reaping every child, telling a listening socket from
+ * a merely bound one, and reading a file whole.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <signal.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
@@ -44,4 +45,27 @@ Test(testutil, reap_all_more_than_eight)
 		cr_expect_eq(kill(kids[i], 0), -1, "child %d reaped", (int)kids[i]);
 		cr_expect_eq(errno, ESRCH);
 	}
+}
+
+/*
+ * tu_read_file(): a whole small file, NUL-terminated; a longer one cut at
+ * the buffer's size; a missing one empty, with -1.
+ */
+Test(testutil, read_file)
+{
+	char path[] = "/tmp/tb-readfile.XXXXXX", buf[8];
+	int fd = mkstemp(path);
+
+	cr_assert_geq(fd, 0);
+	cr_assert_eq(write(fd, "abc", 3), 3);
+	cr_assert_eq(tu_read_file(path, buf, sizeof(buf)), 3);
+	cr_expect_str_eq(buf, "abc");
+	cr_assert_eq(write(fd, "defghijk", 8), 8);
+	cr_expect_eq(tu_read_file(path, buf, sizeof(buf)), 7);
+	cr_expect_str_eq(buf, "abcdefg");
+	close(fd);
+	unlink(path);
+	memset(buf, 'x', sizeof(buf));
+	cr_expect_eq(tu_read_file(path, buf, sizeof(buf)), -1);
+	cr_expect_str_eq(buf, "");
 }

@@ -688,6 +688,22 @@ pid_t tu_spawn_as(const struct tu_env *e, uid_t uid, const char *sock,
 	return pid;
 }
 
+ssize_t tu_read_file(const char *path, char *buf, size_t len)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	size_t got = 0;
+	ssize_t n = 0;
+
+	buf[0] = '\0';
+	if (fd < 0)
+		return -1;
+	while (got + 1 < len && (n = read(fd, buf + got, len - 1 - got)) > 0)
+		got += (size_t)n;
+	buf[got] = '\0';
+	close(fd);
+	return n < 0 ? -1 : (ssize_t)got;
+}
+
 int tu_file_count(const char *path, const char *needle)
 {
 	char line[2048];

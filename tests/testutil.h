@@ -179,6 +179,9 @@ void tu_daemon_stop(pid_t pid);
  */
 pid_t tu_spawn_as(const struct tu_env *e, uid_t uid, const char *sock,
 		  char *const argv[], const char *err);
+/* Read PATH into BUF (at most LEN - 1 bytes), NUL-terminated; empty if it
+ * cannot be read.  The number of bytes read, or -1 (errno set). */
+ssize_t tu_read_file(const char *path, char *buf, size_t len);
 /* How many lines of the file PATH contain NEEDLE. */
 int tu_file_count(const char *path, const char *needle);
 /* Poll until PATH has at least WANT lines with NEEDLE, or TIMEOUT_MS pass. */
