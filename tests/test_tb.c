@@ -2154,7 +2154,11 @@ Test(tb, list_many_ptys)
 /*
  * A fake broker on a fresh socketpair in place of the real backend (which
  * sees EOF and leaves), run by SCRIPT in a child; its exit status is the
- * script's verdict on what the library sent.  Returns the child's pid.
+ * script's verdict on what the library sent.  A script that passed stays
+ * until the library hangs up (tb_shutdown), so the library never meets
+ * the fake's EOF (-ECONNRESET) while the test still reads its events; one
+ * that failed leaves at once, failing the library's call instead of
+ * hanging it.  Returns the child's pid.
  */
 static pid_t fake_broker(int (*script)(int sock))
 {
@@ -2165,8 +2169,14 @@ static pid_t fake_broker(int (*script)(int sock))
 	pid = fork();
 	CHK(pid >= 0);
 	if (pid == 0) {
+		int verdict;
+		char c;
+
 		close(sv[0]);
-		_exit(script(sv[1]));
+		verdict = script(sv[1]);
+		while (verdict == 0 && recv(sv[1], &c, 1, 0) > 0)
+			;
+		_exit(verdict);
 	}
 	close(sv[1]);
 	CHK(dup2(sv[0], tb_fd(k_b)) == tb_fd(k_b));
@@ -2256,8 +2266,8 @@ static void revoked_child(const void *arg)
 	CHK_EQ(ev.type, TB_EV_REVOKED);
 	CHK_EQ(ev.fd, a);
 	CHK_EQ(tb_next_event(k_b, &ev), 0);
+	tb_shutdown(k_b); /* the fake's EOF: it leaves */
 	say("fake %d", tu_wait(fake, IO_MS));
-	tb_shutdown(k_b);
 }
 
 Test(tb, revoke_kept_during_open_updates_release_at_once)
@@ -2304,8 +2314,8 @@ static void handback_child(const void *arg)
 	CHK_EQ(ev.type, TB_EV_REFUSED);
 	CHK_EQ(ev.reason, TB_R_BROKER);
 	CHK_EQ(ev.fd, -1);
+	tb_shutdown(k_b); /* the fake's EOF: it leaves */
 	say("fake %d", tu_wait(fake, IO_MS));
-	tb_shutdown(k_b);
 }
 
 Test(tb, handback_without_room_is_refused)
@@ -2357,8 +2367,8 @@ static void lost_child(const void *arg)
 		CHK(got <= LOST_EVENTS);
 	}
 	say("lost %d kept %s", lost, got >= BACKEND_MAX_SESSIONS && got < LOST_EVENTS ? "some" : "?");
+	tb_shutdown(k_b); /* the fake's EOF: it leaves */
 	say("fake %d", tu_wait(fake, IO_MS));
-	tb_shutdown(k_b);
 }
 
 Test(tb, events_that_do_not_fit_are_said_lost)
