@@ -35,9 +35,14 @@ int cli_list(const struct cli *c, int argc, char **argv);
 /* Put libttybroker-preload.so first in LD_PRELOAD (and, for run, the port's
  * "MAJ:MIN" in TTYBROKER_PRELOAD_RDEV) in this process's environment. */
 int cli_preload_env(int secure, const char *run_rdev);
-/* 1 if PATH is setuid/setgid (to another id), 2 if a static ELF (no loader),
- * 3 if it has file capabilities, else 0 (cli_elf.c). */
-int cli_preload_blind(const char *path);
+/* Why the preload cannot reach PROGRAM (cli_elf.c: cli_preload_blind). */
+enum cli_blind {
+	CLI_BLIND_NO = 0,   /* a dynamic ELF, a script, or unreadable     */
+	CLI_BLIND_SETID,    /* setuid or setgid to another id: secure mode */
+	CLI_BLIND_STATIC,   /* a static ELF: no loader at all              */
+	CLI_BLIND_FCAPS,    /* file capabilities: secure mode              */
+};
+enum cli_blind cli_preload_blind(const char *path);
 
 /* lint's verdict on TEXT read from PATH (cli_lint.c): the number of problems. */
 int cli_lint_judge(const char *path, const char *text, size_t len,

@@ -182,46 +182,46 @@ int cli_elf_kind_buf(const void *buf, size_t len)
 
 /*
  * Would executing PATH (ST) put the loader in secure mode (AT_SECURE) for
- * this process: 1 if a setuid or setgid bit changes its effective uid or
- * gid, 3 if it has file capabilities, else 0.  Neither counts on a nosuid
- * mount, and a setuid program of one's own changes no id.
+ * this process: CLI_BLIND_SETID if a setuid or setgid bit changes its
+ * effective uid or gid, CLI_BLIND_FCAPS if it has file capabilities, else
+ * CLI_BLIND_NO.  Neither counts on a nosuid mount, and a setuid program of
+ * one's own changes no id.
  */
-static int cli_exec_secure(const char *path, const struct stat *st)
+static enum cli_blind cli_exec_secure(const char *path, const struct stat *st)
 {
 	struct statvfs vfs;
 
 	if (statvfs(path, &vfs) == 0 && (vfs.f_flag & ST_NOSUID))
-		return 0;
+		return CLI_BLIND_NO;
 	if ((st->st_mode & S_ISUID) && st->st_uid != getuid())
-		return 1;
+		return CLI_BLIND_SETID;
 	/* setgid without group execute is mandatory locking, not setgid */
 	if ((st->st_mode & (S_ISGID | S_IXGRP)) == (S_ISGID | S_IXGRP) &&
 	    st->st_gid != getgid())
-		return 1;
+		return CLI_BLIND_SETID;
 	if (getxattr(path, "security.capability", NULL, 0) > 0)
-		return 3;
-	return 0;
+		return CLI_BLIND_FCAPS;
+	return CLI_BLIND_NO;
 }
 
 /*
- * What about PATH keeps the loader from loading the preload: 1 if it is
- * setuid or setgid, 3 if it has file capabilities (either way the loader
- * would ignore LD_PRELOAD for a non-standard path in secure mode), 2 if
- * it is a static ELF (no PT_INTERP: no loader at all: cli_elf_kind_fd),
- * 0 otherwise (a dynamic ELF, a script, or unreadable).
+ * What about PATH keeps the loader from loading the preload: secure mode
+ * (the loader ignores LD_PRELOAD for a non-standard path there), or a
+ * static ELF (no PT_INTERP: no loader at all: cli_elf_kind_fd).
  */
-int cli_preload_blind(const char *path)
+enum cli_blind cli_preload_blind(const char *path)
 {
+	enum cli_blind b;
 	struct stat st;
-	int fd, r;
+	int fd, kind;
 
 	if (stat(path, &st) < 0)
-		return 0;
-	if ((r = cli_exec_secure(path, &st)) != 0)
-		return r;
+		return CLI_BLIND_NO;
+	if ((b = cli_exec_secure(path, &st)) != CLI_BLIND_NO)
+		return b;
 	if ((fd = open(path, O_RDONLY | O_CLOEXEC)) < 0)
-		return 0;
-	r = cli_elf_kind_fd(fd);
+		return CLI_BLIND_NO;
+	kind = cli_elf_kind_fd(fd);
 	close(fd);
-	return r == CLI_ELF_STATIC ? 2 : 0;
+	return kind == CLI_ELF_STATIC ? CLI_BLIND_STATIC : CLI_BLIND_NO;
 }

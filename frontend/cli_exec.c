@@ -122,19 +122,25 @@ int cli_exec(const struct cli *c, int argc, char **argv)
 	if (cli_preload_env(c->secure, NULL) < 0)
 		return cli_fail(EX_OSERR, "exec: cannot set up the preload library");
 	if (cli_find_program(argv[first], found, sizeof(found)) == 0) {
-		r = cli_preload_blind(found);
-		if (r == 1)
+		switch (cli_preload_blind(found)) {
+		case CLI_BLIND_SETID:
 			fprintf(stderr, "ttybroker: %s is setuid or setgid: the loader ignores "
 				"LD_PRELOAD for it, its opens do not go through the broker\n",
 				found);
-		else if (r == 3)
+			break;
+		case CLI_BLIND_FCAPS:
 			fprintf(stderr, "ttybroker: %s has file capabilities: the loader ignores "
 				"LD_PRELOAD for it, its opens do not go through the broker\n",
 				found);
-		else if (r == 2)
+			break;
+		case CLI_BLIND_STATIC:
 			fprintf(stderr, "ttybroker: %s is statically linked: the preload "
 				"cannot reach it, its opens do not go through the broker\n",
 				found);
+			break;
+		case CLI_BLIND_NO:
+			break;
+		}
 	}
 	execvp(argv[first], argv + first);
 	r = errno;
