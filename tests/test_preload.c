@@ -584,6 +584,23 @@ Test(preload, run_port_copy_does_not_release_another_port)
 
 /* ---- what exec can tell about PROGRAM -------------------------------------- */
 
+/*
+ * Run PATH as nobody under `ttybroker exec` with a daemon that permits
+ * ptys; its exit status, and what it and exec printed into OUT.
+ */
+static int exec_program(const char *path, char *out, size_t len)
+{
+	char cmd[640];
+	int st;
+
+	daemon_start("permit * pts/*\n");
+	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
+	tool_start(cmd);
+	st = tool_wait();
+	tool_output(out, len);
+	return st;
+}
+
 /* Is env.dir on a nosuid mount (where setuid bits and file capabilities do nothing)? */
 static bool dir_nosuid(void)
 {
@@ -600,11 +617,8 @@ Test(preload, exec_says_setuid)
 		tu_skip(teardown, "%s is on a nosuid mount: setuid does nothing", env.dir);
 	snprintf(cmd, sizeof(cmd), "cp /bin/true %s/suid && chmod 4755 %s/suid", env.dir, env.dir);
 	cr_assert_eq(system(cmd), 0);
-	daemon_start("permit * pts/*\n");
-	snprintf(cmd, sizeof(cmd), "@ exec -- %s/suid", env.dir);
-	tool_start(cmd);
-	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
-	tool_output(out, sizeof(out));
+	snprintf(cmd, sizeof(cmd), "%s/suid", env.dir);
+	cr_assert_eq(exec_program(cmd, out, sizeof(out)), 0, "PROGRAM runs anyway");
 	cr_assert(strstr(out, "is setuid or setgid: the loader ignores LD_PRELOAD"),
 		  "exec says so: %s", out);
 }
@@ -623,11 +637,7 @@ Test(preload, exec_quiet_for_own_setuid)
 	cr_assert_eq(system(cmd), 0);
 	cr_assert_eq(chown(path, TU_NOBODY, TU_NOBODY), 0);
 	cr_assert_eq(chmod(path, 06755), 0, "chown cleared the bits; set them again");
-	daemon_start("permit * pts/*\n");
-	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
-	tool_start(cmd);
-	cr_assert_eq(tool_wait(), 0);
-	tool_output(out, sizeof(out));
+	cr_assert_eq(exec_program(path, out, sizeof(out)), 0);
 	cr_assert_null(strstr(out, "setuid"), "no warning for nobody's own program: %s", out);
 }
 
@@ -645,11 +655,7 @@ Test(preload, exec_says_file_capabilities)
 	cr_assert_eq(system(cmd), 0);
 	if (setxattr(path, "security.capability", cap, sizeof(cap), 0) != 0)
 		tu_skip(teardown, "cannot set file capabilities here: %s", strerror(errno));
-	daemon_start("permit * pts/*\n");
-	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
-	tool_start(cmd);
-	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
-	tool_output(out, sizeof(out));
+	cr_assert_eq(exec_program(path, out, sizeof(out)), 0, "PROGRAM runs anyway");
 	cr_assert(strstr(out, "has file capabilities: the loader ignores LD_PRELOAD"),
 		  "exec says so: %s", out);
 }
@@ -663,11 +669,7 @@ Test(preload, exec_says_static)
 		 "printf 'int main(void){return 0;}\\n' | cc -static -x c -o %s - 2>/dev/null", path);
 	if (system(cmd) != 0)
 		tu_skip(teardown, "cannot link a static program here (no libc.a)");
-	daemon_start("permit * pts/*\n");
-	snprintf(cmd, sizeof(cmd), "@ exec -- %s", path);
-	tool_start(cmd);
-	cr_assert_eq(tool_wait(), 0, "PROGRAM runs anyway");
-	tool_output(out, sizeof(out));
+	cr_assert_eq(exec_program(path, out, sizeof(out)), 0, "PROGRAM runs anyway");
 	cr_assert(strstr(out, "is statically linked: the preload cannot reach it"),
 		  "exec says so: %s", out);
 }
